@@ -1,0 +1,164 @@
+/**
+ * Every named limit and enum-like value the bridge uses, each with the source that fixes it.
+ * Limits that operators may tune are *defaults* for settings in `shared/config/config.ts`; the hard
+ * limits of ARMS, Function Compute, PagerDuty and Tablestore are not settings.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Enum-like values
+// ---------------------------------------------------------------------------------------------
+
+/** PagerDuty Events API v2 `payload.severity` values. https://developer.pagerduty.com/docs/send-alert-event */
+const Severity = {
+  CRITICAL: 'critical',
+  ERROR: 'error',
+  WARNING: 'warning',
+  INFO: 'info',
+} as const;
+type Severity = (typeof Severity)[keyof typeof Severity];
+
+/** PagerDuty `event_action` values the bridge sends (it never acknowledges on ARMS's behalf). */
+const EventAction = {
+  TRIGGER: 'trigger',
+  RESOLVE: 'resolve',
+} as const;
+type EventAction = (typeof EventAction)[keyof typeof EventAction];
+
+/** Alertmanager / ARMS `alerts[].status`. The only source of firing vs resolved (never `endsAt`). */
+const AlertStatus = {
+  FIRING: 'firing',
+  RESOLVED: 'resolved',
+} as const;
+type AlertStatus = (typeof AlertStatus)[keyof typeof AlertStatus];
+
+/** Which sender produced a callback. */
+const CallbackFormat = {
+  ARMS: 'arms',
+  ALERTMANAGER: 'alertmanager',
+} as const;
+type CallbackFormat = (typeof CallbackFormat)[keyof typeof CallbackFormat];
+
+/** States of one delivery row (dedup record and outbox entry in one). */
+const DeliveryStatus = {
+  PENDING: 'PENDING',
+  SENDING: 'SENDING',
+  DELIVERED: 'DELIVERED',
+  RETRY: 'RETRY',
+  DEAD: 'DEAD',
+  SUPERSEDED: 'SUPERSEDED',
+  DRY_RUN: 'DRY_RUN',
+} as const;
+type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
+
+/** Store backends (`STORE`). */
+const StoreKind = {
+  TABLESTORE: 'tablestore',
+  FILE: 'file',
+  MEMORY: 'memory',
+} as const;
+type StoreKind = (typeof StoreKind)[keyof typeof StoreKind];
+
+/** Delivery modes of a route. */
+const DeliveryMode = {
+  PER_ALERT: 'per-alert',
+  PER_GROUP: 'per-group',
+} as const;
+type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
+
+// ---------------------------------------------------------------------------------------------
+// ARMS and Function Compute
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * ARMS abandons a webhook call after 5 s and (as far as documented) never retries.
+ * https://www.alibabacloud.com/help/en/arms/alarm-operation-center/use-webhook-to-send-custom-alert-notifications
+ */
+const ARMS_TIMEOUT_MS = 5_000;
+
+/** FC caps the total size of a function's environment variables at 4 KB. https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables */
+const FC_ENV_MAX_BYTES = 4_096;
+
+/** The FC timer event's `triggerName` the local runtime uses (any string works on FC). */
+const LOCAL_TIMER_TRIGGER_NAME = 'timer';
+
+// ---------------------------------------------------------------------------------------------
+// Callback intake (defaults of the intake settings; see config.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** Default body limit: an ARMS alert is about 1.6 KB, so 8 MB holds ~5,000 alerts with room to spare. */
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Default alert-count limit per callback. */
+const DEFAULT_MAX_ALERTS = 5_000;
+/** Default maximum JSON nesting depth of a callback (Alertmanager's body is 4 levels deep). */
+const DEFAULT_MAX_JSON_DEPTH = 32;
+/** Longest label name or value accepted, in UTF-16 units (Prometheus has no limit; this stops abuse). */
+const MAX_LABEL_VALUE_LENGTH = 16_384;
+/** Longest annotation value accepted, in UTF-16 units. */
+const MAX_ANNOTATION_VALUE_LENGTH = 131_072;
+/** Most labels or annotations on one alert. */
+const MAX_LABELS_PER_ALERT = 256;
+
+/** Version tag of the label-set identity; changing the canonical form must bump it (it orphans open incidents). */
+const IDENTITY_VERSION = 'v1';
+
+// ---------------------------------------------------------------------------------------------
+// PagerDuty Events API v2
+// ---------------------------------------------------------------------------------------------
+
+/** https://developer.pagerduty.com/docs/send-alert-event — "1024 characters"; counted in code points like Alertmanager's runes. */
+const SUMMARY_MAX_CODE_POINTS = 1024;
+/** https://developer.pagerduty.com/docs/send-alert-event — `dedup_key` maximum length. */
+const DEDUP_KEY_MAX = 255;
+/** https://developer.pagerduty.com/docs/events-api-v2-overview#size-limits — 512 KB; Alertmanager uses 512000 bytes. */
+const EVENT_MAX_BYTES = 512_000;
+/** https://developer.pagerduty.com/docs/events-api-v2-rate-limits — about 120 calls per minute per integration key. */
+const DEFAULT_PD_RATE_PER_MINUTE = 120;
+/** https://developer.pagerduty.com/docs/send-alert-event — default enqueue URL (US service region). */
+const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/** Value of `client` in events built from ARMS callbacks. */
+const PD_CLIENT_ARMS = 'ARMS';
+/** Value of `client` in events built from native Alertmanager callbacks. */
+const PD_CLIENT_ALERTMANAGER = 'Alertmanager';
+
+// ---------------------------------------------------------------------------------------------
+// Tablestore
+// ---------------------------------------------------------------------------------------------
+
+/** BatchWriteRow takes at most 200 rows and 4 MB per call ("Limits on the Wide Column model"). */
+const BATCH_WRITE_MAX_ROWS = 200;
+const BATCH_WRITE_MAX_BYTES = 4 * 1024 * 1024;
+/** BatchGetRow takes at most 100 rows per call. */
+const BATCH_GET_MAX_ROWS = 100;
+/** Tablestore rejects a TTL below one day ("TableOptions"). */
+const TABLESTORE_MIN_TTL_SECONDS = 86_400;
+
+export {
+  AlertStatus,
+  ARMS_TIMEOUT_MS,
+  BATCH_GET_MAX_ROWS,
+  BATCH_WRITE_MAX_BYTES,
+  BATCH_WRITE_MAX_ROWS,
+  CallbackFormat,
+  DEDUP_KEY_MAX,
+  DEFAULT_MAX_ALERTS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_PAGERDUTY_EVENTS_URL,
+  DEFAULT_PD_RATE_PER_MINUTE,
+  DeliveryMode,
+  DeliveryStatus,
+  EVENT_MAX_BYTES,
+  EventAction,
+  FC_ENV_MAX_BYTES,
+  IDENTITY_VERSION,
+  LOCAL_TIMER_TRIGGER_NAME,
+  MAX_ANNOTATION_VALUE_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_LABELS_PER_ALERT,
+  PD_CLIENT_ALERTMANAGER,
+  PD_CLIENT_ARMS,
+  Severity,
+  StoreKind,
+  SUMMARY_MAX_CODE_POINTS,
+  TABLESTORE_MIN_TTL_SECONDS,
+};

@@ -120,6 +120,14 @@ const PD_CLIENT_ARMS = 'ARMS';
 /** Value of `client` in events built from native Alertmanager callbacks. */
 const PD_CLIENT_ALERTMANAGER = 'Alertmanager';
 
+/**
+ * PagerDuty requests the webhook keeps in flight at once: enough to deliver a typical group well inside ARMS's 5 s,
+ * few enough not to burst past PagerDuty's per-key rate (about 2 per second sustained, with some burst allowance).
+ */
+const WEBHOOK_SEND_CONCURRENCY = 8;
+/** Time the webhook keeps for its last store write and the answer after the sends stop. */
+const WEBHOOK_ANSWER_RESERVE_MS = 750;
+
 // ---------------------------------------------------------------------------------------------
 // Tablestore
 // ---------------------------------------------------------------------------------------------
@@ -161,4 +169,6 @@ export {
   StoreKind,
   SUMMARY_MAX_CODE_POINTS,
   TABLESTORE_MIN_TTL_SECONDS,
+  WEBHOOK_ANSWER_RESERVE_MS,
+  WEBHOOK_SEND_CONCURRENCY,
 };

@@ -15,6 +15,7 @@ const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'payload_too_large',
   TOO_MANY_ALERTS: 'too_many_alerts',
   JSON_TOO_DEEP: 'json_too_deep',
+  UNSUPPORTED_CHARSET: 'unsupported_charset',
   UNAUTHORIZED: 'unauthorized',
   METHOD_NOT_ALLOWED: 'method_not_allowed',
   // 5xx: the operator must fix these, or they pass
@@ -76,7 +77,11 @@ class UnauthorizedError extends BridgeError {
 /** A method other than POST on the webhook. */
 class MethodNotAllowedError extends BridgeError {
   public constructor(method: string) {
-    super(`method ${method} is not allowed: ARMS and Alertmanager POST their callbacks`, 405, ErrorCode.METHOD_NOT_ALLOWED);
+    super(
+      `method ${method} is not allowed: ARMS and Alertmanager POST their callbacks`,
+      405,
+      ErrorCode.METHOD_NOT_ALLOWED,
+    );
     this.name = 'MethodNotAllowedError';
   }
 }

@@ -42,8 +42,14 @@ interface Alert {
   links: AlertLink[];
   images: AlertImage[];
   labels: Record<string, string>;
+  /** As sent (placeholders unrendered), for `custom_details`. */
   annotations: Record<string, string>;
   generatorURL?: string;
+  /**
+   * Candidate for PD's `client_url`: the group's `externalURL` (ARMS: the alert's page in the ARMS console), else
+   * `generatorURL`; only `http(s):` URLs.
+   */
+  clientUrl?: string;
 }
 
 /** A per-alert problem: the alert at `index` of `alerts[]` was not forwarded, for `reason`. */

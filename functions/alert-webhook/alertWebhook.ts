@@ -1,0 +1,51 @@
+/**
+ * The webhook's business logic, after the middlewares have adapted FC's event, checked the configuration and
+ * authenticated the caller: read the callback, deliver its alerts, answer. Reads as the steps it takes; each lives in
+ * `shared/`.
+ */
+import { readCallback } from '../../shared/alerts/readCallback';
+import { deliverGroup } from '../../shared/delivery/deliverGroup';
+import { sendRecord } from '../../shared/delivery/sendRecord';
+import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
+import { Deadline } from '../../shared/fc/deadline';
+import { jsonResponse } from '../../shared/fc/httpEvent';
+import type { FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';
+import type { BridgeInstance } from '../../shared/instance';
+
+function createAlertWebhook(instance: BridgeInstance) {
+  return async function alertWebhook(request: FcHttpRequest): Promise<FcHttpResponse> {
+    // requireConfig has refused the request already when the configuration is invalid.
+    if (!instance.ok) throw instance.error;
+    const { config, logger, router, store } = instance;
+    const deadline = new Deadline(config.webhook.deadlineMs);
+    if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
+
+    const reading = readCallback(request.body, request.header('content-type'), config.webhook);
+    if (reading.kind === 'console-test') {
+      logger.info('ARMS console test received; nothing forwarded', { detail: reading.detail });
+      return jsonResponse(200, {
+        status: 'test',
+        message:
+          'ARMS console test received: the webhook is reachable and authenticated; nothing was sent to PagerDuty',
+      });
+    }
+
+    const { group } = reading;
+    for (const rejected of group.rejected)
+      logger.warn('alert rejected', { index: rejected.index, reason: rejected.reason });
+    const summary = await deliverGroup(group, { config, router, store, logger, deadline, send: sendRecord });
+    if (summary.lost > 0) {
+      // ARMS does not retry: this line is the last record of the callback. `npm run replay` feeds it back.
+      logger.error('callback neither delivered nor stored: replay it when PagerDuty or the store is back', {
+        replay: { contentType: request.header('content-type'), bodyBase64: request.body.toString('base64') },
+        summary,
+      });
+      throw new BridgeError('delivery and store both unavailable', 503, ErrorCode.DELIVERY_UNAVAILABLE);
+    }
+    logger.info('callback accepted', { format: group.format, ...summary, rejected: summary.rejected.length });
+    const status = summary.dryRun > 0 ? 'dry-run' : summary.queued > 0 ? 'queued' : 'accepted';
+    return jsonResponse(summary.queued > 0 ? 202 : 200, { status, ...summary });
+  };
+}
+
+export { createAlertWebhook };

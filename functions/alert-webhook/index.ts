@@ -1,0 +1,38 @@
+/**
+ * FC entry of the webhook (HTTP trigger). Built once per instance at cold start; then each invocation runs:
+ *
+ *   errorEdge       first, so its onError runs last and renders every error as {"error":{"code","message"}}
+ *   fcHttpEvent     Buffer → FcHttpRequest; guarantees the full FC response struct
+ *   invocationLog   per-invocation log keys (request id)
+ *   requireConfig   invalid configuration → 503 for every request (never a crash at init)
+ *   authenticate    WEBHOOK_TOKENS → 401
+ *   alertWebhook    read, deliver, answer
+ */
+import middy from '@middy/core';
+import { authenticate } from '../../shared/fc/authenticate';
+import { errorEdge } from '../../shared/fc/errorEdge';
+import { fcHttpEvent } from '../../shared/fc/httpEvent';
+import { invocationLog } from '../../shared/fc/invocationLog';
+import { requireConfig } from '../../shared/fc/requireConfig';
+import type { FcHttpRequest, FcHttpResponse, MiddyFcContext } from '../../shared/fc/types';
+import { type BridgeInstance, createInstance } from '../../shared/instance';
+import { describeInstance } from '../../shared/instanceSummary';
+import { createAlertWebhook } from './alertWebhook';
+
+function buildHandler(instance: BridgeInstance) {
+  return middy<FcHttpRequest, FcHttpResponse, Error, MiddyFcContext>(createAlertWebhook(instance))
+    .use(errorEdge({ logger: instance.logger }))
+    .use(fcHttpEvent())
+    .use(invocationLog(instance.logger))
+    .use(requireConfig(instance))
+    .use(authenticate({ tokens: () => (instance.ok ? instance.config.webhook.tokens : []) }));
+}
+
+const instance = createInstance('alert-webhook', process.env, { codeDir: __dirname });
+
+const handler = buildHandler(instance);
+
+/** The configuration this instance runs with, secrets masked: the local runtime prints it at start. */
+const describeConfig = () => describeInstance(instance);
+
+export { buildHandler, describeConfig, handler };

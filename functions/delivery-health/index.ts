@@ -1,0 +1,25 @@
+/**
+ * FC entry of delivery-health (timer trigger, every minute). Built once per instance at cold start; each run:
+ *
+ *   invocationLog    per-invocation log keys (request id)
+ *   fcTimerEvent     Buffer → {triggerTime, triggerName, payload}; any other payload means "run now"
+ *   deliveryHealth   relay due deliveries, report
+ */
+import middy from '@middy/core';
+import { invocationLog } from '../../shared/fc/invocationLog';
+import { fcTimerEvent } from '../../shared/fc/timerEvent';
+import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
+import { type BridgeInstance, createInstance } from '../../shared/instance';
+import { createDeliveryHealth } from './deliveryHealth';
+
+function buildHandler(instance: BridgeInstance) {
+  return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createDeliveryHealth(instance))
+    .use(invocationLog(instance.logger))
+    .use(fcTimerEvent());
+}
+
+const instance = createInstance('delivery-health', process.env, { codeDir: __dirname });
+
+const handler = buildHandler(instance);
+
+export { buildHandler, handler };

@@ -1,0 +1,162 @@
+/**
+ * Renders the unrendered Go/ARMS template placeholders ARMS leaves in annotation text
+ * (`命名空间: {{$labels.namespace}} … 当前值{{ printf "%.2f" $value }}%`, the documented sample,
+ * `reference/arms-and-fc.md` §1.2) from the alert's own labels and value, so the page reads like the rule intended.
+ *
+ * Only the few action forms rule templates use are understood; anything else (a missing label, another function,
+ * a control structure) is left exactly as written: a visible `{{ … }}` says more than silently dropped text.
+ * Never throws: a rendering problem leaves the text unchanged.
+ */
+
+/** Longest action (between `{{` and `}}`) considered: real placeholders are short; this bounds the work per action. */
+const MAX_ACTION_LENGTH = 256;
+
+/** Annotations that carry the alert's current value, in order of preference (Prometheus `value`, then ARMS's). */
+const VALUE_ANNOTATIONS = ['value', '_aliyun_arms_alert_now_value', '_aliyun_arms_alert_value'] as const;
+
+/** What placeholders are rendered from. */
+interface PlaceholderContext {
+  labels: Readonly<Record<string, string>>;
+  /** The alert's value for `$value` / `.Value`, if known (see `alertValue`). */
+  value?: string;
+}
+
+const LABELS_VAR = String.raw`(?:\$labels|\.Labels|\.labels)`;
+const BACKQUOTE = '`';
+/** A Go string literal: interpreted `"…"` (group 1) or raw `` `…` `` (group 2). */
+const GO_STRING = String.raw`(?:"((?:[^"\\]|\\.)*)"|${BACKQUOTE}([^${BACKQUOTE}]*)${BACKQUOTE})`;
+const LABEL_FIELD = new RegExp(String.raw`^${LABELS_VAR}\.([A-Za-z_][A-Za-z0-9_]*)$`);
+const LABEL_INDEX = new RegExp(String.raw`^index\s+${LABELS_VAR}\s+${GO_STRING}$`);
+const VALUE_REF = /^(?:\$value|\.Value|\.value)$/;
+const PRINTF_CALL = new RegExp(String.raw`^printf\s+${GO_STRING}\s+(\S+)$`);
+const PRINTF_PIPE = new RegExp(String.raw`^(\S+)\s*\|\s*printf\s+${GO_STRING}$`);
+/** One printf verb: `%%`, or `%[.precision]verb`. */
+const PRINTF_VERB = /%(?:%|(?:\.(\d{1,2}))?([a-zA-Z]))/g;
+
+/**
+ * The alert's current value from its annotations: `value`, else ARMS's `_aliyun_arms_alert_now_value`, else
+ * `_aliyun_arms_alert_value`.
+ */
+function alertValue(annotations: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (annotations === undefined) return undefined;
+  for (const name of VALUE_ANNOTATIONS) {
+    const value = Object.hasOwn(annotations, name) ? annotations[name] : undefined;
+    if (typeof value === 'string' && value.trim() !== '') return value;
+  }
+  return undefined;
+}
+
+/** A Go string literal's content: raw (backquoted) as is; interpreted via JSON's escapes (the common subset). */
+function goStringContent(interpreted: string | undefined, raw: string | undefined): string | undefined {
+  if (raw !== undefined) return raw;
+  if (interpreted === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(`"${interpreted}"`);
+    return typeof parsed === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `$labels.x`, `.Labels.x`, `index $labels "x"`, `$value`, `.Value` → their value, if known. */
+function resolveOperand(operand: string, context: PlaceholderContext): string | undefined {
+  let name: string | undefined;
+  const field = LABEL_FIELD.exec(operand);
+  if (field !== null) name = field[1];
+  const index = field === null ? LABEL_INDEX.exec(operand) : null;
+  if (index !== null) name = goStringContent(index[1], index[2]);
+  if (name !== undefined) return Object.hasOwn(context.labels, name) ? context.labels[name] : undefined;
+  return VALUE_REF.test(operand) ? context.value : undefined;
+}
+
+/**
+ * Go's `fmt.Sprintf` for one operand, for the verbs rule templates use: `%s`, `%v`, `%f`, `%.Nf`, `%g` (no precision),
+ * `%%`. Anything else, or a number verb on a non-number, gives undefined (the placeholder is left as is).
+ */
+function sprintf(format: string, operand: string): string | undefined {
+  let verbs = 0;
+  let failed = false;
+  const result = format.replace(PRINTF_VERB, (whole, precision: string | undefined, verb: string) => {
+    if (whole === '%%') return '%';
+    verbs += 1;
+    const number = Number(operand);
+    const numeric = operand.trim() !== '' && Number.isFinite(number);
+    if ((verb === 's' || verb === 'v') && precision === undefined) return operand;
+    if (verb === 'f' && numeric) return number.toFixed(precision === undefined ? 6 : Number(precision));
+    // %g without precision is the shortest representation; JavaScript's matches Go's between 1e-4 and 1e21.
+    if (
+      verb === 'g' &&
+      numeric &&
+      precision === undefined &&
+      (number === 0 || (Math.abs(number) >= 1e-4 && Math.abs(number) < 1e21))
+    ) {
+      return String(number);
+    }
+    failed = true;
+    return whole;
+  });
+  return failed || verbs !== 1 ? undefined : result;
+}
+
+/** Renders one action (the text between `{{` and `}}`, trim markers removed), or undefined when it cannot. */
+function renderAction(action: string, context: PlaceholderContext): string | undefined {
+  const call = PRINTF_CALL.exec(action);
+  if (call !== null) {
+    const format = goStringContent(call[1], call[2]);
+    const operand = resolveOperand(call[3] ?? '', context);
+    return format === undefined || operand === undefined ? undefined : sprintf(format, operand);
+  }
+  const pipe = PRINTF_PIPE.exec(action);
+  if (pipe !== null) {
+    const format = goStringContent(pipe[2], pipe[3]);
+    const operand = resolveOperand(pipe[1] ?? '', context);
+    return format === undefined || operand === undefined ? undefined : sprintf(format, operand);
+  }
+  return resolveOperand(action, context);
+}
+
+/**
+ * Renders the placeholders of `text` from the alert's labels and value.
+ *
+ * Understood: `{{$labels.x}}`, `{{ $labels.x }}`, `{{ .Labels.x }}`, `{{ .labels.x }}`, `{{ index $labels "x" }}`,
+ * `{{ $value }}`, `{{ .Value }}`, `{{ printf "%.2f" $value }}`, `{{ $value | printf "%.2f" }}` (and `printf` on a
+ * label), with Go's trim markers `{{- … -}}` honoured. Everything else is kept verbatim.
+ *
+ * @example renderPlaceholders('Pod {{ $labels.pod }} at {{ printf "%.2f" $value }}%', { labels: { pod: 'web-1' }, value: '91.234' })
+ *   // 'Pod web-1 at 91.23%'
+ */
+function renderPlaceholders(text: string, context: PlaceholderContext): string {
+  try {
+    let output = '';
+    let position = 0;
+    for (;;) {
+      const open = text.indexOf('{{', position);
+      if (open < 0) break;
+      const close = text.indexOf('}}', open + 2);
+      // No closing braces further on: no later action can be complete either.
+      if (close < 0) break;
+      let inner = text.slice(open + 2, close);
+      const trimBefore = /^-[ \t\r\n]/.test(inner);
+      const trimAfter = /[ \t\r\n]-$/.test(inner);
+      if (trimBefore) inner = inner.slice(1);
+      if (trimAfter) inner = inner.slice(0, -1);
+      const rendered = inner.length > MAX_ACTION_LENGTH ? undefined : renderAction(inner.trim(), context);
+      if (rendered === undefined) {
+        output += text.slice(position, close + 2);
+        position = close + 2;
+        continue;
+      }
+      const before = text.slice(position, open);
+      output += (trimBefore ? before.replace(/[ \t\r\n]+$/, '') : before) + rendered;
+      position = close + 2;
+      if (trimAfter) {
+        while (position < text.length && ' \t\r\n'.includes(text.charAt(position))) position += 1;
+      }
+    }
+    return output + text.slice(position);
+  } catch {
+    return text;
+  }
+}
+
+export { alertValue, type PlaceholderContext, renderPlaceholders };

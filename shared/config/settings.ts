@@ -1,0 +1,403 @@
+/**
+ * Every environment variable the bridge reads, in one table: the README's configuration table is this list, the
+ * config schema (`schema.ts`) is derived from it, and `tests/integration/sYaml.test.ts` checks `s.yaml` against it.
+ * Names follow `CONTRACT.md` §2; the rest are this project's own. Add a setting here before reading it anywhere.
+ *
+ * `default` is the value used when the variable is unset or empty (an empty string counts as unset).
+ */
+import {
+  DEFAULT_MAX_ALERTS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_PAGERDUTY_EVENTS_URL,
+  DEFAULT_PD_RATE_PER_MINUTE,
+  DeliveryMode,
+  StoreKind,
+  TABLESTORE_MIN_TTL_SECONDS,
+} from '../constants';
+
+type FunctionName = 'alert-webhook' | 'delivery-health';
+
+/** How a raw string becomes a value. `secret` and `secret-list` values are wrapped in `Secret`. */
+type SettingType =
+  | 'string'
+  | 'integer'
+  | 'number'
+  | 'boolean'
+  | 'url'
+  | 'enum'
+  | 'secret'
+  | 'secret-list'
+  | 'secret-url';
+
+interface Setting {
+  env: string;
+  type: SettingType;
+  description: string;
+  /** Which deployed functions read it; empty for settings of the local runtime only. */
+  functions: readonly FunctionName[];
+  default?: string | number | boolean;
+  unit?: string;
+  minimum?: number;
+  maximum?: number;
+  values?: readonly string[];
+  /** Read by `scripts/local-runtime.mjs` only; never set on FC. */
+  localOnly?: boolean;
+}
+
+const BOTH: readonly FunctionName[] = ['alert-webhook', 'delivery-health'];
+const WEBHOOK: readonly FunctionName[] = ['alert-webhook'];
+const HEALTH: readonly FunctionName[] = ['delivery-health'];
+
+const SETTINGS: readonly Setting[] = [
+  // --- Local runtime -------------------------------------------------------------------------------------------
+  {
+    env: 'PORT',
+    type: 'integer',
+    default: 9000,
+    minimum: 0,
+    maximum: 65535,
+    functions: [],
+    localOnly: true,
+    description: 'Local only: port on 127.0.0.1 for the webhook function (0 picks a free port).',
+  },
+  {
+    env: 'LOCAL_TIMER_SECONDS',
+    type: 'integer',
+    unit: 's',
+    minimum: 1,
+    functions: [],
+    localOnly: true,
+    description: 'Local only: run delivery-health every N seconds instead of the s.yaml cron.',
+  },
+  // --- Webhook intake ------------------------------------------------------------------------------------------
+  {
+    env: 'WEBHOOK_TOKENS',
+    type: 'secret-list',
+    functions: WEBHOOK,
+    description:
+      'Comma-separated shared secrets accepted from ARMS (several at once for rotation). Required when deployed.',
+  },
+  {
+    env: 'ALLOW_UNAUTHENTICATED',
+    type: 'boolean',
+    default: false,
+    functions: WEBHOOK,
+    description: '`true` lets a deployed webhook run without WEBHOOK_TOKENS (not recommended: the URL is public).',
+  },
+  {
+    env: 'MAX_BODY_BYTES',
+    type: 'integer',
+    default: DEFAULT_MAX_BODY_BYTES,
+    unit: 'bytes',
+    minimum: 1024,
+    maximum: 32 * 1024 * 1024,
+    functions: WEBHOOK,
+    description: 'Largest callback body accepted (413 above). An ARMS alert is about 1.6 KB.',
+  },
+  {
+    env: 'MAX_ALERTS',
+    type: 'integer',
+    default: DEFAULT_MAX_ALERTS,
+    unit: 'alerts',
+    minimum: 1,
+    maximum: 100_000,
+    functions: WEBHOOK,
+    description: 'Most alerts accepted in one callback (413 above).',
+  },
+  {
+    env: 'MAX_JSON_DEPTH',
+    type: 'integer',
+    default: DEFAULT_MAX_JSON_DEPTH,
+    unit: 'levels',
+    minimum: 4,
+    maximum: 256,
+    functions: WEBHOOK,
+    description: 'Deepest JSON nesting accepted in a callback.',
+  },
+  {
+    env: 'WEBHOOK_DEADLINE_MS',
+    type: 'integer',
+    default: 4_000,
+    unit: 'ms',
+    minimum: 500,
+    maximum: 60_000,
+    functions: WEBHOOK,
+    description:
+      'Time budget of one webhook invocation: it answers before this, queueing what it could not deliver (ARMS gives up after 5 s).',
+  },
+  // --- PagerDuty -----------------------------------------------------------------------------------------------
+  {
+    env: 'PAGERDUTY_ROUTING_KEY',
+    type: 'secret',
+    functions: BOTH,
+    description: 'Default Events API v2 integration key. Unset, and no route has a key: dry-run locally, 503 deployed.',
+  },
+  {
+    env: 'PAGERDUTY_EVENTS_URL',
+    type: 'url',
+    default: DEFAULT_PAGERDUTY_EVENTS_URL,
+    functions: BOTH,
+    description:
+      'Events API v2 enqueue URL (EU accounts: https://events.eu.pagerduty.com/v2/enqueue). No other host is contacted.',
+  },
+  {
+    env: 'PAGERDUTY_ROUTES',
+    type: 'string',
+    functions: BOTH,
+    description: 'JSON array of named routing rules (label matchers → routing key, default severity, mode).',
+  },
+  {
+    env: 'PAGERDUTY_ROUTES_FILE',
+    type: 'string',
+    functions: BOTH,
+    description: 'The same rules from a JSON file in the code package (FC caps all env vars at 4 KB together).',
+  },
+  {
+    env: 'DELIVERY_MODE',
+    type: 'enum',
+    values: Object.values(DeliveryMode),
+    default: DeliveryMode.PER_ALERT,
+    functions: BOTH,
+    description: 'One PagerDuty alert per ARMS alert, or one per notification group. A route may override it.',
+  },
+  {
+    env: 'DRY_RUN',
+    type: 'boolean',
+    default: false,
+    functions: BOTH,
+    description:
+      '`true` never sends to PagerDuty even with a key: events are stored and logged as DRY_RUN (shadow mode).',
+  },
+  {
+    env: 'PAGERDUTY_TIMEOUT_MS',
+    type: 'integer',
+    default: 2_500,
+    unit: 'ms',
+    minimum: 100,
+    maximum: 60_000,
+    functions: BOTH,
+    description: 'Timeout of one request to PagerDuty (the webhook also stays inside WEBHOOK_DEADLINE_MS).',
+  },
+  {
+    env: 'PAGERDUTY_RATE_PER_MINUTE',
+    type: 'integer',
+    default: DEFAULT_PD_RATE_PER_MINUTE,
+    unit: 'events/min per routing key',
+    minimum: 1,
+    maximum: 100_000,
+    functions: BOTH,
+    description: 'Pace of the relay per routing key (PagerDuty allows about 120 per minute per key).',
+  },
+  {
+    env: 'LONE_RESOLVES_AS_CHANGE_EVENTS',
+    type: 'boolean',
+    default: false,
+    functions: HEALTH,
+    description:
+      'When a resolve arrives before its trigger was delivered, record the occurrence as a PagerDuty Change Event instead of sending nothing.',
+  },
+  // --- Store ---------------------------------------------------------------------------------------------------
+  {
+    env: 'STORE',
+    type: 'enum',
+    values: Object.values(StoreKind),
+    functions: BOTH,
+    description: 'Delivery store: `tablestore` (default when deployed), `file` (default locally) or `memory`.',
+  },
+  {
+    env: 'STORE_PATH',
+    type: 'string',
+    default: '.data/',
+    functions: BOTH,
+    description: 'Directory of the file store (local runtime).',
+  },
+  {
+    env: 'TABLESTORE_ENDPOINT',
+    type: 'url',
+    functions: BOTH,
+    description:
+      'Tablestore endpoint, e.g. https://<instance>.cn-hangzhou.vpc.tablestore.aliyuncs.com (http:// allowed for a local server).',
+  },
+  {
+    env: 'TABLESTORE_INSTANCE',
+    type: 'string',
+    functions: BOTH,
+    description: 'Tablestore instance name.',
+  },
+  {
+    env: 'TABLESTORE_TABLE',
+    type: 'string',
+    default: 'alert_delivery',
+    functions: BOTH,
+    description: 'Tablestore table of deliveries (created by `npm run infra:tablestore`).',
+  },
+  {
+    env: 'STORE_TIMEOUT_MS',
+    type: 'integer',
+    default: 1_500,
+    unit: 'ms',
+    minimum: 100,
+    maximum: 30_000,
+    functions: BOTH,
+    description: 'Timeout of one store call.',
+  },
+  {
+    env: 'DEDUP_WINDOW_SECONDS',
+    type: 'integer',
+    default: 86_400,
+    unit: 's',
+    minimum: 60,
+    functions: BOTH,
+    description: 'How long a delivered occurrence suppresses identical repeat notifications.',
+  },
+  {
+    env: 'DELIVERY_TTL_SECONDS',
+    type: 'integer',
+    default: 604_800,
+    unit: 's',
+    minimum: TABLESTORE_MIN_TTL_SECONDS,
+    functions: BOTH,
+    description: 'How long delivery records are kept (Tablestore TTL; at least one day and at least the dedup window).',
+  },
+  {
+    env: 'LEASE_SECONDS',
+    type: 'integer',
+    default: 30,
+    unit: 's',
+    minimum: 5,
+    maximum: 900,
+    functions: BOTH,
+    description: 'In-flight lease of a delivery being sent; an expired lease is taken over by the relay.',
+  },
+  // --- Retries -------------------------------------------------------------------------------------------------
+  {
+    env: 'MAX_ATTEMPTS',
+    type: 'integer',
+    default: 20,
+    minimum: 1,
+    maximum: 1_000,
+    functions: BOTH,
+    description: 'Delivery attempts before a delivery becomes DEAD.',
+  },
+  {
+    env: 'MAX_DELIVERY_AGE_SECONDS',
+    type: 'integer',
+    default: 86_400,
+    unit: 's',
+    minimum: 60,
+    functions: BOTH,
+    description: 'Age after which an undelivered delivery becomes DEAD (kept visible until its TTL).',
+  },
+  {
+    env: 'RETRY_BASE_SECONDS',
+    type: 'integer',
+    default: 30,
+    unit: 's',
+    minimum: 1,
+    functions: BOTH,
+    description: 'First retry delay; doubles per attempt with full jitter.',
+  },
+  {
+    env: 'RETRY_MAX_SECONDS',
+    type: 'integer',
+    default: 1_800,
+    unit: 's',
+    minimum: 1,
+    functions: BOTH,
+    description: 'Longest retry delay.',
+  },
+  // --- Delivery health -----------------------------------------------------------------------------------------
+  {
+    env: 'HEALTH_ROUTING_KEY',
+    type: 'secret',
+    functions: HEALTH,
+    description: "Integration key for the bridge's own health incidents (use a different service than the alerts).",
+  },
+  {
+    env: 'HEARTBEAT_URL',
+    type: 'secret-url',
+    functions: HEALTH,
+    description: "Dead man's switch URL pinged after each healthy run (Healthchecks-style; treated as a secret).",
+  },
+  {
+    env: 'HEALTH_TIME_BUDGET_SECONDS',
+    type: 'integer',
+    default: 45,
+    unit: 's',
+    minimum: 5,
+    maximum: 600,
+    functions: HEALTH,
+    description: 'Time budget of one delivery-health run, below its function timeout (60 s in s.yaml).',
+  },
+  {
+    env: 'HEALTH_MAX_OUTBOX_AGE_SECONDS',
+    type: 'integer',
+    default: 900,
+    unit: 's',
+    minimum: 60,
+    functions: HEALTH,
+    description: 'The bridge is sick when the oldest undelivered delivery is older than this.',
+  },
+  {
+    env: 'HEALTH_MAX_DEAD_DELIVERIES',
+    type: 'integer',
+    default: 0,
+    minimum: 0,
+    functions: HEALTH,
+    description: 'The bridge is sick when more deliveries than this died in the report window.',
+  },
+  {
+    env: 'HEALTH_MAX_FAILURE_RATIO',
+    type: 'number',
+    default: 0.5,
+    minimum: 0,
+    maximum: 1,
+    functions: HEALTH,
+    description: 'The bridge is sick when more than this share of delivery attempts failed in the report window.',
+  },
+  {
+    env: 'HEALTH_FUNCTION_NAME',
+    type: 'string',
+    default: 'delivery-health',
+    functions: WEBHOOK,
+    description: 'Function the webhook asks FC to run at once when it leaves deliveries queued (the kick).',
+  },
+  {
+    env: 'FUNCTION_COMPUTE_ENDPOINT',
+    type: 'url',
+    functions: WEBHOOK,
+    description: "FC API endpoint for the kick; derived from the function's account and region when unset.",
+  },
+  // --- Credentials ---------------------------------------------------------------------------------------------
+  {
+    env: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    type: 'secret',
+    functions: BOTH,
+    description:
+      "Credentials for Tablestore and FC API calls when the FC context provides none (FC sets these in a function's environment).",
+  },
+  {
+    env: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    type: 'secret',
+    functions: BOTH,
+    description: 'See ALIBABA_CLOUD_ACCESS_KEY_ID.',
+  },
+  {
+    env: 'ALIBABA_CLOUD_SECURITY_TOKEN',
+    type: 'secret',
+    functions: BOTH,
+    description: 'See ALIBABA_CLOUD_ACCESS_KEY_ID (STS token).',
+  },
+  {
+    env: 'LOG_LEVEL',
+    type: 'enum',
+    values: ['DEBUG', 'INFO', 'WARN', 'ERROR'],
+    default: 'INFO',
+    functions: BOTH,
+    description: 'Lowest level written to the log.',
+  },
+];
+
+export type { FunctionName, Setting, SettingType };
+export { SETTINGS };

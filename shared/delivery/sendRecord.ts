@@ -1,0 +1,73 @@
+/**
+ * One attempt at one delivery: send its stored event with the route's key, and return the record's next state
+ * (DELIVERED, RETRY with a backoff, or DEAD). Shared by the webhook and the relay, so both treat PagerDuty's answers
+ * the same way. Never throws: every failure becomes a state.
+ */
+import type { BridgeConfig } from '../config/config';
+import type { Secret } from '../config/Secret';
+import type { Deadline } from '../fc/deadline';
+import type { Logger } from '../logger';
+import { sendEvent } from '../pagerduty/client';
+import type { DeliveryRecord } from '../store/DeliveryRecord';
+import { retryDelayMs, shouldGiveUp } from './retryPolicy';
+import { markDead, markDelivered, markRetry } from './transitions';
+
+interface SendOptions {
+  config: BridgeConfig;
+  logger: Logger;
+  deadline: Deadline;
+  /** Time to keep back from the deadline for what follows the send. */
+  reserveMs?: number;
+  now?: () => number;
+}
+
+async function sendRecord(
+  record: DeliveryRecord,
+  routingKey: Secret | undefined,
+  options: SendOptions,
+): Promise<DeliveryRecord> {
+  const { config, logger, deadline } = options;
+  const now = options.now ?? Date.now;
+  if (routingKey === undefined) {
+    return markDead(record, now(), `no routing key for route "${record.routeName}"`, false);
+  }
+  const budget = Math.max(1, deadline.remainingMs() - (options.reserveMs ?? 0));
+  const result = await sendEvent({
+    url: config.pagerduty.eventsUrl,
+    routingKey,
+    event: record.event,
+    timeoutMs: Math.min(config.pagerduty.timeoutMs, budget),
+  });
+  const at = now();
+  const context = { deliveryKey: record.deliveryKey, dedupKey: record.dedupKey, route: record.routeName };
+  if (result.ok) {
+    logger.info('delivered to PagerDuty', {
+      ...context,
+      action: record.event.event_action,
+      latencyMs: result.latencyMs,
+    });
+    return markDelivered(record, at);
+  }
+  const attempts = record.attempts + 1;
+  if (!result.retryable || shouldGiveUp(attempts, record.createdAt, at, config.retry)) {
+    logger.error('delivery failed for good (DEAD)', {
+      ...context,
+      reason: result.reason,
+      error: result.message,
+      attempts,
+    });
+    return markDead(record, at, `${result.reason}: ${result.message}`);
+  }
+  const delayMs = retryDelayMs(attempts, config.retry, result.retryAfterMs);
+  logger.warn('delivery failed; will retry', {
+    ...context,
+    reason: result.reason,
+    error: result.message,
+    attempts,
+    delayMs,
+  });
+  return markRetry(record, at, `${result.reason}: ${result.message}`, delayMs);
+}
+
+export type { SendOptions };
+export { sendRecord };

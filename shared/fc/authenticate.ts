@@ -1,0 +1,60 @@
+/**
+ * Webhook authentication by shared secret. ARMS can only send static headers or query parameters (it cannot sign), so
+ * the HTTP trigger is `anonymous` and the function checks a token itself: `Authorization: Bearer <t>`,
+ * `X-Webhook-Token: <t>` or `?token=<t>` (CONTRACT.md §3.2). A request is authenticated when any presented token equals
+ * any configured one. Comparison is constant-time: both sides are hashed to fixed-length digests, and every configured
+ * token is compared, so neither the length nor the position of a match shows in the timing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { Secret } from '../config/Secret';
+import { UnauthorizedError } from '../errors';
+import type { FcHttpRequest, MiddyFcContext } from './types';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** Every token the request presents, in the order they are tried: header, bearer, query. */
+function presentedTokens(request: FcHttpRequest): string[] {
+  const tokens: string[] = [];
+  const header = request.header('x-webhook-token')?.trim();
+  if (header) tokens.push(header);
+  const authorization = request.header('authorization')?.trim();
+  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (bearer) tokens.push(bearer);
+  const query = request.query('token')?.trim();
+  if (query) tokens.push(query);
+  return tokens;
+}
+
+/** True when one of the presented tokens is one of the accepted ones. */
+function isAuthorized(presented: readonly string[], accepted: readonly Secret[]): boolean {
+  const acceptedDigests = accepted.map((secret) => digest(secret.reveal()));
+  let authorized = false;
+  for (const token of presented) {
+    const candidate = digest(token);
+    for (const expected of acceptedDigests) {
+      // No early exit: every pair is compared.
+      authorized = timingSafeEqual(candidate, expected) || authorized;
+    }
+  }
+  return authorized;
+}
+
+/**
+ * Refuses requests without a valid token with 401 (no hint which part failed). With no tokens configured it lets
+ * everything through: `loadConfig` only allows that locally or with ALLOW_UNAUTHENTICATED=true.
+ */
+function authenticate(options: {
+  tokens: () => readonly Secret[];
+}): MiddlewareObj<FcHttpRequest, unknown, Error, MiddyFcContext> {
+  const authenticateBefore = (request: Request<FcHttpRequest, unknown, Error, MiddyFcContext>): void => {
+    const tokens = options.tokens();
+    if (tokens.length === 0) return;
+    if (!isAuthorized(presentedTokens(request.event), tokens)) throw new UnauthorizedError();
+  };
+  return { before: authenticateBefore, name: 'authenticate' };
+}
+
+export { authenticate, isAuthorized, presentedTokens };

@@ -1,0 +1,35 @@
+/**
+ * Deadlines from FC facts, not from the context: FC documents no remaining-time function, so each invocation records
+ * its start and its budget (the webhook: WEBHOOK_DEADLINE_MS, inside ARMS's 5 s; delivery-health: its time budget),
+ * and every outbound call gets `min(callBudget, time left)`.
+ */
+class Deadline {
+  readonly #endsAt: number;
+  readonly #now: () => number;
+
+  public constructor(budgetMs: number, now: () => number = Date.now) {
+    this.#now = now;
+    this.#endsAt = now() + budgetMs;
+  }
+
+  /** Milliseconds left, never negative. */
+  public remainingMs(): number {
+    return Math.max(0, this.#endsAt - this.#now());
+  }
+
+  public expired(): boolean {
+    return this.remainingMs() === 0;
+  }
+
+  /** Timeout for one call: its own budget, cut to what is left (at least 1 ms, so the signal still fires). */
+  public callTimeoutMs(callBudgetMs: number): number {
+    return Math.max(1, Math.min(callBudgetMs, this.remainingMs()));
+  }
+
+  /** An abort signal for one call, firing at `callTimeoutMs(callBudgetMs)`. */
+  public signal(callBudgetMs: number): AbortSignal {
+    return AbortSignal.timeout(this.callTimeoutMs(callBudgetMs));
+  }
+}
+
+export { Deadline };

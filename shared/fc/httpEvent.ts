@@ -1,0 +1,97 @@
+/**
+ * First middleware of the webhook: turns FC's Buffer event into an `FcHttpRequest` and guarantees the FC response
+ * struct on the way out. Shaped like Middy's `http-json-body-parser`, but it does not parse the body: ARMS sends JSON
+ * as `text/plain` by default, so the intake reads it whatever the declared type (`shared/alerts/readCallback.ts`).
+ */
+import type { MiddlewareObj, Request } from '@middy/core';
+import { BridgeError, ErrorCode } from '../errors';
+import type { FcHttpEvent, FcHttpRequest, FcHttpResponse, MiddyFcContext } from './types';
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+
+/** Parses the raw invocation payload. Not an HTTP-trigger event (e.g. a console test invoke) is a 400. */
+function parseHttpEvent(raw: unknown): FcHttpEvent {
+  let event: unknown = raw;
+  if (Buffer.isBuffer(raw) || typeof raw === 'string') {
+    try {
+      event = JSON.parse(raw.toString());
+    } catch {
+      event = undefined;
+    }
+  }
+  const candidate = event as Partial<FcHttpEvent> | undefined;
+  if (candidate === null || typeof candidate !== 'object' || typeof candidate.headers !== 'object') {
+    throw new BridgeError(
+      'the invocation is not an FC HTTP-trigger event: call the function through its HTTP trigger',
+      400,
+      ErrorCode.INVALID_CALLBACK,
+    );
+  }
+  return candidate as FcHttpEvent;
+}
+
+function toHttpRequest(event: FcHttpEvent): FcHttpRequest {
+  const headers = new Map<string, string>();
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (typeof value === 'string') headers.set(name.toLowerCase(), value);
+  }
+  const query = event.queryParameters ?? {};
+  const body =
+    event.body === undefined || event.body === null
+      ? Buffer.alloc(0)
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  let path = event.requestContext?.http?.path;
+  if (path === undefined) {
+    try {
+      path = decodeURIComponent(event.rawPath ?? '/');
+    } catch {
+      path = event.rawPath ?? '/';
+    }
+  }
+  return {
+    event,
+    method: (event.requestContext?.http?.method ?? 'POST').toUpperCase(),
+    path,
+    body,
+    header: (name) => headers.get(name.toLowerCase()),
+    query: (name) => (typeof query[name] === 'string' ? query[name] : undefined),
+  };
+}
+
+/** Fills in whatever a handler left out, so FC never applies its own (undocumented) defaults. */
+function toFcResponse(response: unknown): FcHttpResponse {
+  const partial = (response ?? {}) as Partial<FcHttpResponse>;
+  const isStruct = typeof partial === 'object' && typeof partial.statusCode === 'number';
+  if (!isStruct) {
+    return { statusCode: 200, headers: { ...JSON_HEADERS }, isBase64Encoded: false, body: JSON.stringify(response) };
+  }
+  return {
+    statusCode: partial.statusCode as number,
+    headers: { ...JSON_HEADERS, ...(partial.headers ?? {}) },
+    isBase64Encoded: partial.isBase64Encoded ?? false,
+    body: typeof partial.body === 'string' ? partial.body : JSON.stringify(partial.body ?? {}),
+  };
+}
+
+/** A JSON response in the FC struct. */
+function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): FcHttpResponse {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, isBase64Encoded: false, body: JSON.stringify(body) };
+}
+
+type HttpMiddyRequest = Request<unknown, FcHttpResponse, Error, MiddyFcContext>;
+
+/**
+ * @example
+ * export const handler = middy(run).use(errorEdge({ logger })).use(fcHttpEvent());
+ */
+function fcHttpEvent(): MiddlewareObj<unknown, FcHttpResponse, Error, MiddyFcContext> {
+  const fcHttpEventBefore = (request: HttpMiddyRequest): void => {
+    request.event = toHttpRequest(parseHttpEvent(request.event));
+  };
+  const fcHttpEventAfter = (request: HttpMiddyRequest): void => {
+    request.response = toFcResponse(request.response);
+  };
+  return { before: fcHttpEventBefore, after: fcHttpEventAfter, name: 'fcHttpEvent' };
+}
+
+export { fcHttpEvent, JSON_HEADERS, jsonResponse, parseHttpEvent, toFcResponse, toHttpRequest };

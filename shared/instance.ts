@@ -1,0 +1,77 @@
+/**
+ * What one FC instance builds once, at cold start, and reuses for every invocation: the configuration, the logger,
+ * the router and the store. A configuration problem never throws here (FC may answer an init failure with HTTP 200,
+ * and the alert would be lost): it is logged once and kept, and `requireConfig` answers each request with 503.
+ */
+import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './config/config';
+import type { FunctionName } from './config/settings';
+import { DeliveryMode, StoreKind } from './constants';
+import { createRouter } from './delivery/createRouter';
+import type { Router } from './delivery/Router';
+import { ConfigError } from './errors';
+import { Logger, type LogSink } from './logger';
+import type { DeliveryStore } from './store/DeliveryStore';
+import { FileStore } from './store/FileStore';
+import { MemoryStore } from './store/MemoryStore';
+
+type BridgeInstance =
+  | { ok: true; logger: Logger; config: BridgeConfig; router: Router; store: DeliveryStore }
+  | { ok: false; logger: Logger; error: ConfigError };
+
+interface InstanceOptions {
+  /** Where relative file settings resolve. @default the bundle's directory, else the working directory */
+  codeDir?: string;
+  /** Log destination (tests capture lines). @default process.stdout */
+  logSink?: LogSink;
+  /** A store to use instead of the configured one (tests, benchmarks). */
+  store?: DeliveryStore;
+}
+
+function createStore(config: BridgeConfig): DeliveryStore {
+  switch (config.store.kind) {
+    case StoreKind.MEMORY:
+      return new MemoryStore();
+    case StoreKind.FILE:
+      return new FileStore({ path: config.store.path });
+    case StoreKind.TABLESTORE:
+      // The Tablestore adapter lands with the outbox issue; until then this is a configuration error, not a crash.
+      throw new ConfigError(['STORE=tablestore is not available in this build yet: use STORE=file locally']);
+  }
+}
+
+function createInstance(service: FunctionName, env: Env = process.env, options: InstanceOptions = {}): BridgeInstance {
+  const logger = new Logger({ service, sink: options.logSink });
+  try {
+    let config = loadConfig(env, { codeDir: options.codeDir });
+    logger.setLevel(config.logLevel);
+    logger.addSecrets(config.secrets);
+    const { router, routeKeys, problems, warnings, modes } = createRouter(config, env);
+    logger.addSecrets(routeKeys);
+    if (problems.length > 0) throw new ConfigError(problems);
+    for (const warning of warnings) logger.warn(`routing: ${warning}`);
+    if (modes.has(DeliveryMode.PER_GROUP)) {
+      // Parsed and validated, but its delivery path is not built yet: refuse rather than silently send per alert.
+      throw new ConfigError(['per-group mode (DELIVERY_MODE or a route\'s "mode") is not available in this version']);
+    }
+    config = applyRoutingKeyRule(config, routeKeys.length > 0);
+    const store = options.store ?? createStore(config);
+    if (config.pagerduty.dryRun) {
+      logger.warn(`DRY-RUN: nothing will be sent to PagerDuty (${config.pagerduty.dryRunReason})`);
+    }
+    return { ok: true, logger, config, router, store };
+  } catch (error) {
+    const configError =
+      error instanceof ConfigError
+        ? error
+        : new ConfigError([`configuration cannot be loaded: ${(error as Error).message}`]);
+    // Once per instance: every request will answer 503 with this code.
+    logger.error('configuration invalid: every request will be answered 503 until it is fixed', {
+      code: configError.code,
+      problems: configError.problems,
+    });
+    return { ok: false, logger, error: configError };
+  }
+}
+
+export type { BridgeInstance, InstanceOptions };
+export { createInstance };

@@ -1,0 +1,115 @@
+/**
+ * The bridge's one structured logger: one JSON object per line, which FC's log service indexes as is.
+ *
+ * Secrets cannot reach a line: `Secret` values render as `<secret>`, and every configured secret's real value is also
+ * scrubbed from the finished line, so a key quoted back inside a third-party error message is hidden too.
+ */
+import type { LogLevel } from './config/config';
+import { REDACTED, type Secret } from './config/Secret';
+
+const LEVEL_ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
+
+type LogSink = (line: string) => void;
+
+interface LoggerOptions {
+  /** Name of the function, on every line. */
+  service: string;
+  /** @default 'INFO' */
+  level?: LogLevel;
+  /** Where lines go. @default process.stdout */
+  sink?: LogSink;
+}
+
+/** Renders an error as plain data: name, message, code and cause chain; the stack only for server-side errors. */
+function serializeError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const data: Record<string, unknown> = { name: error.name, message: error.message };
+  const { code, statusCode } = error as Error & { code?: unknown; statusCode?: unknown };
+  if (code !== undefined) data.code = code;
+  if (statusCode !== undefined) data.statusCode = statusCode;
+  if (typeof statusCode !== 'number' || statusCode >= 500) data.stack = error.stack;
+  if (error.cause !== undefined && depth < 3) data.cause = serializeError(error.cause, depth + 1);
+  return data;
+}
+
+class Logger {
+  readonly #service: string;
+  readonly #sink: LogSink;
+  #level: number;
+  #secrets: string[] = [];
+  #keys: Record<string, unknown> = {};
+
+  public constructor(options: LoggerOptions) {
+    this.#service = options.service;
+    this.#level = LEVEL_ORDER[options.level ?? 'INFO'];
+    this.#sink = options.sink ?? ((line) => process.stdout.write(`${line}\n`));
+  }
+
+  public setLevel(level: LogLevel): void {
+    this.#level = LEVEL_ORDER[level];
+  }
+
+  /** Registers values to scrub from every line (the configured secrets; short values would scrub innocent text). */
+  public addSecrets(secrets: readonly Secret[]): void {
+    for (const secret of secrets) {
+      const value = secret.reveal();
+      if (value.length < 6) continue;
+      // The raw value, and the value as JSON.stringify escapes it inside a line.
+      for (const form of [value, JSON.stringify(value).slice(1, -1)]) {
+        if (!this.#secrets.includes(form)) this.#secrets.push(form);
+      }
+    }
+    // Longest first, so a secret containing another is scrubbed whole.
+    this.#secrets.sort((a, b) => b.length - a.length);
+  }
+
+  /** Keys added to every line until `resetKeys()` (per-invocation keys such as the request id). */
+  public appendKeys(keys: Record<string, unknown>): void {
+    Object.assign(this.#keys, keys);
+  }
+
+  public resetKeys(): void {
+    this.#keys = {};
+  }
+
+  public debug(message: string, extra?: Record<string, unknown>): void {
+    this.#write('DEBUG', message, extra);
+  }
+
+  public info(message: string, extra?: Record<string, unknown>): void {
+    this.#write('INFO', message, extra);
+  }
+
+  public warn(message: string, extra?: Record<string, unknown>): void {
+    this.#write('WARN', message, extra);
+  }
+
+  public error(message: string, extra?: Record<string, unknown>): void {
+    this.#write('ERROR', message, extra);
+  }
+
+  #write(level: LogLevel, message: string, extra?: Record<string, unknown>): void {
+    if (LEVEL_ORDER[level] < this.#level) return;
+    const entry: Record<string, unknown> = {
+      level,
+      time: new Date().toISOString(),
+      service: this.#service,
+      message,
+      ...this.#keys,
+    };
+    for (const [key, value] of Object.entries(extra ?? {})) {
+      entry[key] = value instanceof Error ? serializeError(value) : value;
+    }
+    let line: string;
+    try {
+      line = JSON.stringify(entry);
+    } catch {
+      line = JSON.stringify({ level, time: entry.time, service: this.#service, message, note: 'unserializable extra' });
+    }
+    for (const secret of this.#secrets) line = line.replaceAll(secret, REDACTED);
+    this.#sink(line);
+  }
+}
+
+export type { LoggerOptions, LogSink };
+export { Logger, serializeError };

@@ -1,0 +1,110 @@
+/**
+ * Per-alert mode (the default, `CONTRACT.md` §5.1): one PagerDuty alert per ARMS alert. Pure: the same alert, group and
+ * options always give the same event, which is what makes stored events replayable.
+ */
+import type { Alert, AlertGroup } from '../alerts/types';
+import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
+import { alertDedupKey } from './dedupKey';
+import { fitEventSize } from './encode';
+import {
+  type BuildEventOptions,
+  chooseSeverity,
+  clientName,
+  clientUrl,
+  isoTimestamp,
+  nonBlank,
+  notificationContext,
+  toImages,
+  toLinks,
+  withoutUndefined,
+} from './eventParts';
+import { truncateCodePoints } from './truncateCodePoints';
+import type { BuiltEvent, PagerDutyEventBody, PagerDutyPayload } from './types';
+
+/**
+ * The event's time: a trigger is stamped with `startsAt` (when the problem began, which Alertmanager never sends,
+ * reference §2.1); a resolve with `endsAt`, else with the time the bridge received the resolved callback. Absent when
+ * unknown, so PagerDuty uses its receive time.
+ */
+function eventTimestamp(alert: Alert, receivedAt: number | undefined): string | undefined {
+  if (alert.status === AlertStatus.FIRING) return isoTimestamp(alert.startsAt);
+  return isoTimestamp(alert.endsAt) ?? isoTimestamp(receivedAt);
+}
+
+/** The alert's title, never blank (PagerDuty rejects a blank summary). */
+function alertSummary(alert: Alert): string {
+  return nonBlank(alert.summary) ?? nonBlank(alert.labels.alertname) ?? `Alert ${alert.identity}`;
+}
+
+/**
+ * Builds the Events v2 body (without routing key) for one alert.
+ *
+ * - `event_action`: `trigger` for firing, `resolve` for resolved (from `alert.status` only). A resolve carries the
+ *   full payload, because PagerDuty event rules route on it (reference §5 ask 9).
+ * - `dedup_key`: the alert identity, hashed if it were longer than 255 characters.
+ * - `payload.summary`: cut to 1024 code points with `…`; `severity`: the alert's, else `defaultSeverity`, else
+ *   `error`; `timestamp`: see {@link eventTimestamp}.
+ * - `custom_details`: labels, annotations, occurrence times, which source gave the severity, and the callback context
+ *   (receiver, external URL, group key, `truncatedAlerts`, notification reason).
+ * - `links`/`images` at the top level (https images only); `client`/`client_url` name ARMS (or Alertmanager).
+ * - Over 512 KB the event is degraded stepwise (`fitEventSize`).
+ *
+ * `cuts` lists every piece of data that was cut or dropped; the caller logs it as a warning with the identity.
+ *
+ * @example
+ * const { event, cuts } = buildEvent(alert, group, { defaultSeverity: route.defaultSeverity });
+ * if (cuts.length > 0) logger.warn('PagerDuty event degraded', { identity: alert.identity, cuts });
+ */
+function buildEvent(alert: Alert, group: AlertGroup, options: BuildEventOptions = {}): BuiltEvent {
+  const cuts: string[] = [];
+
+  const dedup = alertDedupKey(alert.identity);
+  if (dedup.hashed) cuts.push(`dedup_key: identity of ${alert.identity.length} characters replaced by its SHA-256`);
+
+  const summary = truncateCodePoints(alertSummary(alert), SUMMARY_MAX_CODE_POINTS);
+  if (summary.cut) {
+    cuts.push(`payload.summary cut from ${summary.length} to ${SUMMARY_MAX_CODE_POINTS} code points`);
+  }
+
+  const { severity, source: severitySource } = chooseSeverity(alert, options.defaultSeverity);
+
+  const payload: PagerDutyPayload = withoutUndefined({
+    summary: summary.text,
+    source: nonBlank(alert.source) ?? clientName(group),
+    severity,
+    timestamp: eventTimestamp(alert, options.receivedAt),
+    component: nonBlank(alert.component),
+    group: nonBlank(alert.group),
+    class: nonBlank(alert.class),
+    custom_details: withoutUndefined({
+      status: alert.status,
+      labels: alert.labels,
+      annotations: alert.annotations,
+      starts_at: isoTimestamp(alert.startsAt),
+      ends_at: isoTimestamp(alert.endsAt),
+      severity_source: severitySource,
+      identity: alert.identity,
+      identity_source: alert.identitySource,
+      generator_url: alert.generatorURL,
+      notification: notificationContext(group),
+    }),
+  });
+
+  const links = toLinks(alert.links, cuts);
+  const images = toImages(alert.images, cuts);
+  const event: PagerDutyEventBody = withoutUndefined({
+    event_action: alert.status === AlertStatus.FIRING ? EventAction.TRIGGER : EventAction.RESOLVE,
+    dedup_key: dedup.key,
+    payload,
+    links: links.length > 0 ? links : undefined,
+    images: images.length > 0 ? images : undefined,
+    client: clientName(group),
+    client_url: clientUrl(group),
+  });
+
+  const fitted = fitEventSize(event);
+  return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
+}
+
+export type { BuildEventOptions };
+export { buildEvent };

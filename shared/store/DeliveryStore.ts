@@ -1,0 +1,85 @@
+/**
+ * The delivery store port, after Powertools' `BasePersistenceLayer`: this base owns batching, expiry and the due
+ * view over the records; a backend implements four primitives (memory, file, Tablestore). Every write is one
+ * conditional full-row put, so a record's cells always share one TTL.
+ */
+import { DeliveryStatus } from '../constants';
+import type { DeliveryRecord } from './DeliveryRecord';
+
+/** The result of claiming one delivery. */
+type ClaimOutcome =
+  | { claimed: true; record: DeliveryRecord }
+  /** The delivery key exists: a duplicate, or (past its window or lease) something the caller may take over. */
+  | { claimed: false; record: DeliveryRecord; existing: DeliveryRecord };
+
+/** States the relay picks up when due. */
+const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRY]);
+
+function isDue(record: DeliveryRecord, now: number): boolean {
+  if (DUE_STATUSES.has(record.status)) return (record.nextAttemptAt ?? 0) <= now;
+  return record.status === DeliveryStatus.SENDING && (record.leaseUntil ?? 0) <= now;
+}
+
+abstract class DeliveryStore {
+  /** Injectable clock (tests). */
+  protected readonly now: () => number;
+
+  public constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Creates each record unless its key exists (conditional put, expect-not-exist). Rows of one call are independent:
+   * one existing key does not stop the others.
+   */
+  public async claim(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
+    return this._putIfAbsent(records);
+  }
+
+  /** Replaces a record if its stored version is still `record.version - 1`; returns false on a lost race. */
+  public async replace(record: DeliveryRecord): Promise<boolean> {
+    return this._putIfVersion(record, record.version - 1);
+  }
+
+  /**
+   * Replaces several records, each on its own condition (a lost race on one does not stop the others). Backends with
+   * a batch write override this to keep store round trips per callback constant.
+   */
+  public async replaceMany(records: readonly DeliveryRecord[]): Promise<boolean[]> {
+    const results: boolean[] = [];
+    for (const record of records) results.push(await this.replace(record));
+    return results;
+  }
+
+  /** The live (unexpired) records with these keys. */
+  public async get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
+    const now = this.now();
+    const found = await this._get(deliveryKeys);
+    for (const [key, record] of found) if (record.expiresAt <= now) found.delete(key);
+    return found;
+  }
+
+  /** Deliveries due now, oldest first: PENDING/RETRY whose time has come, SENDING whose lease expired. */
+  public async listDue(limit: number): Promise<DeliveryRecord[]> {
+    const now = this.now();
+    const due: DeliveryRecord[] = [];
+    for (const record of await this._scan()) if (record.expiresAt > now && isDue(record, now)) due.push(record);
+    return due.sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
+  }
+
+  /** Every live record (status reports and tests; backends with a real index override `listDue` instead). */
+  public async list(): Promise<DeliveryRecord[]> {
+    const now = this.now();
+    return (await this._scan()).filter((record) => record.expiresAt > now);
+  }
+
+  public async close(): Promise<void> {}
+
+  protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
+  protected abstract _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean>;
+  protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;
+  protected abstract _scan(): Promise<DeliveryRecord[]>;
+}
+
+export type { ClaimOutcome };
+export { DeliveryStore, isDue };

@@ -1,0 +1,144 @@
+/**
+ * The local runtime's embedded store (STORE=file): one JSON file per delivery under `<STORE_PATH>/deliveries/`,
+ * readable with `cat`, surviving restarts and crashes.
+ *
+ * Every write goes to a temporary file first. A claim then hard-links it into place, which fails if the name exists:
+ * an atomic create-if-absent even across processes. A replace renames it over the old file (atomic on POSIX), after
+ * checking the version. All file calls are synchronous, so no other callback of this process runs between the check
+ * and the write. Expired files are pruned when read.
+ */
+import { randomUUID } from 'node:crypto';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StoreError } from '../errors';
+import type { DeliveryRecord } from './DeliveryRecord';
+import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+
+const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+class FileStore extends DeliveryStore {
+  readonly #dir: string;
+  readonly #tmpDir: string;
+
+  #ready = false;
+
+  public constructor(options: { path: string; now?: () => number }) {
+    super(options);
+    this.#dir = join(options.path, 'deliveries');
+    this.#tmpDir = join(options.path, 'tmp');
+  }
+
+  /** Where the store keeps its files (for the start-up banner). */
+  public get directory(): string {
+    return this.#dir;
+  }
+
+  protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
+    const now = this.now();
+    return records.map((record) => {
+      const target = this.#fileOf(record.deliveryKey);
+      const existing = this.#read(target);
+      if (existing !== undefined && existing.expiresAt > now) return { claimed: false, record, existing };
+      if (existing !== undefined) rmSync(target, { force: true });
+      const tmp = this.#writeTemp(record);
+      try {
+        linkSync(tmp, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.#storeError('claim', error);
+        const winner = this.#read(target);
+        if (winner === undefined) throw this.#storeError('claim', error);
+        return { claimed: false, record, existing: winner };
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+      return { claimed: true, record };
+    });
+  }
+
+  protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
+    const target = this.#fileOf(record.deliveryKey);
+    if (this.#read(target)?.version !== expectedVersion) return false;
+    const tmp = this.#writeTemp(record);
+    try {
+      renameSync(tmp, target);
+    } catch (error) {
+      rmSync(tmp, { force: true });
+      throw this.#storeError('replace', error);
+    }
+    return true;
+  }
+
+  protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
+    const found = new Map<string, DeliveryRecord>();
+    for (const key of deliveryKeys) {
+      const record = this.#read(this.#fileOf(key));
+      if (record !== undefined) found.set(key, record);
+    }
+    return found;
+  }
+
+  protected async _scan(): Promise<DeliveryRecord[]> {
+    this.#ensureDirectories();
+    const now = this.now();
+    const records: DeliveryRecord[] = [];
+    for (const name of readdirSync(this.#dir)) {
+      if (!name.endsWith('.json')) continue;
+      const file = join(this.#dir, name);
+      const record = this.#read(file);
+      if (record === undefined) continue;
+      if (record.expiresAt <= now) rmSync(file, { force: true });
+      else records.push(record);
+    }
+    return records;
+  }
+
+  #fileOf(deliveryKey: string): string {
+    if (!SAFE_KEY.test(deliveryKey)) throw new StoreError('delivery key is not a safe file name');
+    return join(this.#dir, `${deliveryKey}.json`);
+  }
+
+  /** Created on first use, so loading the module (or a misconfigured instance) writes nothing. */
+  #ensureDirectories(): void {
+    if (this.#ready) return;
+    try {
+      mkdirSync(this.#dir, { recursive: true });
+      mkdirSync(this.#tmpDir, { recursive: true });
+    } catch (error) {
+      throw this.#storeError('create directories', error);
+    }
+    this.#ready = true;
+  }
+
+  #writeTemp(record: DeliveryRecord): string {
+    this.#ensureDirectories();
+    const tmp = join(this.#tmpDir, `${record.deliveryKey}.${randomUUID()}.tmp`);
+    try {
+      writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+    } catch (error) {
+      throw this.#storeError('write', error);
+    }
+    return tmp;
+  }
+
+  #read(file: string): DeliveryRecord | undefined {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.#storeError('read', error);
+    }
+    try {
+      return JSON.parse(text) as DeliveryRecord;
+    } catch (error) {
+      // Writes are atomic, so a torn file means someone edited it by hand: refuse loudly rather than overwrite it.
+      throw this.#storeError(`parse ${file}`, error);
+    }
+  }
+
+  #storeError(operation: string, cause: unknown): StoreError {
+    return new StoreError(`file store ${operation} failed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export { FileStore };

@@ -1,0 +1,44 @@
+/**
+ * In-process store (STORE=memory): for tests and benchmarks. Nothing survives the process, so `loadConfig` refuses
+ * it when deployed. Records are cloned in and out, as a real store would serialize them.
+ */
+import type { DeliveryRecord } from './DeliveryRecord';
+import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+
+class MemoryStore extends DeliveryStore {
+  readonly #rows = new Map<string, DeliveryRecord>();
+
+  protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
+    const now = this.now();
+    return records.map((record) => {
+      const existing = this.#rows.get(record.deliveryKey);
+      if (existing !== undefined && existing.expiresAt > now) {
+        return { claimed: false, record, existing: structuredClone(existing) };
+      }
+      this.#rows.set(record.deliveryKey, structuredClone(record));
+      return { claimed: true, record };
+    });
+  }
+
+  protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
+    const existing = this.#rows.get(record.deliveryKey);
+    if (existing?.version !== expectedVersion) return false;
+    this.#rows.set(record.deliveryKey, structuredClone(record));
+    return true;
+  }
+
+  protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
+    const found = new Map<string, DeliveryRecord>();
+    for (const key of deliveryKeys) {
+      const row = this.#rows.get(key);
+      if (row !== undefined) found.set(key, structuredClone(row));
+    }
+    return found;
+  }
+
+  protected async _scan(): Promise<DeliveryRecord[]> {
+    return [...this.#rows.values()].map((row) => structuredClone(row));
+  }
+}
+
+export { MemoryStore };

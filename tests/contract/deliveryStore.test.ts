@@ -1,0 +1,186 @@
+/**
+ * One contract for every DeliveryStore backend: the same claims, races and expiry, on memory and file (the
+ * Tablestore adapter joins this suite over the wire-compatible fake).
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryStatus, EventAction, Severity } from '../../shared/constants';
+import { markDelivered } from '../../shared/delivery/transitions';
+import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
+import type { DeliveryStore } from '../../shared/store/DeliveryStore';
+import { FileStore } from '../../shared/store/FileStore';
+import { MemoryStore } from '../../shared/store/MemoryStore';
+
+const DAY = 86_400_000;
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function record(key: string, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
+  return {
+    deliveryKey: key,
+    dedupKey: `identity-${key}`,
+    occurrence: 1_613_978_295_578,
+    action: EventAction.TRIGGER,
+    routeName: 'default',
+    status: DeliveryStatus.PENDING,
+    version: 1,
+    event: {
+      event_action: EventAction.TRIGGER,
+      dedup_key: `identity-${key}`,
+      payload: { summary: '容器内存使用率大于80%', source: 'arms', severity: Severity.WARNING },
+    },
+    attempts: 0,
+    createdAt: 1_000,
+    updatedAt: 1_000,
+    nextAttemptAt: 1_000,
+    expiresAt: 1_000 + 7 * DAY,
+    ...overrides,
+  };
+}
+
+const backends: [string, (now: () => number) => DeliveryStore][] = [
+  ['MemoryStore', (now) => new MemoryStore({ now })],
+  [
+    'FileStore',
+    (now) => {
+      const dir = mkdtempSync(join(tmpdir(), 'file-store-'));
+      dirs.push(dir);
+      return new FileStore({ path: dir, now });
+    },
+  ],
+];
+
+describe.each(backends)('Contract: %s', (_name, create) => {
+  let clock = 2_000;
+  const now = () => clock;
+
+  it('claims a new key once; a second claim returns the existing record', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+
+    // Act
+    const [first] = await store.claim([record('a')]);
+    const [second] = await store.claim([record('a', { routeName: 'other' })]);
+
+    // Assess
+    expect(first?.claimed).toBe(true);
+    expect(second).toMatchObject({ claimed: false, existing: { deliveryKey: 'a', routeName: 'default' } });
+  });
+
+  it('claims the rows of one call independently', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('b')]);
+
+    // Act
+    const outcomes = await store.claim([record('a'), record('b'), record('c')]);
+
+    // Assess
+    expect(outcomes.map((outcome) => outcome.claimed)).toEqual([true, false, true]);
+  });
+
+  it('replaces only from the version it read (compare-and-set)', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('a')]);
+    const delivered = markDelivered(record('a'), 3_000);
+
+    // Act
+    const won = await store.replace(delivered);
+    const lost = await store.replace(markDelivered(record('a'), 4_000));
+
+    // Assess
+    expect(won).toBe(true);
+    expect(lost).toBe(false);
+    const stored = (await store.get(['a'])).get('a');
+    expect(stored).toMatchObject({ status: 'DELIVERED', version: 2, attempts: 1, deliveredAt: 3_000 });
+  });
+
+  it('keeps the event exactly as claimed', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    const original = record('a');
+
+    // Act
+    await store.claim([original]);
+
+    // Assess
+    expect((await store.get(['a'])).get('a')).toEqual(original);
+  });
+
+  it('lists due deliveries oldest first: pending/retry whose time has come, sending with an expired lease', async () => {
+    // Prepare
+    clock = 10_000;
+    const store = create(now);
+    await store.claim([
+      record('late-retry', { status: DeliveryStatus.RETRY, nextAttemptAt: 20_000, createdAt: 1 }),
+      record('retry', { status: DeliveryStatus.RETRY, nextAttemptAt: 9_000, createdAt: 300 }),
+      record('pending', { createdAt: 200 }),
+      record('sending-live', { status: DeliveryStatus.SENDING, leaseUntil: 11_000, createdAt: 2 }),
+      record('sending-expired', { status: DeliveryStatus.SENDING, leaseUntil: 9_999, createdAt: 100 }),
+      record('delivered', { status: DeliveryStatus.DELIVERED, createdAt: 3 }),
+      record('dry', { status: DeliveryStatus.DRY_RUN, createdAt: 4 }),
+      record('dead', { status: DeliveryStatus.DEAD, createdAt: 5 }),
+    ]);
+
+    // Act
+    const due = await store.listDue(10);
+
+    // Assess
+    expect(due.map((item) => item.deliveryKey)).toEqual(['sending-expired', 'pending', 'retry']);
+    expect((await store.listDue(2)).length).toBe(2);
+  });
+
+  it('forgets expired records, so their key can be claimed again', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('a', { expiresAt: 5_000 })]);
+
+    // Act
+    clock = 5_000;
+    const [again] = await store.claim([record('a', { expiresAt: 9_000 })]);
+
+    // Assess
+    expect(again?.claimed).toBe(true);
+    expect((await store.list()).map((item) => item.expiresAt)).toEqual([9_000]);
+  });
+});
+
+describe('Class: FileStore', () => {
+  it('survives a new instance on the same directory (a restart) and writes no temporary files behind', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'file-store-'));
+    dirs.push(dir);
+    await new FileStore({ path: dir, now: () => 2_000 }).claim([record('a')]);
+
+    // Act
+    const reopened = new FileStore({ path: dir, now: () => 2_000 });
+    const [again] = await reopened.claim([record('a')]);
+
+    // Assess
+    expect(again?.claimed).toBe(false);
+    expect(readdirSync(join(dir, 'deliveries'))).toEqual(['a.json']);
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('writes nothing until first used', () => {
+    // Prepare
+    const dir = join(tmpdir(), `file-store-unused-${process.pid}`);
+
+    // Act
+    new FileStore({ path: dir });
+
+    // Assess
+    expect(() => readdirSync(dir)).toThrow();
+  });
+});

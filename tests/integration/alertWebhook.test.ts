@@ -1,0 +1,296 @@
+/**
+ * The webhook through its real handler chain (FC Buffer event in, FC response struct out), on the in-process store
+ * and a fake PagerDuty over real HTTP on loopback.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../shared/store/MemoryStore';
+import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { webhookHarness } from '../support/webhook';
+
+const sample = readFileSync(new URL('../fixtures/arms/sample.json', import.meta.url), 'utf8');
+const resolvedSample = JSON.stringify({
+  ...JSON.parse(sample),
+  status: 'resolved',
+  alerts: JSON.parse(sample).alerts.map((alert: Record<string, unknown>) => ({
+    ...alert,
+    status: 'resolved',
+    endsAt: '2021-02-22T07:30:15.404000000Z',
+  })),
+});
+const ROUTING_KEY = 'R0UTINGKEY0000000000000000000001';
+const TOKEN = 'webhook-token-0123456789';
+const FINGERPRINT = 'bec72890cc2c7b4a027e008df0cd1013';
+
+let pd: FakePagerDuty;
+beforeAll(async () => {
+  pd = await startFakePagerDuty();
+});
+afterAll(async () => {
+  await pd.close();
+});
+/** Requests the fake received since the current test began (one fake serves the whole file). */
+let baseline = 0;
+const sent = () => pd.events.slice(baseline);
+beforeEach(() => {
+  baseline = pd.events.length;
+});
+
+describe('alert-webhook: dry-run (no routing key, local)', () => {
+  it('stores and logs the event it would have sent, and sends nothing', async () => {
+    // Prepare
+    const bridge = webhookHarness({ PAGERDUTY_EVENTS_URL: pd.url });
+
+    // Act
+    const response = await bridge.post(sample);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toMatchObject({ status: 'dry-run', received: 1, dryRun: 1, delivered: 0, duplicates: 0 });
+    const rows = await bridge.store.list();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      status: 'DRY_RUN',
+      dedupKey: FINGERPRINT,
+      action: 'trigger',
+      event: { event_action: 'trigger', dedup_key: FINGERPRINT, payload: { severity: 'warning' }, client: 'ARMS' },
+    });
+    const logged = bridge.lines.map((line) => JSON.parse(line)).find((line) => line.message.startsWith('dry-run'));
+    expect(logged.event.dedup_key).toBe(FINGERPRINT);
+    expect(sent()).toHaveLength(0);
+  });
+
+  it('answers a repeat notification as a duplicate and stores nothing new', async () => {
+    // Prepare
+    const bridge = webhookHarness({});
+    await bridge.post(sample);
+
+    // Act
+    const again = await bridge.post(sample);
+
+    // Assess
+    expect(again.json).toMatchObject({ duplicates: 1, dryRun: 0 });
+    expect(await bridge.store.list()).toHaveLength(1);
+  });
+
+  it('never relays dry-run rows, not even after a key is set', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await webhookHarness({}, store).post(sample);
+
+    // Act
+    const report = await webhookHarness(
+      { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url },
+      store,
+    ).tick();
+
+    // Assess
+    expect(report.relay.due).toBe(0);
+    expect(report.deliveries.DRY_RUN).toBe(1);
+    expect(sent()).toHaveLength(0);
+  });
+});
+
+describe('alert-webhook: delivering', () => {
+  const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd?.url };
+
+  it('sends one trigger per alert with the routing key, once per occurrence', async () => {
+    // Prepare
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url });
+
+    // Act
+    const first = await bridge.post(sample);
+    const repeat = await bridge.post(sample);
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(first.json).toMatchObject({ status: 'accepted', delivered: 1 });
+    expect(repeat.json).toMatchObject({ delivered: 0, duplicates: 1 });
+    expect(sent()).toHaveLength(1);
+    expect(sent()[0]?.routingKey).toBe(ROUTING_KEY);
+    expect(sent()[0]?.body).toMatchObject({
+      event_action: 'trigger',
+      dedup_key: FINGERPRINT,
+      payload: { severity: 'warning', timestamp: '2021-02-22T07:18:15.578Z' },
+    });
+    expect((await bridge.store.list())[0]).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+  });
+
+  it('sends the resolve with the same dedup_key, as a new delivery', async () => {
+    // Prepare
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url });
+    await bridge.post(sample);
+
+    // Act
+    const resolved = await bridge.post(resolvedSample);
+
+    // Assess
+    expect(resolved.json).toMatchObject({ delivered: 1 });
+    expect(sent().map((event) => (event.body as { event_action: string }).event_action)).toEqual([
+      'trigger',
+      'resolve',
+    ]);
+    expect(sent()[1]?.body).toMatchObject({ dedup_key: FINGERPRINT });
+  });
+
+  it('queues what PagerDuty refuses for now (202), and the relay delivers it later', async () => {
+    // Prepare
+    let offset = 0;
+    const store = new MemoryStore({ now: () => Date.now() + offset });
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url }, store);
+    pd.script([{ status: 500 }]);
+
+    // Act
+    const response = await bridge.post(sample);
+    offset = 3_600_000;
+    const report = await bridge.tick();
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(response.json).toMatchObject({ status: 'queued', queued: 1, delivered: 0 });
+    expect(report.relay).toMatchObject({ due: 1, attempted: 1, delivered: 1 });
+    expect(sent().map((event) => event.outcome)).toEqual([500, 202]);
+    expect((await store.list())[0]).toMatchObject({ status: 'DELIVERED', attempts: 2 });
+  });
+
+  it('marks an event PagerDuty rejects as invalid DEAD at once', async () => {
+    // Prepare
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url });
+    pd.script([{ status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['x'] } }]);
+
+    // Act
+    const response = await bridge.post(sample);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toMatchObject({ failed: 1, delivered: 0 });
+    expect((await bridge.store.list())[0]).toMatchObject({ status: 'DEAD' });
+  });
+});
+
+describe('alert-webhook: refusing', () => {
+  it.each([
+    ['{"alerts": [', 400, 'malformed_json'],
+    ['', 400, 'empty_body'],
+    ['[]', 422, 'invalid_callback'],
+    ['{"alerts": {}}', 422, 'invalid_callback'],
+    ['{"alerts": [{"status": "firing"}]}', 422, 'no_valid_alerts'],
+  ])('answers %j with %i %s and sends nothing', async (body, status, code) => {
+    // Prepare
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+
+    // Act
+    const response = await bridge.post(body);
+
+    // Assess
+    expect(response.statusCode).toBe(status);
+    expect(response.json.error.code).toBe(code);
+    expect(response.json.error.message.length).toBeGreaterThan(5);
+    expect(sent()).toHaveLength(0);
+  });
+
+  it('answers the ARMS console test with 200 and forwards nothing', async () => {
+    // Prepare
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+
+    // Act
+    const response = await bridge.post('$alertmanager_content');
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.json.status).toBe('test');
+    expect(sent()).toHaveLength(0);
+    expect(await bridge.store.list()).toHaveLength(0);
+  });
+
+  it('answers a method other than POST with 405', async () => {
+    const response = await webhookHarness({}).post('', { method: 'GET' });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('POST');
+  });
+
+  it.each([
+    [{}, {}, 401],
+    [{ 'X-Webhook-Token': 'wrong' }, {}, 401],
+    [{ Authorization: `Bearer ${TOKEN}` }, {}, 200],
+    [{ 'X-Webhook-Token': TOKEN }, {}, 200],
+    [{}, { token: TOKEN }, 200],
+  ])('with WEBHOOK_TOKENS set, headers %o query %o → %i', async (headers, query, status) => {
+    // Prepare
+    const bridge = webhookHarness({ WEBHOOK_TOKENS: `old-token-abcdef,${TOKEN}` });
+
+    // Act
+    const response = await bridge.post(sample, { headers, query });
+
+    // Assess
+    expect(response.statusCode).toBe(status);
+    if (status === 401)
+      expect(response.json).toEqual({ error: { code: 'unauthorized', message: 'missing or invalid webhook token' } });
+  });
+
+  it('authenticates before classifying a console test', async () => {
+    const response = await webhookHarness({ WEBHOOK_TOKENS: TOKEN }).post('$alertmanager_content');
+    expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('alert-webhook: deployed with an invalid configuration', () => {
+  it.each([
+    [{ FC_FUNCTION_NAME: 'alert-webhook' }, 'config_no_webhook_tokens'],
+    [
+      {
+        FC_FUNCTION_NAME: 'alert-webhook',
+        WEBHOOK_TOKENS: TOKEN,
+        STORE: 'tablestore',
+        TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
+        TABLESTORE_INSTANCE: 'i',
+      },
+      'config_no_routing_key',
+    ],
+    [{ FC_FUNCTION_NAME: 'alert-webhook', WEBHOOK_TOKENS: TOKEN, MAX_ALERTS: 'lots' }, 'config_invalid'],
+  ])('answers every request 503 with the config code, logs once, never crashes (%o)', async (env, code) => {
+    // Prepare
+    const bridge = webhookHarness(env);
+
+    // Act
+    const responses = [await bridge.post(sample), await bridge.post(sample, { headers: { 'X-Webhook-Token': TOKEN } })];
+
+    // Assess
+    for (const response of responses) {
+      expect(response.statusCode).toBe(503);
+      expect(response.json.error.code).toBe(code);
+      expect(response.body).not.toContain('lots');
+    }
+    const configLines = bridge.lines.filter((line) => line.includes('configuration invalid'));
+    expect(configLines).toHaveLength(2); // once per instance: the webhook's and the health function's
+  });
+});
+
+describe('alert-webhook: secrets', () => {
+  it('never writes a token or routing key to a log line, a response or a stored row', async () => {
+    // Prepare
+    const bridge = webhookHarness({
+      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+      PAGERDUTY_EVENTS_URL: pd.url,
+      WEBHOOK_TOKENS: TOKEN,
+      LOG_LEVEL: 'DEBUG',
+    });
+    pd.script([{ status: 401, body: { status: 'error', message: `bad key ${ROUTING_KEY}` } }]);
+
+    // Act
+    const responses = [
+      await bridge.post(sample, { headers: { 'X-Webhook-Token': TOKEN } }),
+      await bridge.post(sample, { headers: { 'X-Webhook-Token': `${TOKEN}x` } }),
+      await bridge.post('{"alerts":', { query: { token: TOKEN } }),
+    ];
+
+    // Assess
+    const everything = [
+      ...bridge.lines,
+      ...responses.map((response) => response.body),
+      JSON.stringify(await bridge.store.list()),
+    ].join('\n');
+    expect(everything).not.toContain(ROUTING_KEY);
+    expect(everything).not.toContain(TOKEN);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * The built bundles, as FC loads them: a plain `node` process requires `dist/<function>/index.js` and invokes
+ * `handler` once with a Buffer event (the test run builds first: `npm test` runs `npm run build`).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { httpEvent, timerEvent } from '../support/fcEvents';
+
+const root = join(__dirname, '..', '..');
+const sample = readFileSync(join(root, 'tests/fixtures/arms/sample.json'), 'utf8');
+const run = promisify(execFile);
+
+/** Requires the bundle in a fresh process, invokes its handler once, and returns the result and the log lines. */
+async function invokeBundle(fn: string, event: Buffer, env: Record<string, string>) {
+  const script = `
+    const bundle = require(${JSON.stringify(join(root, 'dist', fn, 'index.js'))});
+    const context = { requestId: 'bundle-test', credentials: {}, function: { name: ${JSON.stringify(fn)} } };
+    bundle.handler(Buffer.from(process.env.EVENT_B64, 'base64'), context).then(
+      (result) => process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n'),
+      (error) => { process.stdout.write('THREW ' + error.message + '\\n'); process.exitCode = 1; },
+    );`;
+  const { stdout } = await run(process.execPath, ['-e', script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', EVENT_B64: event.toString('base64'), ...env },
+    timeout: 15_000,
+  });
+  const lines = stdout.trim().split('\n');
+  const resultLine = lines.find((line) => line.startsWith('RESULT ')) ?? '';
+  return { result: JSON.parse(resultLine.slice('RESULT '.length)), lines };
+}
+
+describe('Bundles', () => {
+  it.each(['alert-webhook', 'delivery-health'])('%s is CommonJS with a source map and a package.json', (fn) => {
+    const dir = join(root, 'dist', fn);
+    expect(existsSync(join(dir, 'index.js.map'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+  });
+
+  it('alert-webhook answers the ARMS sample in dry-run', async () => {
+    // Act
+    const { result, lines } = await invokeBundle('alert-webhook', httpEvent({ body: sample }), { STORE: 'memory' });
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(result.isBase64Encoded).toBe(false);
+    expect(result.headers['content-type']).toContain('application/json');
+    expect(JSON.parse(result.body)).toMatchObject({ status: 'dry-run', dryRun: 1 });
+    expect(lines.some((line) => line.includes('dry-run: event stored'))).toBe(true);
+  });
+
+  it('alert-webhook deployed with an invalid configuration answers 503, not a crash', async () => {
+    // Act
+    const { result } = await invokeBundle('alert-webhook', httpEvent({ body: sample }), {
+      FC_FUNCTION_NAME: 'alert-webhook',
+    });
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body).error.code).toBe('config_no_webhook_tokens');
+  });
+
+  it('delivery-health answers a timer event with its report', async () => {
+    // Act
+    const { result } = await invokeBundle('delivery-health', timerEvent(), { STORE: 'memory' });
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, triggerName: 'timer', dryRun: true });
+    expect(result.deliveries.DELIVERED).toBe(0);
+  });
+});

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { applyRoutingKeyRule, loadConfig } from '../../../shared/config/config';
+import { SETTINGS } from '../../../shared/config/settings';
+import { ConfigError, ErrorCode } from '../../../shared/errors';
+
+const KEY = 'R0UT1NGKEY0123456789abcdefabcdef';
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Function: loadConfig', () => {
+  it('applies every documented default when nothing is set', () => {
+    // Act
+    const config = loadConfig({});
+
+    // Assess
+    expect(config.deployed).toBe(false);
+    expect(config.store.kind).toBe('file');
+    expect(config.store.path.endsWith('.data')).toBe(true);
+    expect(config.pagerduty.eventsUrl).toBe('https://events.pagerduty.com/v2/enqueue');
+    expect(config.webhook).toMatchObject({
+      maxBodyBytes: 8 * 1024 * 1024,
+      maxAlerts: 5000,
+      maxJsonDepth: 32,
+      deadlineMs: 4000,
+    });
+    expect(config.store).toMatchObject({
+      dedupWindowSeconds: 86_400,
+      ttlSeconds: 604_800,
+      leaseSeconds: 30,
+      tablestoreTable: 'alert_delivery',
+    });
+    expect(config.retry).toEqual({ maxAttempts: 20, maxAgeSeconds: 86_400, baseSeconds: 30, maxSeconds: 1800 });
+    expect(config.pagerduty.ratePerMinute).toBe(120);
+    expect(Object.isFrozen(config.webhook)).toBe(true);
+  });
+
+  it('treats an empty string as unset', () => {
+    // Act
+    const config = loadConfig({ MAX_ALERTS: '', PAGERDUTY_ROUTING_KEY: '  ', STORE: '' });
+
+    // Assess
+    expect(config.webhook.maxAlerts).toBe(5000);
+    expect(config.pagerduty.routingKey).toBeUndefined();
+    expect(config.store.kind).toBe('file');
+  });
+
+  it('defaults to tablestore when deployed', () => {
+    // Act
+    const config = loadConfig({
+      FC_FUNCTION_NAME: 'alert-webhook',
+      WEBHOOK_TOKENS: 'tok-aaaaaaaa',
+      TABLESTORE_ENDPOINT: 'https://i.cn-hangzhou.ots.aliyuncs.com',
+      TABLESTORE_INSTANCE: 'i',
+    });
+
+    // Assess
+    expect(config.deployed).toBe(true);
+    expect(config.store.kind).toBe('tablestore');
+  });
+
+  it.each([
+    [{ MAX_ALERTS: 'many' }, 'MAX_ALERTS must be an integer'],
+    [{ MAX_ALERTS: '0' }, 'MAX_ALERTS must be >= 1'],
+    [{ ALLOW_UNAUTHENTICATED: 'maybe' }, 'ALLOW_UNAUTHENTICATED must be true or false'],
+    [{ STORE: 'redis' }, 'STORE must be one of tablestore, file, memory'],
+    [{ PAGERDUTY_EVENTS_URL: 'events.pagerduty.com' }, 'PAGERDUTY_EVENTS_URL must be an http(s) URL'],
+    [{ DELIVERY_TTL_SECONDS: '3600' }, 'DELIVERY_TTL_SECONDS must be >= 86400'],
+    [{ DEDUP_WINDOW_SECONDS: '700000' }, 'DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS'],
+    [{ STORE: 'tablestore' }, 'STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE'],
+    [
+      { PAGERDUTY_ROUTES: '[]', PAGERDUTY_ROUTES_FILE: 'routes.json' },
+      'set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE',
+    ],
+    [
+      { PAGERDUTY_ROUTES_FILE: 'does-not-exist.json' },
+      'PAGERDUTY_ROUTES_FILE (does-not-exist.json) cannot be read: ENOENT',
+    ],
+  ])('names the variable when %o is invalid', (env, problem) => {
+    // Act
+    const error = configError(() => loadConfig(env));
+
+    // Assess
+    expect(error.statusCode).toBe(503);
+    expect(error.code).toBe(ErrorCode.CONFIG_INVALID);
+    expect(error.problems.some((line) => line.startsWith(problem))).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    // Act
+    const error = configError(() => loadConfig({ MAX_ALERTS: 'x', MAX_JSON_DEPTH: 'y' }));
+
+    // Assess
+    expect(error.problems).toEqual(['MAX_ALERTS must be an integer', 'MAX_JSON_DEPTH must be an integer']);
+  });
+
+  it('refuses a deployed webhook without tokens with its own code, unless explicitly allowed', () => {
+    // Prepare
+    const deployed = {
+      FC_FUNCTION_NAME: 'alert-webhook',
+      TABLESTORE_ENDPOINT: 'https://i.cn-hangzhou.ots.aliyuncs.com',
+      TABLESTORE_INSTANCE: 'i',
+      PAGERDUTY_ROUTING_KEY: KEY,
+    };
+
+    // Act
+    const error = configError(() => loadConfig(deployed));
+    const allowed = loadConfig({ ...deployed, ALLOW_UNAUTHENTICATED: 'true' });
+
+    // Assess
+    expect(error.code).toBe(ErrorCode.CONFIG_NO_TOKENS);
+    expect(allowed.webhook.tokens).toEqual([]);
+  });
+
+  it('refuses an ephemeral store when deployed', () => {
+    // Act
+    const error = configError(() => loadConfig({ FC_FUNCTION_NAME: 'x', STORE: 'file', WEBHOOK_TOKENS: 'abcdefgh' }));
+
+    // Assess
+    expect(error.problems[0]).toContain('deployed functions need STORE=tablestore');
+  });
+
+  it('never echoes a secret value in a problem', () => {
+    // Act
+    const error = configError(() =>
+      loadConfig({ HEARTBEAT_URL: 'not-a-url-SECRETSECRET', WEBHOOK_TOKENS: `${'x'.repeat(201)}` }),
+    );
+
+    // Assess
+    expect(error.message).not.toContain('SECRETSECRET');
+    expect(error.message).not.toContain('x'.repeat(201));
+    expect(error.problems).toContain('HEARTBEAT_URL must be an http(s) URL');
+  });
+
+  it('wraps secrets so they never print', () => {
+    // Act
+    const config = loadConfig({ PAGERDUTY_ROUTING_KEY: KEY, WEBHOOK_TOKENS: 'tok-one-1234, tok-two-5678' });
+
+    // Assess
+    expect(JSON.stringify(config)).not.toContain(KEY);
+    expect(JSON.stringify(config)).not.toContain('tok-one-1234');
+    expect(String(config.pagerduty.routingKey)).toBe('<secret>');
+    expect(config.webhook.tokens.map((token) => token.reveal())).toEqual(['tok-one-1234', 'tok-two-5678']);
+    expect(config.secrets).toHaveLength(3);
+  });
+});
+
+describe('Function: applyRoutingKeyRule', () => {
+  it('turns a local bridge without any key into dry-run', () => {
+    // Act
+    const config = applyRoutingKeyRule(loadConfig({}), false);
+
+    // Assess
+    expect(config.pagerduty.dryRun).toBe(true);
+    expect(config.pagerduty.dryRunReason).toBe('no routing key configured');
+  });
+
+  it('keeps a local bridge with a route key live', () => {
+    expect(applyRoutingKeyRule(loadConfig({}), true).pagerduty.dryRun).toBe(false);
+  });
+
+  it('refuses a deployed bridge without any key with config_no_routing_key', () => {
+    // Prepare
+    const config = loadConfig({
+      FC_FUNCTION_NAME: 'f',
+      ALLOW_UNAUTHENTICATED: 'true',
+      STORE: 'tablestore',
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
+      TABLESTORE_INSTANCE: 'i',
+    });
+
+    // Act
+    const error = configError(() => applyRoutingKeyRule(config, false));
+
+    // Assess
+    expect(error.code).toBe(ErrorCode.CONFIG_NO_ROUTING_KEY);
+  });
+
+  it('lets DRY_RUN=true run deployed without a key (shadow mode)', () => {
+    // Prepare
+    const config = loadConfig({
+      FC_FUNCTION_NAME: 'f',
+      DRY_RUN: 'true',
+      WEBHOOK_TOKENS: 'abcdefgh',
+      STORE: 'tablestore',
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
+      TABLESTORE_INSTANCE: 'i',
+    });
+
+    // Act / Assess
+    expect(applyRoutingKeyRule(config, false).pagerduty).toMatchObject({ dryRun: true, dryRunReason: 'DRY_RUN=true' });
+  });
+});
+
+describe('Table: SETTINGS', () => {
+  it('names each variable once, in the FC-allowed form, never FC_*', () => {
+    const names = SETTINGS.map((setting) => setting.env);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) {
+      expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_]*$/);
+      expect(name.startsWith('FC_')).toBe(false);
+    }
+  });
+});

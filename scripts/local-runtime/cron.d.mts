@@ -1,0 +1,37 @@
+/** Types of `cron.mjs` (plain ESM, so `npm start` needs no TypeScript step). */
+
+interface CronSchedule {
+  kind: 'cron';
+  expression: string;
+  /** `UTC` unless the expression starts with `CRON_TZ=<zone>`. */
+  timeZone: string;
+  seconds: Set<number>;
+  minutes: Set<number>;
+  hours: Set<number>;
+  daysOfMonth: Set<number>;
+  months: Set<number>;
+  /** 0 = Sunday (7 is folded into 0). */
+  daysOfWeek: Set<number>;
+  dayOr: boolean;
+  domAny: boolean;
+  dowAny: boolean;
+}
+
+interface EverySchedule {
+  kind: 'every';
+  expression: string;
+  everyMs: number;
+}
+
+type Schedule = CronSchedule | EverySchedule;
+
+declare class CronError extends Error {
+  constructor(message: string, options?: ErrorOptions);
+}
+
+declare function parseSchedule(expression: string): Schedule;
+declare function matches(schedule: Schedule, date: Date): boolean;
+declare function nextFire(schedule: Schedule, after: Date): Date | null;
+
+export type { CronSchedule, EverySchedule, Schedule };
+export { CronError, matches, nextFire, parseSchedule };

@@ -1,0 +1,454 @@
+// The local runtime: hosts the bundled functions the way Function Compute 3.0 would (CONTRACT.md §1–§3).
+//
+//   HTTP request on 127.0.0.1:$PORT ──► FC3 HTTP-trigger event (JSON, as a Buffer) ──► alert-webhook instance
+//   s.yaml timer trigger / LOCAL_TIMER_SECONDS ──► FC timer event (JSON, as a Buffer) ──► delivery-health instance
+//
+// Each function runs in its own worker thread (FunctionInstance), which serves one invocation at a time from a FIFO
+// queue and enforces the function's timeout from s.yaml.
+
+import { createServer } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nextFire, parseSchedule } from './cron.mjs';
+import { FunctionInstance } from './FunctionInstance.mjs';
+import { fromHandlerResult, isoSeconds, newRequestId, toFcHttpEvent } from './httpEvent.mjs';
+import { readFunctions } from './sYaml.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEFAULT_PORT = 9000;
+const HOST = '127.0.0.1';
+/** Stand-in for the account id FC puts in the event and context; there is no account locally. */
+const LOCAL_ACCOUNT_ID = 'local';
+/** Largest request body accepted, like FC's cap on a synchronous invocation's payload (32 MB). */
+const REQUEST_MAX_BYTES = 32 * 1024 * 1024;
+/** Extra time, beyond the longest function timeout, that a shutdown waits for accepted invocations. */
+const SHUTDOWN_SLACK_MS = 5_000;
+/** setTimeout's longest delay; longer waits re-arm. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+/** FC's invoke API path. Emulating it (`s invoke`, SDK calls) is a later issue: see the note in `handleRequest`. */
+const INVOKE_API_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations$/;
+
+/**
+ * Starts the local runtime.
+ *
+ * @example
+ * const runtime = await startLocalRuntime({ port: 0 });
+ * await fetch(runtime.url, { method: 'POST', body: '{"alerts":[]}' });
+ * await runtime.close();
+ *
+ * @param {import('./startLocalRuntime.d.mts').LocalRuntimeOptions} [options]
+ * @returns {Promise<import('./startLocalRuntime.d.mts').LocalRuntime>}
+ */
+async function startLocalRuntime(options = {}) {
+  const distDir = resolve(options.distDir ?? join(ROOT, 'dist'));
+  const sYamlPath = resolve(options.sYamlPath ?? join(ROOT, 's.yaml'));
+  const sourceEnv = options.env ?? process.env;
+  const info = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+  const error = options.logError ?? ((line) => process.stderr.write(`${line}\n`));
+
+  // The functions see the given environment, minus FC_FUNCTION_NAME: its presence means "deployed" (CONTRACT §2).
+  const env = {};
+  for (const [name, value] of Object.entries(sourceEnv)) {
+    if (value !== undefined && name !== 'FC_FUNCTION_NAME') env[name] = value;
+  }
+  if (sourceEnv.FC_FUNCTION_NAME) {
+    error('[local-runtime] FC_FUNCTION_NAME is set in this shell; it is not passed on (it would mean "deployed").');
+  }
+
+  const specs = readFunctions(sYamlPath, sourceEnv);
+  const httpSpecs = [...specs.values()].filter((spec) => spec.httpTrigger);
+  if (httpSpecs.length !== 1) {
+    throw new Error(`${sYamlPath} must define exactly one function with an HTTP trigger (found ${httpSpecs.length})`);
+  }
+  const httpSpec = httpSpecs[0];
+  const timerSpecs = [...specs.values()].filter((spec) => spec.timerTrigger);
+  const timerSeconds = options.timerSeconds;
+  if (timerSeconds !== undefined && !(Number.isFinite(timerSeconds) && timerSeconds > 0)) {
+    throw new Error(`timerSeconds must be a positive number of seconds (got ${timerSeconds})`);
+  }
+  // Validate every schedule before starting anything, so a bad cron fails the start, not the first tick.
+  const schedules = new Map(
+    timerSpecs.map((spec) => [
+      spec.name,
+      timerSeconds
+        ? { kind: 'every', everyMs: timerSeconds * 1000, expression: `every ${timerSeconds} s` }
+        : parseSchedule(spec.timerTrigger.cronExpression),
+    ]),
+  );
+
+  const instances = new Map();
+  for (const spec of [httpSpec, ...timerSpecs]) {
+    if (instances.has(spec.name)) continue;
+    instances.set(
+      spec.name,
+      new FunctionInstance({
+        spec,
+        codeDir: join(distDir, spec.name),
+        env,
+        accountId: LOCAL_ACCOUNT_ID,
+        log: error,
+        // With custom log functions, the handlers' own output goes there too; otherwise straight to stdout/stderr.
+        handlerOutput: options.log || options.logError ? { stdout: info, stderr: error } : undefined,
+      }),
+    );
+  }
+  // Cold-start every instance now: a bundle that fails to load is reported at start, not at the first alert.
+  await Promise.all([...instances.values()].map((instance) => instance.warmUp()));
+  const webhook = instances.get(httpSpec.name);
+
+  /** Work accepted and not yet answered: HTTP requests (from first byte) and timer runs. */
+  const inFlight = new Set();
+  const track = (promise) => {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise));
+    return promise;
+  };
+  let closing = null;
+
+  const server = createServer((req, res) => {
+    track(
+      handleRequest(req, res).catch((caught) => {
+        // A bug of this runtime, not of the handler: answer like FC's own internal error, never crash the runtime.
+        error(`[local-runtime] internal error on ${req.method} ${req.url}: ${caught?.stack ?? caught}`);
+        if (res.headersSent) res.destroy();
+        else return sendFcError(res, 500, newRequestId(), 'InternalError', 'local runtime error');
+      }),
+    );
+  });
+
+  async function handleRequest(req, res) {
+    const requestId = newRequestId();
+    if (closing) {
+      return sendFcError(res, 503, requestId, 'ServiceUnavailable', 'the local runtime is shutting down');
+    }
+    // Reserved for the invoke API emulation (a later issue): requests matching INVOKE_API_PATH
+    // (`POST /2023-03-30/functions/{name}/invocations`, what `s invoke` and the FC SDKs call) will be routed to the
+    // named function here, ahead of the webhook route. Until then they reach the webhook like any POST (CONTRACT §3.1).
+
+    let body;
+    try {
+      body = await readBody(req, REQUEST_MAX_BYTES);
+    } catch (caught) {
+      if (caught instanceof RangeError) {
+        return sendFcError(
+          res,
+          413,
+          requestId,
+          'PayloadTooLarge',
+          `the request body exceeds ${REQUEST_MAX_BYTES} bytes`,
+        );
+      }
+      req.destroy();
+      return;
+    }
+    const now = Date.now();
+    const event = toFcHttpEvent(
+      {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        httpVersion: req.httpVersion,
+        rawHeaders: req.rawHeaders,
+        sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      },
+      body,
+      {
+        requestId,
+        now,
+        accountId: LOCAL_ACCOUNT_ID,
+        domainName: req.headers.host ?? `${HOST}:${address.port}`,
+        domainPrefix: 'local',
+      },
+    );
+    const outcome = await webhook.invoke(JSON.stringify(event), requestId);
+    const label = `[${httpSpec.name}] ${event.requestContext.http.method} ${event.rawPath}`;
+    if (outcome.status !== 'ok') {
+      const statusCode = await sendFailure(res, requestId, outcome, httpSpec);
+      reportFailure(`${label} → ${statusCode}`, requestId, outcome, httpSpec);
+      return;
+    }
+    let response;
+    try {
+      response = fromHandlerResult(outcome.result);
+      res.statusCode = response.statusCode;
+      for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+    } catch (caught) {
+      const failure = { name: 'InvalidResponse', message: caught instanceof Error ? caught.message : String(caught) };
+      error(`${label} → 502: ${failure.message} (request ${requestId})`);
+      await sendFcError(res, 502, requestId, 'UnhandledInvocationError', failure.message, failure.name);
+      return;
+    }
+    res.setHeader('X-Fc-Request-Id', requestId);
+    if (closing) res.setHeader('Connection', 'close');
+    info(`${label} → ${response.statusCode} in ${outcome.durationMs} ms (request ${requestId})`);
+    await endResponse(res, response.body);
+  }
+
+  /** Logs a failed invocation once, with the stack when there is one. `label` already says where it came from. */
+  function reportFailure(label, requestId, outcome, spec) {
+    const reason = {
+      timeout: `timed out after ${spec.timeout} s`,
+      error: outcome.error?.name === 'ServiceUnavailable' ? 'not run: the runtime stopped first' : 'the handler threw',
+      'init-error': 'the bundle failed to initialize',
+      crash: 'the instance crashed',
+    }[outcome.status];
+    const detail =
+      outcome.status === 'timeout'
+        ? ''
+        : `\n${outcome.error.stack || `${outcome.error.name}: ${outcome.error.message}`}`;
+    error(`${label}: ${reason} (request ${requestId})${detail}`);
+  }
+
+  // --- timers ---------------------------------------------------------------------------------------------------
+  const timerHandles = new Map();
+  function armTimer(spec, lastScheduled) {
+    if (closing) return;
+    const schedule = schedules.get(spec.name);
+    const now = Date.now();
+    const next =
+      schedule.kind === 'every'
+        ? Math.max(lastScheduled + schedule.everyMs, now)
+        : nextFire(schedule, new Date(Math.max(lastScheduled, now)))?.getTime();
+    if (next === undefined) {
+      error(`[${spec.name}] the timer "${schedule.expression}" never fires; no timer runs`);
+      return;
+    }
+    const delay = next - now;
+    const handle =
+      delay > MAX_TIMER_DELAY_MS
+        ? setTimeout(() => armTimer(spec, lastScheduled), MAX_TIMER_DELAY_MS)
+        : setTimeout(() => {
+            track(
+              runTimer(spec, next).catch((caught) => {
+                error(`[local-runtime] internal error in the ${spec.name} timer: ${caught?.stack ?? caught}`);
+              }),
+            );
+            armTimer(spec, next);
+          }, delay);
+    timerHandles.set(spec.name, handle);
+  }
+
+  async function runTimer(spec, scheduled) {
+    const instance = instances.get(spec.name);
+    const triggerTime = isoSeconds(scheduled);
+    // One run may wait behind the running one; more would pile up, so the tick is skipped.
+    if (instance.outstanding >= 2) {
+      info(`[${spec.name}] ${triggerTime} timer skipped: the previous runs have not finished`);
+      return;
+    }
+    const event = { triggerTime, triggerName: spec.timerTrigger.name, payload: spec.timerTrigger.payload };
+    const requestId = newRequestId(scheduled);
+    const outcome = await instance.invoke(JSON.stringify(event), requestId);
+    const label = `[${spec.name}] ${triggerTime} timer`;
+    if (outcome.status === 'ok') {
+      info(`${label} ok in ${outcome.durationMs} ms: ${describeResult(outcome.result)}`);
+    } else {
+      reportFailure(`${label} failed`, requestId, outcome, spec);
+    }
+  }
+
+  // --- start ------------------------------------------------------------------------------------------------------
+  await new Promise((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(options.port ?? DEFAULT_PORT, HOST, () => {
+      server.off('error', rejectListen);
+      resolveListen();
+    });
+  }).catch((caught) => {
+    return Promise.all([...instances.values()].map((instance) => instance.stop())).then(() => {
+      const inUse = caught?.code === 'EADDRINUSE';
+      throw new Error(
+        inUse ? `port ${options.port ?? DEFAULT_PORT} on ${HOST} is already in use (set PORT)` : String(caught),
+        {
+          cause: caught,
+        },
+      );
+    });
+  });
+  const address = server.address();
+  const url = `http://${HOST}:${address.port}/`;
+
+  const described = await webhook.describe();
+  printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath });
+  for (const spec of timerSpecs) armTimer(spec, Date.now());
+  info(`Listening on ${url} (Ctrl-C to stop)`);
+
+  const shutdownGraceMs =
+    options.shutdownGraceMs ?? Math.max(...[...specs.values()].map((spec) => spec.timeout)) * 1000 + SHUTDOWN_SLACK_MS;
+
+  function close() {
+    closing ??= (async () => {
+      for (const handle of timerHandles.values()) clearTimeout(handle);
+      server.close();
+      server.closeIdleConnections();
+      const pending = [...instances.values()].reduce((sum, instance) => sum + instance.outstanding, 0);
+      if (pending > 0) info(`[local-runtime] stopping: waiting for ${pending} invocation(s) to finish`);
+      let timer;
+      const finished = await Promise.race([
+        (async () => {
+          // Requests still being read enqueue after this point, so wait for them before the instances drain.
+          while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+          return true;
+        })(),
+        new Promise((resolveTimeout) => {
+          timer = setTimeout(() => resolveTimeout(false), shutdownGraceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        error(`[local-runtime] stopping: gave up after ${shutdownGraceMs} ms; unfinished invocations get 503`);
+        for (const instance of instances.values()) {
+          instance.abandonQueued({
+            status: 'error',
+            error: { name: 'ServiceUnavailable', message: 'the local runtime stopped first', stack: '' },
+            durationMs: 0,
+          });
+        }
+      }
+      await Promise.all([...instances.values()].map((instance) => instance.stop()));
+      server.closeAllConnections();
+      return { clean: finished };
+    })();
+    return closing;
+  }
+
+  return {
+    url,
+    port: address.port,
+    close,
+    get outstanding() {
+      return inFlight.size;
+    },
+  };
+}
+
+function readBody(req, limit) {
+  return new Promise((resolveBody, rejectBody) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        rejectBody(new RangeError('body too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolveBody(Buffer.concat(chunks)));
+    req.once('error', rejectBody);
+  });
+}
+
+function endResponse(res, body) {
+  return new Promise((resolveEnd) => {
+    res.once('close', resolveEnd);
+    res.end(body);
+  });
+}
+
+/**
+ * FC answers a failed invocation with 502 and a JSON error naming its type (also in `X-Fc-Error-Type`).
+ * @returns {Promise<number>} the status code sent
+ */
+async function sendFailure(res, requestId, outcome, spec) {
+  if (outcome.status === 'timeout') {
+    const message = `Function timed out after ${spec.timeout} seconds`;
+    await sendFcError(res, 502, requestId, 'FunctionTimeoutError', message);
+    return 502;
+  }
+  if (outcome.error.name === 'ServiceUnavailable') {
+    await sendFcError(res, 503, requestId, 'ServiceUnavailable', outcome.error.message);
+    return 503;
+  }
+  const type =
+    outcome.status === 'init-error'
+      ? 'InitializationError'
+      : outcome.status === 'crash'
+        ? 'FunctionCrashedError'
+        : 'UnhandledInvocationError';
+  // The error's name and message, as FC returns them; the stack goes to the log only.
+  await sendFcError(res, 502, requestId, type, outcome.error.message, outcome.error.name);
+  return 502;
+}
+
+function sendFcError(res, statusCode, requestId, fcErrorType, errorMessage, errorType = fcErrorType) {
+  if (res.headersSent) return endResponse(res);
+  // Drop whatever a half-applied handler response set before it failed.
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.statusCode = statusCode;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('X-Fc-Request-Id', requestId);
+  res.setHeader('X-Fc-Error-Type', fcErrorType);
+  return endResponse(res, JSON.stringify({ errorMessage, errorType }));
+}
+
+/** A timer run's result on one line: the report object as compact JSON. */
+function describeResult(result) {
+  if (result.kind === 'json') return result.json;
+  if (result.kind === 'string') return result.text === '' ? '(no result)' : result.text;
+  return `<${result.bytes.byteLength} bytes>`;
+}
+
+function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath }) {
+  const rule = '!'.repeat(100);
+  const loud = (lines) => {
+    info(rule);
+    for (const line of lines) info(`!!  ${line}`);
+    info(rule);
+  };
+  info('');
+  info(`ARMS → PagerDuty bridge: local runtime (Function Compute 3.0 emulation, Node ${process.versions.node})`);
+  info(`  functions from ${sYamlPath}`);
+  info(
+    `  ${httpSpec.name.padEnd(16)} HTTP  any POST on ${url}  (timeout ${httpSpec.timeout} s, one invocation at a time)`,
+  );
+  for (const spec of timerSpecs) {
+    const schedule = schedules.get(spec.name);
+    const when = timerSeconds
+      ? `every ${timerSeconds} s (LOCAL_TIMER_SECONDS; s.yaml says "${spec.timerTrigger.cronExpression}")`
+      : `"${schedule.expression}" (s.yaml${schedule.kind === 'cron' ? `, ${schedule.timeZone}` : ''})`;
+    info(`  ${spec.name.padEnd(16)} timer ${when}  (timeout ${spec.timeout} s)`);
+  }
+
+  if (described.type === 'crash' || described.error) {
+    const failure = described.error ?? { message: 'the instance exited' };
+    loud([`${httpSpec.name} could not describe its configuration: ${failure.message}`]);
+  } else if (described.value === null) {
+    info(`  (${httpSpec.name} does not export describeConfig(); configuration not shown)`);
+  } else {
+    const config = JSON.parse(described.value);
+    info(`Configuration (${httpSpec.name}; secrets masked):`);
+    const entries = Object.entries(config.settings ?? {});
+    const width = Math.max(0, ...entries.map(([name]) => name.length));
+    for (const [name, value] of entries) {
+      info(`  ${name.padEnd(width)}  ${value === null || value === '' ? '(unset)' : String(value)}`);
+    }
+    if (config.ok === false) {
+      loud([
+        'CONFIGURATION PROBLEMS: the webhook answers every request with 503 until they are fixed:',
+        ...(config.problems ?? []).map((problem) => `  - ${problem}`),
+      ]);
+    }
+    if (config.dryRun) {
+      loud([
+        'DRY-RUN: no PagerDuty routing key is configured (PAGERDUTY_ROUTING_KEY, or a key in a route).',
+        'NOTHING IS SENT TO PAGERDUTY: the events that would be sent are logged and stored, and never sent later.',
+      ]);
+    }
+    if (config.unauthenticated) {
+      loud([
+        'UNAUTHENTICATED: WEBHOOK_TOKENS is not set, so any request is accepted without a token.',
+        `Bound to ${HOST} only; set WEBHOOK_TOKENS to require a token exactly as deployed.`,
+      ]);
+    }
+  }
+  info(
+    `Point the ARMS webhook at: ${url}  (POST, Content-Type: application/json; Body and RecoverBody both $alertmanager_content)`,
+  );
+  info(
+    `  ${HOST} is reachable from this machine only: expose it through a tunnel for ARMS, or deploy with \`s deploy\`.`,
+  );
+}
+
+export { DEFAULT_PORT, INVOKE_API_PATH, startLocalRuntime };

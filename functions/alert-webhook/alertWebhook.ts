@@ -20,7 +20,9 @@ function createAlertWebhook(instance: BridgeInstance) {
     const deadline = new Deadline(config.webhook.deadlineMs);
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
-    const reading = readCallback(request.body, request.header('content-type'), config.webhook);
+    const reading = readCallback(request.body, request.header('content-type'), config.webhook, {
+      identityExcludedLabels: config.webhook.identityExcludedLabels,
+    });
     if (reading.kind === 'console-test') {
       logger.info('ARMS console test received; nothing forwarded', { detail: reading.detail });
       return jsonResponse(200, {

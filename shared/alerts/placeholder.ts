@@ -3,9 +3,11 @@
  * (`命名空间: {{$labels.namespace}} … 当前值{{ printf "%.2f" $value }}%`, the documented sample,
  * `reference/arms-and-fc.md` §1.2) from the alert's own labels and value, so the page reads like the rule intended.
  *
- * Only the few action forms rule templates use are understood; anything else (a missing label, another function,
- * a control structure) is left exactly as written: a visible `{{ … }}` says more than silently dropped text.
- * Never throws: a rendering problem leaves the text unchanged.
+ * Only the few action forms rule templates use are understood; an action that cannot be rendered (a missing label, an
+ * unknown value, another function, a control structure) is removed, as issue 3 asks: a page reading
+ * `Pod: {{$labels.pod_name}}` is noise to the person woken by it, and the raw annotation stays in `custom_details`.
+ * Text longer than any real action between braces is not an action and is kept. Never throws: a rendering problem
+ * leaves the text unchanged.
  */
 
 /** Longest action (between `{{` and `}}`) considered: real placeholders are short; this bounds the work per action. */
@@ -120,7 +122,7 @@ function renderAction(action: string, context: PlaceholderContext): string | und
  *
  * Understood: `{{$labels.x}}`, `{{ $labels.x }}`, `{{ .Labels.x }}`, `{{ .labels.x }}`, `{{ index $labels "x" }}`,
  * `{{ $value }}`, `{{ .Value }}`, `{{ printf "%.2f" $value }}`, `{{ $value | printf "%.2f" }}` (and `printf` on a
- * label), with Go's trim markers `{{- … -}}` honoured. Everything else is kept verbatim.
+ * label), with Go's trim markers `{{- … -}}` honoured. Any other action is removed.
  *
  * @example renderPlaceholders('Pod {{ $labels.pod }} at {{ printf "%.2f" $value }}%', { labels: { pod: 'web-1' }, value: '91.234' })
  *   // 'Pod web-1 at 91.23%'
@@ -140,12 +142,13 @@ function renderPlaceholders(text: string, context: PlaceholderContext): string {
       const trimAfter = /[ \t\r\n]-$/.test(inner);
       if (trimBefore) inner = inner.slice(1);
       if (trimAfter) inner = inner.slice(0, -1);
-      const rendered = inner.length > MAX_ACTION_LENGTH ? undefined : renderAction(inner.trim(), context);
-      if (rendered === undefined) {
+      if (inner.length > MAX_ACTION_LENGTH) {
         output += text.slice(position, close + 2);
         position = close + 2;
         continue;
       }
+      // Unrenderable actions are removed (rendered as empty text).
+      const rendered = renderAction(inner.trim(), context) ?? '';
       const before = text.slice(position, open);
       output += (trimBefore ? before.replace(/[ \t\r\n]+$/, '') : before) + rendered;
       position = close + 2;

@@ -31,6 +31,8 @@ interface WebhookConfig {
   maxAlerts: number;
   /** `MAX_JSON_DEPTH`. @default 32 */
   maxJsonDepth: number;
+  /** `IDENTITY_EXCLUDED_LABELS`, split on commas. @default [] */
+  identityExcludedLabels: readonly string[];
   /** `WEBHOOK_DEADLINE_MS`. @default 4000 (inside ARMS's 5 s) */
   deadlineMs: number;
   /** `HEALTH_FUNCTION_NAME`: the function the kick invokes. @default 'delivery-health' */
@@ -249,6 +251,10 @@ function loadConfig(env: Env, options: { codeDir?: string } = {}): BridgeConfig 
       maxBodyBytes: get<number>('MAX_BODY_BYTES'),
       maxAlerts: get<number>('MAX_ALERTS'),
       maxJsonDepth: get<number>('MAX_JSON_DEPTH'),
+      identityExcludedLabels: (get<string | undefined>('IDENTITY_EXCLUDED_LABELS') ?? '')
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
       deadlineMs: get<number>('WEBHOOK_DEADLINE_MS'),
       healthFunctionName: get<string>('HEALTH_FUNCTION_NAME'),
       functionComputeEndpoint: get<string | undefined>('FUNCTION_COMPUTE_ENDPOINT'),

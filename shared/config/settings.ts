@@ -116,6 +116,13 @@ const SETTINGS: readonly Setting[] = [
     description: 'Deepest JSON nesting accepted in a callback.',
   },
   {
+    env: 'IDENTITY_EXCLUDED_LABELS',
+    type: 'string',
+    functions: WEBHOOK,
+    description:
+      'Comma-separated label names left out of the label-set identity of alerts without a fingerprint (e.g. a label that changes on every notification).',
+  },
+  {
     env: 'WEBHOOK_DEADLINE_MS',
     type: 'integer',
     default: 4_000,

@@ -190,7 +190,8 @@ describe('normalizeAlert', () => {
         {},
         '91.3%',
       ],
-      ['keeping what cannot be rendered', { summary: '{{ $labels.team }} paged' }, {}, '{{ $labels.team }} paged'],
+      ['removing what cannot be rendered', { summary: '{{ $labels.team }} paged' }, {}, 'paged'],
+      ['skipping one left blank by that', { summary: '{{ $labels.team }}', message: 'M' }, {}, 'M'],
       ['trimmed', { summary: '\n  CPU high \n' }, {}, 'CPU high'],
       [
         'alertname and key labels without annotations',

@@ -53,22 +53,28 @@ describe('renderPlaceholders', () => {
   });
 
   it.each([
-    ['a missing label', '{{ $labels.team }}'],
-    ['a missing index label', '{{ index $labels "team" }}'],
-    ['a function it does not know', '{{ $value | humanize }}'],
-    ['a control structure', '{{ if $labels.namespace }}x{{ end }}'],
-    ['a printf with two verbs', '{{ printf "%s %s" $value }}'],
-    ['a number verb on text', '{{ printf "%.2f" $labels.namespace }}'],
-    ['an integer verb', '{{ printf "%d" $value }}'],
+    ['a missing label', 'team {{ $labels.team }}.', 'team .'],
+    ['a missing index label', 'team {{ index $labels "team" }}.', 'team .'],
+    ['a function it does not know', 'at {{ $value | humanize }}%', 'at %'],
+    ['a control structure', '{{ if $labels.namespace }}x{{ end }}', 'x'],
+    ['a printf with two verbs', '[{{ printf "%s %s" $value }}]', '[]'],
+    ['a number verb on text', '[{{ printf "%.2f" $labels.namespace }}]', '[]'],
+    ['an integer verb', '[{{ printf "%d" $value }}]', '[]'],
+    ['a Go escape JSON does not know', '[{{ printf "\\x41%s" $value }}]', '[]'],
+  ])('removes %s, which it cannot render', (_name, text, expected) => {
+    // Act & Assess
+    expect(renderPlaceholders(text, context)).toBe(expected);
+  });
+
+  it.each([
     ['an unclosed action', 'x {{ $labels.namespace'],
-    ['a Go escape JSON does not know', '{{ printf "\\x41%s" $value }}'],
     ['an over-long action', `{{ ${' '.repeat(300)}$value }}`],
-  ])('leaves %s as it is', (_name, text) => {
+  ])('keeps %s, which is not an action, as it is', (_name, text) => {
     // Act & Assess
     expect(renderPlaceholders(text, context)).toBe(text);
   });
 
-  it('renders what it can and keeps the rest in one text', () => {
+  it('renders what it can and removes the rest in one text', () => {
     // Act
     const rendered = renderPlaceholders(
       '{{ $labels.team }} / {{ $labels.namespace }} / {{ $value | humanize }}',
@@ -76,12 +82,12 @@ describe('renderPlaceholders', () => {
     );
 
     // Assess
-    expect(rendered).toBe('{{ $labels.team }} / arms-prom / {{ $value | humanize }}');
+    expect(rendered).toBe(' / arms-prom / ');
   });
 
-  it('leaves $value as is when the alert has no value', () => {
+  it('removes $value when the alert has no value', () => {
     // Act & Assess
-    expect(renderPlaceholders('now {{ $value }}', { labels: {} })).toBe('now {{ $value }}');
+    expect(renderPlaceholders('now {{ $value }}', { labels: {} })).toBe('now ');
   });
 
   it('never throws and never changes text without braces', () => {

@@ -1,12 +1,13 @@
 /**
- * The webhook's data path after intake: plan one delivery per alert, claim them in the store (the dedupe), send the
- * claimed ones to PagerDuty inside the invocation's deadline, and record each outcome. Persist, then answer: an
- * alert counts as accepted only once its row exists (delivered, queued for the relay, or final in dry-run).
+ * The webhook's data path after intake: plan one delivery per alert, order it against what the store knows of its
+ * identity, claim the deliveries (the dedupe), send the claimed ones to PagerDuty inside the invocation's deadline,
+ * and record each outcome. Persist, then answer: an alert counts as accepted only once its row exists (delivered,
+ * queued for the relay, or final).
  *
- * Store round trips per callback do not grow with the number of alerts: one batch get (the triggers of resolves),
- * one batch claim, one batch of final writes.
+ * Store round trips per callback do not grow with the number of alerts: a batch get of counterparts, a batch get of
+ * occurrence markers, one batch claim, one batch of marker writes, one batch of final writes.
  */
-import type { AlertGroup, RejectedAlert } from '../alerts/types';
+import type { Alert, AlertGroup, RejectedAlert } from '../alerts/types';
 import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus, EventAction, WEBHOOK_ANSWER_RESERVE_MS, WEBHOOK_SEND_CONCURRENCY } from '../constants';
 import type { Deadline } from '../fc/deadline';
@@ -14,10 +15,12 @@ import type { Logger } from '../logger';
 import { buildEvent } from '../pagerduty/buildEvent';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
-import { deliveryKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import type { OccurrenceMarker } from '../store/OccurrenceMarker';
+import { counterpartKeyOf, deliveryKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import { orderVerdict } from './ordering';
 import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
-import { markPending } from './transitions';
+import { markPending, markSuperseded } from './transitions';
 
 interface DeliverDeps {
   config: BridgeConfig;
@@ -34,12 +37,14 @@ interface DeliverySummary {
   received: number;
   /** Sent to PagerDuty and accepted (202). */
   delivered: number;
-  /** Stored for the relay (deadline reached, or PagerDuty asked to retry). */
+  /** Stored for the relay (deadline reached, PagerDuty asked to retry, or waiting for its trigger). */
   queued: number;
   /** Already known: a repeat notification of an occurrence. */
   duplicates: number;
   /** Stored and logged, never sent (dry-run). */
   dryRun: number;
+  /** Stored, never sent: out of order (a stale occurrence, or resolved before its trigger was delivered). */
+  superseded: number;
   /** Refused for good (PagerDuty rejected the event, or no routing key): DEAD, visible in the health report. */
   failed: number;
   rejected: RejectedAlert[];
@@ -52,50 +57,96 @@ interface DeliverySummary {
 interface Planned {
   record: DeliveryRecord;
   route: RouteChoice;
+  /** A trigger this delivery stops from being sent (its resolve came first). */
+  stopTrigger?: DeliveryRecord;
 }
 
-/** Builds one record per alert. A resolve goes to the route recorded with its trigger when that route still exists. */
-function planDeliveries(group: AlertGroup, deps: DeliverDeps, triggers: Map<string, DeliveryRecord>, now: number) {
+/** The record of one alert before ordering: route chosen (a resolve follows its trigger's), event built. */
+function draft(alert: Alert, group: AlertGroup, deps: DeliverDeps, related: Map<string, DeliveryRecord>, now: number) {
   const { config, router, logger } = deps;
-  const planned: Planned[] = [];
-  for (const alert of group.alerts) {
-    const occurrence = alert.startsAt ?? NO_OCCURRENCE;
-    const action = alert.status === 'resolved' ? EventAction.RESOLVE : EventAction.TRIGGER;
-    let route = router.select(alert.labels);
-    if (action === EventAction.RESOLVE) {
-      const trigger = triggers.get(
-        deliveryKeyOf({ dedupKey: alert.identity, action: EventAction.TRIGGER, occurrence }),
-      );
-      const recorded = trigger === undefined ? undefined : router.byName(trigger.routeName);
-      if (recorded !== undefined) route = recorded;
-    }
-    const { event, cuts } = buildEvent(alert, group, { defaultSeverity: route.defaultSeverity, receivedAt: now });
-    if (cuts.length > 0) logger.warn('event cut to fit PagerDuty limits', { dedupKey: event.dedup_key, cuts });
-    const base = {
-      deliveryKey: deliveryKeyOf({ dedupKey: event.dedup_key, action, occurrence }),
-      dedupKey: event.dedup_key,
-      occurrence,
-      action,
-      routeName: route.name,
-      version: 1,
-      event,
-      attempts: 0,
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: now + config.store.ttlSeconds * 1000,
-    };
-    let record: DeliveryRecord;
-    if (config.pagerduty.dryRun) {
-      record = { ...base, status: DeliveryStatus.DRY_RUN };
-    } else if (route.routingKey === undefined) {
-      record = { ...base, status: DeliveryStatus.DEAD, lastError: `no routing key for route "${route.name}"` };
-    } else {
-      // Claimed already leased to this invocation: it sends at once, and if it dies the lease lets the relay take over.
-      record = { ...base, status: DeliveryStatus.SENDING, leaseUntil: now + config.store.leaseSeconds * 1000 };
-    }
-    planned.push({ record, route });
+  const occurrence = alert.startsAt ?? NO_OCCURRENCE;
+  const action = alert.status === 'resolved' ? EventAction.RESOLVE : EventAction.TRIGGER;
+  let route = router.select(alert.labels);
+  const { event, cuts } = buildEvent(alert, group, { defaultSeverity: route.defaultSeverity, receivedAt: now });
+  if (action === EventAction.RESOLVE) {
+    const trigger = related.get(counterpartKeyOf({ dedupKey: event.dedup_key, action, occurrence }));
+    const recorded = trigger === undefined ? undefined : router.byName(trigger.routeName);
+    if (recorded !== undefined) route = recorded;
   }
-  return planned;
+  if (cuts.length > 0) logger.warn('event cut to fit PagerDuty limits', { dedupKey: event.dedup_key, cuts });
+  const record: DeliveryRecord = {
+    deliveryKey: deliveryKeyOf({ dedupKey: event.dedup_key, action, occurrence }),
+    dedupKey: event.dedup_key,
+    occurrence,
+    action,
+    routeName: route.name,
+    status: DeliveryStatus.PENDING,
+    version: 1,
+    event,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: now + config.store.ttlSeconds * 1000,
+  };
+  return { record, route };
+}
+
+/** Decides each record's first state: final (dry-run, dead, superseded), deferred, or leased to this invocation. */
+function decide(
+  drafted: { record: DeliveryRecord; route: RouteChoice },
+  deps: DeliverDeps,
+  related: Map<string, DeliveryRecord>,
+  markers: Map<string, OccurrenceMarker>,
+  now: number,
+): Planned {
+  const { config } = deps;
+  const { record, route } = drafted;
+  if (config.pagerduty.dryRun) return { record: { ...record, status: DeliveryStatus.DRY_RUN }, route };
+  const counterpart = related.get(counterpartKeyOf(record));
+  const verdict = orderVerdict({ ...record, marker: markers.get(record.dedupKey), counterpart, now });
+  if (verdict.kind === 'supersede') {
+    const stopTrigger = verdict.supersedeTrigger ? counterpart : undefined;
+    return { record: { ...record, status: DeliveryStatus.SUPERSEDED, lastError: verdict.reason }, route, stopTrigger };
+  }
+  if (verdict.kind === 'defer') {
+    return { record: { ...record, status: DeliveryStatus.PENDING, nextAttemptAt: verdict.until }, route };
+  }
+  if (route.routingKey === undefined) {
+    return {
+      record: { ...record, status: DeliveryStatus.DEAD, lastError: `no routing key for route "${route.name}"` },
+      route,
+    };
+  }
+  // Claimed already leased to this invocation: it sends at once, and if it dies the lease lets the relay take over.
+  const leased = { ...record, status: DeliveryStatus.SENDING, leaseUntil: now + config.store.leaseSeconds * 1000 };
+  return { record: leased, route, stopTrigger: verdict.stopTrigger ? counterpart : undefined };
+}
+
+/** The marker writes that move each identity forward to the newest occurrence claimed in this callback. */
+function markerAdvances(
+  records: readonly DeliveryRecord[],
+  markers: Map<string, OccurrenceMarker>,
+  deps: DeliverDeps,
+  now: number,
+) {
+  const newest = new Map<string, number>();
+  for (const record of records) {
+    if (record.occurrence === NO_OCCURRENCE) continue;
+    newest.set(record.dedupKey, Math.max(newest.get(record.dedupKey) ?? NO_OCCURRENCE, record.occurrence));
+  }
+  const writes: OccurrenceMarker[] = [];
+  for (const [dedupKey, occurrence] of newest) {
+    const marker = markers.get(dedupKey);
+    if (marker !== undefined && marker.latestOccurrence >= occurrence) continue;
+    writes.push({
+      dedupKey,
+      latestOccurrence: occurrence,
+      version: (marker?.version ?? 0) + 1,
+      updatedAt: now,
+      expiresAt: now + deps.config.store.ttlSeconds * 1000,
+    });
+  }
+  return writes;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
@@ -121,6 +172,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     queued: 0,
     duplicates: 0,
     dryRun: 0,
+    superseded: 0,
     failed: 0,
     rejected: group.rejected,
     lost: 0,
@@ -129,55 +181,84 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   let planned: Planned[];
   let claimed: Planned[];
   try {
-    const resolveTriggerKeys = group.alerts
-      .filter((alert) => alert.status === 'resolved')
-      .map((alert) =>
-        deliveryKeyOf({
-          dedupKey: alert.identity,
-          action: EventAction.TRIGGER,
-          occurrence: alert.startsAt ?? NO_OCCURRENCE,
-        }),
-      );
-    const triggers = resolveTriggerKeys.length > 0 ? await store.get(resolveTriggerKeys) : new Map();
-    planned = planDeliveries(group, deps, triggers, now);
+    // Counterparts first: a resolve's route is its trigger's.
+    const identities = group.alerts.map((alert) => ({
+      dedupKey: alert.identity,
+      action: alert.status === 'resolved' ? EventAction.RESOLVE : EventAction.TRIGGER,
+      occurrence: alert.startsAt ?? NO_OCCURRENCE,
+    }));
+    const related = await store.get(identities.map((identity) => counterpartKeyOf(identity)));
+    const drafted = group.alerts.map((alert) => draft(alert, group, deps, related, now));
+    // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).
+    const unique = [...new Map(drafted.map((item) => [item.record.deliveryKey, item])).values()];
+    summary.duplicates += drafted.length - unique.length;
+    const markers = config.pagerduty.dryRun
+      ? new Map()
+      : await store.getMarkers(unique.map((item) => item.record.dedupKey));
+    planned = unique.map((item) => decide(item, deps, related, markers, now));
     const outcomes = await store.claim(planned.map((item) => item.record));
     claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
-    summary.duplicates = planned.length - claimed.length;
+    summary.duplicates += planned.length - claimed.length;
+    const advances = markerAdvances(
+      claimed.map((item) => item.record),
+      markers,
+      deps,
+      now,
+    );
+    if (advances.length > 0) await store.putMarkers(advances);
   } catch (error) {
     logger.error('delivery store unavailable: sending straight to PagerDuty (fail open)', { error });
     return failOpen(group, deps, summary, now);
   }
 
-  const toSend: DeliveryRecord[] = [];
-  for (const { record } of claimed) {
-    if (record.status === DeliveryStatus.DRY_RUN) {
-      summary.dryRun++;
-      logger.info('dry-run: event stored, not sent', {
-        deliveryKey: record.deliveryKey,
-        route: record.routeName,
-        event: record.event,
-      });
-    } else if (record.status === DeliveryStatus.DEAD) {
-      summary.failed++;
-      logger.error('delivery cannot be sent', { deliveryKey: record.deliveryKey, reason: record.lastError });
-    } else {
-      toSend.push(record);
+  const toSend: Planned[] = [];
+  const stopped: DeliveryRecord[] = [];
+  for (const item of claimed) {
+    const { record } = item;
+    if (item.stopTrigger !== undefined)
+      stopped.push(markSuperseded(item.stopTrigger, now, 'its resolve arrived first'));
+    switch (record.status) {
+      case DeliveryStatus.DRY_RUN:
+        summary.dryRun++;
+        logger.info('dry-run: event stored, not sent', {
+          deliveryKey: record.deliveryKey,
+          route: record.routeName,
+          event: record.event,
+        });
+        break;
+      case DeliveryStatus.DEAD:
+        summary.failed++;
+        logger.error('delivery cannot be sent', { deliveryKey: record.deliveryKey, reason: record.lastError });
+        break;
+      case DeliveryStatus.SUPERSEDED:
+        summary.superseded++;
+        logger.info('not sent: out of order', {
+          deliveryKey: record.deliveryKey,
+          dedupKey: record.dedupKey,
+          reason: record.lastError,
+        });
+        break;
+      case DeliveryStatus.PENDING:
+        summary.queued++;
+        break;
+      default:
+        toSend.push(item);
     }
   }
 
-  const finals = await inPool(toSend, WEBHOOK_SEND_CONCURRENCY, async (record) => {
+  const finals = await inPool(toSend, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
     if (deadline.remainingMs() <= WEBHOOK_ANSWER_RESERVE_MS) return markPending(record, Date.now());
-    const routingKey = planned.find((item) => item.record === record)?.route.routingKey;
-    return deps.send(record, routingKey, { config, logger, deadline, reserveMs: WEBHOOK_ANSWER_RESERVE_MS });
+    return deps.send(record, route.routingKey, { config, logger, deadline, reserveMs: WEBHOOK_ANSWER_RESERVE_MS });
   });
   for (const record of finals) {
     if (record.status === DeliveryStatus.DELIVERED) summary.delivered++;
     else if (record.status === DeliveryStatus.DEAD) summary.failed++;
     else summary.queued++;
   }
-  if (finals.length > 0) {
+  const writes = [...stopped, ...finals];
+  if (writes.length > 0) {
     try {
-      const written = await store.replaceMany(finals);
+      const written = await store.replaceMany(writes);
       const lost = written.filter((ok) => !ok).length;
       if (lost > 0) logger.warn('a delivery changed under the webhook (taken over by the relay)', { count: lost });
     } catch (error) {
@@ -197,9 +278,9 @@ async function failOpen(
 ): Promise<DeliverySummary> {
   const { config, logger, deadline } = deps;
   summary.degraded = 'store-unavailable';
-  const planned = planDeliveries(group, deps, new Map(), now);
-  await inPool(planned, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
-    if (record.status === DeliveryStatus.DRY_RUN) {
+  const drafted = group.alerts.map((alert) => draft(alert, group, deps, new Map(), now));
+  await inPool(drafted, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
+    if (config.pagerduty.dryRun) {
       summary.dryRun++;
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });
       return;
@@ -217,4 +298,4 @@ async function failOpen(
 }
 
 export type { DeliverDeps, DeliverySummary };
-export { deliverGroup, inPool, planDeliveries };
+export { deliverGroup, inPool };

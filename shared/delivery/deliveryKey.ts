@@ -34,4 +34,10 @@ function deliveryKeyOf(parts: {
   return `${DELIVERY_KEY_VERSION}-${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
 }
 
-export { DELIVERY_KEY_VERSION, deliveryKeyOf, NO_OCCURRENCE };
+/** The key of the other half of an occurrence: the resolve of a trigger, the trigger of a resolve (per-alert mode). */
+function counterpartKeyOf(parts: { dedupKey: string; action: EventAction; occurrence: number }): string {
+  const action = parts.action === 'trigger' ? 'resolve' : 'trigger';
+  return deliveryKeyOf({ dedupKey: parts.dedupKey, action, occurrence: parts.occurrence });
+}
+
+export { counterpartKeyOf, DELIVERY_KEY_VERSION, deliveryKeyOf, NO_OCCURRENCE };

@@ -7,6 +7,7 @@
  *     │         │ ─retryable─► RETRY ──due──► SENDING …
  *     │         └─permanent / too many / too old──► DEAD
  *     ├─► DRY_RUN   (no routing key locally, or DRY_RUN=true: final, never sent later)
+ *     ├─► SUPERSEDED (out of order: a stale occurrence, or resolved before it was sent; final)
  *     └─► PENDING   (queued, e.g. the webhook ran out of time before sending)
  * ```
  */
@@ -49,9 +50,18 @@ function markDead(record: DeliveryRecord, now: number, error: string, countAttem
   });
 }
 
-/** Queued for the relay, due at once (the webhook ran out of time before it could send). */
-function markPending(record: DeliveryRecord, now: number): DeliveryRecord {
-  return next(record, now, { status: DeliveryStatus.PENDING, nextAttemptAt: now });
+/**
+ * Never to be sent: ordering made it stale or pointless (`ordering.ts`). Final. A delivery stopped while SENDING may
+ * have reached PagerDuty, so that attempt is counted: its resolve must then still be sent.
+ */
+function markSuperseded(record: DeliveryRecord, now: number, reason: string): DeliveryRecord {
+  const inFlight = record.status === DeliveryStatus.SENDING ? 1 : 0;
+  return next(record, now, { status: DeliveryStatus.SUPERSEDED, lastError: reason, attempts: record.attempts + inFlight });
 }
 
-export { markDead, markDelivered, markPending, markRetry, markSending };
+/** Queued for the relay, due at once (the webhook ran out of time before it could send). */
+function markPending(record: DeliveryRecord, now: number, dueAt: number = now): DeliveryRecord {
+  return next(record, now, { status: DeliveryStatus.PENDING, nextAttemptAt: dueAt });
+}
+
+export { markDead, markDelivered, markPending, markRetry, markSending, markSuperseded };

@@ -5,6 +5,7 @@
  */
 import { DeliveryStatus } from '../constants';
 import type { DeliveryRecord } from './DeliveryRecord';
+import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /** The result of claiming one delivery. */
 type ClaimOutcome =
@@ -73,12 +74,30 @@ abstract class DeliveryStore {
     return (await this._scan()).filter((record) => record.expiresAt > now);
   }
 
+  /** The live occurrence markers of these dedup keys (see `OccurrenceMarker.ts`), keyed by dedup key. */
+  public async getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
+    const now = this.now();
+    const found = await this._getMarkers([...new Set(dedupKeys)]);
+    for (const [key, marker] of found) if (marker.expiresAt <= now) found.delete(key);
+    return found;
+  }
+
+  /**
+   * Writes markers, each conditionally: a marker with `version` 1 only if none exists (or it expired), a later
+   * version only over `version - 1`. Returns, per marker, whether it was written (false: someone moved it first).
+   */
+  public async putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
+    return this._putMarkers(markers);
+  }
+
   public async close(): Promise<void> {}
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
   protected abstract _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean>;
   protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;
   protected abstract _scan(): Promise<DeliveryRecord[]>;
+  protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
+  protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
 }
 
 export type { ClaimOutcome };

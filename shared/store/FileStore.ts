@@ -13,11 +13,13 @@ import { join } from 'node:path';
 import { StoreError } from '../errors';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
 
 const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 class FileStore extends DeliveryStore {
   readonly #dir: string;
+  readonly #markerDir: string;
   readonly #tmpDir: string;
 
   #ready = false;
@@ -25,6 +27,7 @@ class FileStore extends DeliveryStore {
   public constructor(options: { path: string; now?: () => number }) {
     super(options);
     this.#dir = join(options.path, 'deliveries');
+    this.#markerDir = join(options.path, 'markers');
     this.#tmpDir = join(options.path, 'tmp');
   }
 
@@ -40,7 +43,7 @@ class FileStore extends DeliveryStore {
       const existing = this.#read(target);
       if (existing !== undefined && existing.expiresAt > now) return { claimed: false, record, existing };
       if (existing !== undefined) rmSync(target, { force: true });
-      const tmp = this.#writeTemp(record);
+      const tmp = this.#writeTemp(record.deliveryKey, record);
       try {
         linkSync(tmp, target);
       } catch (error) {
@@ -58,7 +61,7 @@ class FileStore extends DeliveryStore {
   protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
     const target = this.#fileOf(record.deliveryKey);
     if (this.#read(target)?.version !== expectedVersion) return false;
-    const tmp = this.#writeTemp(record);
+    const tmp = this.#writeTemp(record.deliveryKey, record);
     try {
       renameSync(tmp, target);
     } catch (error) {
@@ -92,6 +95,41 @@ class FileStore extends DeliveryStore {
     return records;
   }
 
+  protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
+    const found = new Map<string, OccurrenceMarker>();
+    for (const dedupKey of dedupKeys) {
+      const marker = this.#read<OccurrenceMarker>(join(this.#markerDir, `${markerKeyOf(dedupKey)}.json`));
+      if (marker !== undefined) found.set(dedupKey, marker);
+    }
+    return found;
+  }
+
+  protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
+    const now = this.now();
+    return markers.map((marker) => {
+      const target = join(this.#markerDir, `${markerKeyOf(marker.dedupKey)}.json`);
+      const existing = this.#read<OccurrenceMarker>(target);
+      const live = existing !== undefined && existing.expiresAt > now;
+      if (marker.version === 1) {
+        if (live) return false;
+        if (existing !== undefined) rmSync(target, { force: true });
+        const tmp = this.#writeTemp(markerKeyOf(marker.dedupKey), marker);
+        try {
+          linkSync(tmp, target);
+          return true;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw this.#storeError('put marker', error);
+        } finally {
+          rmSync(tmp, { force: true });
+        }
+      }
+      if (!live || existing?.version !== marker.version - 1) return false;
+      renameSync(this.#writeTemp(markerKeyOf(marker.dedupKey), marker), target);
+      return true;
+    });
+  }
+
   #fileOf(deliveryKey: string): string {
     if (!SAFE_KEY.test(deliveryKey)) throw new StoreError('delivery key is not a safe file name');
     return join(this.#dir, `${deliveryKey}.json`);
@@ -102,6 +140,7 @@ class FileStore extends DeliveryStore {
     if (this.#ready) return;
     try {
       mkdirSync(this.#dir, { recursive: true });
+      mkdirSync(this.#markerDir, { recursive: true });
       mkdirSync(this.#tmpDir, { recursive: true });
     } catch (error) {
       throw this.#storeError('create directories', error);
@@ -109,18 +148,18 @@ class FileStore extends DeliveryStore {
     this.#ready = true;
   }
 
-  #writeTemp(record: DeliveryRecord): string {
+  #writeTemp(key: string, data: unknown): string {
     this.#ensureDirectories();
-    const tmp = join(this.#tmpDir, `${record.deliveryKey}.${randomUUID()}.tmp`);
+    const tmp = join(this.#tmpDir, `${key}.${randomUUID()}.tmp`);
     try {
-      writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+      writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
     } catch (error) {
       throw this.#storeError('write', error);
     }
     return tmp;
   }
 
-  #read(file: string): DeliveryRecord | undefined {
+  #read<T = DeliveryRecord>(file: string): T | undefined {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -129,7 +168,7 @@ class FileStore extends DeliveryStore {
       throw this.#storeError('read', error);
     }
     try {
-      return JSON.parse(text) as DeliveryRecord;
+      return JSON.parse(text) as T;
     } catch (error) {
       // Writes are atomic, so a torn file means someone edited it by hand: refuse loudly rather than overwrite it.
       throw this.#storeError(`parse ${file}`, error);

@@ -4,9 +4,11 @@
  */
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+import type { OccurrenceMarker } from './OccurrenceMarker';
 
 class MemoryStore extends DeliveryStore {
   readonly #rows = new Map<string, DeliveryRecord>();
+  readonly #markers = new Map<string, OccurrenceMarker>();
 
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     const now = this.now();
@@ -38,6 +40,25 @@ class MemoryStore extends DeliveryStore {
 
   protected async _scan(): Promise<DeliveryRecord[]> {
     return [...this.#rows.values()].map((row) => structuredClone(row));
+  }
+  protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
+    const found = new Map<string, OccurrenceMarker>();
+    for (const key of dedupKeys) {
+      const marker = this.#markers.get(key);
+      if (marker !== undefined) found.set(key, { ...marker });
+    }
+    return found;
+  }
+
+  protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
+    const now = this.now();
+    return markers.map((marker) => {
+      const existing = this.#markers.get(marker.dedupKey);
+      const live = existing !== undefined && existing.expiresAt > now;
+      const ok = marker.version === 1 ? !live : live && existing?.version === marker.version - 1;
+      if (ok) this.#markers.set(marker.dedupKey, { ...marker });
+      return ok;
+    });
   }
 }
 

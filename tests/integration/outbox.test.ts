@@ -1,0 +1,246 @@
+/**
+ * The store semantics through the real webhook and health handlers: dedupe, re-fire, order per dedup_key, concurrent
+ * claims, a crash between claim and send, store outage (fail open), store and PagerDuty both down (503 + replay).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../shared/store/MemoryStore';
+import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { FaultyStore } from '../support/faultyStore';
+import { webhookHarness } from '../support/webhook';
+
+const ROUTING_KEY = 'OUTB0XROUTINGKEY0000000000000001';
+const FINGERPRINT = 'bec72890cc2c7b4a027e008df0cd1013';
+const sampleJson = JSON.parse(readFileSync(new URL('../fixtures/arms/sample.json', import.meta.url), 'utf8'));
+
+/** The sample with its one alert at `status` and `startsAt`. */
+function callback(status: 'firing' | 'resolved', startsAt = '2021-02-22T07:18:15.578000000Z'): string {
+  const alert = { ...sampleJson.alerts[0], status, startsAt };
+  return JSON.stringify({ ...sampleJson, status, alerts: [alert] });
+}
+
+let pd: FakePagerDuty;
+let baseline = 0;
+const sent = () => pd.events.slice(baseline).map((event) => event.body as { event_action: string; dedup_key: string });
+const actions = () => sent().map((event) => event.event_action);
+
+beforeAll(async () => {
+  pd = await startFakePagerDuty();
+});
+afterAll(async () => {
+  await pd.close();
+});
+beforeEach(() => {
+  baseline = pd.events.length;
+});
+
+function bridgeOn(store: MemoryStore, env: Record<string, string> = {}) {
+  return webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, ...env }, store);
+}
+
+describe('outbox: dedupe and occurrences', () => {
+  it('sends a re-fire (new startsAt) as a new trigger with the same dedup_key', async () => {
+    // Prepare
+    const bridge = bridgeOn(new MemoryStore());
+
+    // Act
+    await bridge.post(callback('firing'));
+    await bridge.post(callback('firing'));
+    await bridge.post(callback('resolved'));
+    await bridge.post(callback('firing', '2021-02-23T01:00:00.000000000Z'));
+
+    // Assess
+    expect(actions()).toEqual(['trigger', 'resolve', 'trigger']);
+    expect(new Set(sent().map((event) => event.dedup_key))).toEqual(new Set([FINGERPRINT]));
+  });
+
+  it('treats the same instant written with 3 or 9 fractional digits as one occurrence', async () => {
+    // Prepare
+    const bridge = bridgeOn(new MemoryStore());
+
+    // Act
+    await bridge.post(callback('firing', '2021-02-22T07:18:15.578000000Z'));
+    const again = await bridge.post(callback('firing', '2021-02-22T07:18:15.578Z'));
+
+    // Assess
+    expect(again.json.duplicates).toBe(1);
+    expect(actions()).toEqual(['trigger']);
+  });
+
+  it('sends one event when two invocations claim the same callback at once', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const [a, b] = [bridgeOn(store), bridgeOn(store)];
+
+    // Act
+    const responses = await Promise.all([a.post(callback('firing')), b.post(callback('firing'))]);
+
+    // Assess
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200]);
+    expect(responses.map((response) => response.json.delivered).sort()).toEqual([0, 1]);
+    expect(actions()).toEqual(['trigger']);
+  });
+});
+
+describe('outbox: order per dedup_key', () => {
+  it('never sends a trigger after its own resolve', async () => {
+    // Prepare
+    const bridge = bridgeOn(new MemoryStore());
+
+    // Act
+    await bridge.post(callback('resolved'));
+    const late = await bridge.post(callback('firing'));
+
+    // Assess
+    expect(late.json).toMatchObject({ superseded: 1, delivered: 0 });
+    expect(actions()).toEqual(['resolve']);
+  });
+
+  it('sends no alert event for an occurrence resolved before its trigger was sent (trigger and resolve superseded)', async () => {
+    // Prepare: a deadline too short to send, so the trigger is queued unsent.
+    const store = new MemoryStore({ now: () => Date.now() + offset });
+    let offset = 0;
+    const queued = await bridgeOn(store, { WEBHOOK_DEADLINE_MS: '500' }).post(callback('firing'));
+    const bridge = bridgeOn(store);
+
+    // Act
+    const resolved = await bridge.post(callback('resolved'));
+    offset = 3_600_000;
+    const report = await bridge.tick();
+
+    // Assess
+    expect(queued.json).toMatchObject({ status: 'queued', queued: 1 });
+    expect(resolved.json).toMatchObject({ superseded: 1, delivered: 0 });
+    expect(report.relay).toMatchObject({ due: 0 });
+    expect(report.deliveries.SUPERSEDED).toBe(2);
+    expect(actions()).toEqual([]);
+  });
+
+  it('sends the resolve of a trigger whose delivery was attempted but unconfirmed, and stops the trigger', async () => {
+    // Prepare: PagerDuty fails the trigger (it may or may not have landed).
+    let offset = 0;
+    const store = new MemoryStore({ now: () => Date.now() + offset });
+    const bridge = bridgeOn(store);
+    pd.script([{ status: 500 }]);
+    await bridge.post(callback('firing'));
+
+    // Act
+    const resolved = await bridge.post(callback('resolved'));
+    offset = 3_600_000;
+    const report = await bridge.tick();
+
+    // Assess
+    expect(resolved.json).toMatchObject({ delivered: 1 });
+    expect(report.relay).toMatchObject({ due: 0 });
+    expect(actions()).toEqual(['trigger', 'resolve']);
+    expect(pd.events.slice(baseline).map((event) => event.outcome)).toEqual([500, 202]);
+  });
+
+  it('never sends a stale resolve of an older occurrence after a newer trigger', async () => {
+    // Prepare
+    const bridge = bridgeOn(new MemoryStore());
+    await bridge.post(callback('firing', '2021-02-22T07:18:15.578Z'));
+    await bridge.post(callback('firing', '2021-02-23T09:00:00.000Z'));
+
+    // Act
+    const stale = await bridge.post(callback('resolved', '2021-02-22T07:18:15.578Z'));
+
+    // Assess
+    expect(stale.json).toMatchObject({ superseded: 1, delivered: 0 });
+    expect(actions()).toEqual(['trigger', 'trigger']);
+  });
+
+  it('never sends a late trigger of an older occurrence after a newer one', async () => {
+    // Prepare
+    const bridge = bridgeOn(new MemoryStore());
+    await bridge.post(callback('firing', '2021-02-23T09:00:00.000Z'));
+
+    // Act
+    const late = await bridge.post(callback('firing', '2021-02-22T07:18:15.578Z'));
+
+    // Assess
+    expect(late.json).toMatchObject({ superseded: 1 });
+    expect(actions()).toEqual(['trigger']);
+  });
+
+  it('holds a resolve while its trigger is in flight elsewhere, then sends it after the trigger', async () => {
+    // Prepare: a trigger claimed by an invocation that never finishes (its final write fails), lease still live.
+    let offset = 0;
+    const store = new FaultyStore({ now: () => Date.now() + offset });
+    store.failWritesAfterClaim = true;
+    pd.script([{ hang: true }]);
+    const stuck = await bridgeOn(store, { PAGERDUTY_TIMEOUT_MS: '200' }).post(callback('firing'));
+    store.failWritesAfterClaim = false;
+    const bridge = bridgeOn(store);
+
+    // Act
+    const resolved = await bridge.post(callback('resolved'));
+    offset = 3_600_000;
+    const report = await bridge.tick();
+
+    // Assess
+    expect(stuck.statusCode).toBe(202);
+    expect(resolved.json).toMatchObject({ queued: 1, delivered: 0 });
+    // The stuck trigger may have reached PagerDuty: it is not sent again, and its resolve is.
+    expect(report.relay).toMatchObject({ due: 2, superseded: 1, delivered: 1 });
+    expect(actions()).toEqual(['trigger', 'resolve']);
+  });
+});
+
+describe('outbox: failures', () => {
+  it('redelivers through the relay what a crashed invocation claimed but never recorded', async () => {
+    // Prepare: claims land, every later write fails (as if the instance died after claiming).
+    let offset = 0;
+    const store = new FaultyStore({ now: () => Date.now() + offset });
+    store.failWritesAfterClaim = true;
+    pd.script([{ reset: true }]);
+    const response = await bridgeOn(store).post(callback('firing'));
+    store.failWritesAfterClaim = false;
+
+    // Act
+    offset = 60_000; // past the 30 s lease
+    const report = await bridgeOn(store).tick();
+
+    // Assess
+    expect(response.statusCode).toBe(202);
+    expect(report.relay).toMatchObject({ due: 1, delivered: 1 });
+    expect(pd.accepted().slice(-1)[0]?.routingKey).toBe(ROUTING_KEY);
+  });
+
+  it('fails open when the store is down: sends straight to PagerDuty and says so', async () => {
+    // Prepare
+    const store = new FaultyStore();
+    store.down = true;
+    const bridge = bridgeOn(store);
+
+    // Act
+    const response = await bridge.post(callback('firing'));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toMatchObject({ degraded: 'store-unavailable', delivered: 1 });
+    expect(actions()).toEqual(['trigger']);
+    expect(bridge.lines.some((line) => line.includes('fail open'))).toBe(true);
+  });
+
+  it('answers 503 when the store and PagerDuty are both down, and the logged callback replays later', async () => {
+    // Prepare
+    const store = new FaultyStore();
+    store.down = true;
+    const bridge = bridgeOn(store);
+    pd.script([{ status: 503 }]);
+
+    // Act
+    const response = await bridge.post(callback('firing'));
+    const replayLine = bridge.lines.map((line) => JSON.parse(line)).find((line) => line.replay !== undefined);
+    store.down = false;
+    const replayed = await bridge.post(Buffer.from(replayLine.replay.bodyBase64, 'base64'));
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.json.error.code).toBe('delivery_unavailable');
+    expect(replayLine.level).toBe('ERROR');
+    expect(replayed.json).toMatchObject({ delivered: 1 });
+    expect(pd.events.slice(baseline).map((event) => event.outcome)).toEqual([503, 202]);
+  });
+});

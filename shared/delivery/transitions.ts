@@ -56,7 +56,11 @@ function markDead(record: DeliveryRecord, now: number, error: string, countAttem
  */
 function markSuperseded(record: DeliveryRecord, now: number, reason: string): DeliveryRecord {
   const inFlight = record.status === DeliveryStatus.SENDING ? 1 : 0;
-  return next(record, now, { status: DeliveryStatus.SUPERSEDED, lastError: reason, attempts: record.attempts + inFlight });
+  return next(record, now, {
+    status: DeliveryStatus.SUPERSEDED,
+    lastError: reason,
+    attempts: record.attempts + inFlight,
+  });
 }
 
 /** Queued for the relay, due at once (the webhook ran out of time before it could send). */

@@ -7,6 +7,7 @@ import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './
 import type { FunctionName } from './config/settings';
 import { DeliveryMode, StoreKind } from './constants';
 import { createRouter } from './delivery/createRouter';
+import { KeyPacer } from './delivery/KeyPacer';
 import type { Router } from './delivery/Router';
 import { ConfigError } from './errors';
 import { Logger, type LogSink } from './logger';
@@ -15,7 +16,7 @@ import { FileStore } from './store/FileStore';
 import { MemoryStore } from './store/MemoryStore';
 
 type BridgeInstance =
-  | { ok: true; logger: Logger; config: BridgeConfig; router: Router; store: DeliveryStore }
+  | { ok: true; logger: Logger; config: BridgeConfig; router: Router; store: DeliveryStore; pacer: KeyPacer }
   | { ok: false; logger: Logger; error: ConfigError };
 
 interface InstanceOptions {
@@ -58,7 +59,9 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
     if (config.pagerduty.dryRun) {
       logger.warn(`DRY-RUN: nothing will be sent to PagerDuty (${config.pagerduty.dryRunReason})`);
     }
-    return { ok: true, logger, config, router, store };
+    // Per-key pacing state lives as long as the instance, across invocations.
+    const pacer = new KeyPacer(config.pagerduty.ratePerMinute);
+    return { ok: true, logger, config, router, store, pacer };
   } catch (error) {
     const configError =
       error instanceof ConfigError

@@ -16,7 +16,7 @@ function createAlertWebhook(instance: BridgeInstance) {
   return async function alertWebhook(request: FcHttpRequest): Promise<FcHttpResponse> {
     // requireConfig has refused the request already when the configuration is invalid.
     if (!instance.ok) throw instance.error;
-    const { config, logger, router, store } = instance;
+    const { config, logger, router, store, pacer } = instance;
     const deadline = new Deadline(config.webhook.deadlineMs);
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
@@ -35,7 +35,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     const { group } = reading;
     for (const rejected of group.rejected)
       logger.warn('alert rejected', { index: rejected.index, reason: rejected.reason });
-    const summary = await deliverGroup(group, { config, router, store, logger, deadline, send: sendRecord });
+    const summary = await deliverGroup(group, { config, router, store, logger, deadline, pacer, send: sendRecord });
     if (summary.lost > 0) {
       // ARMS does not retry: this line is the last record of the callback. `npm run replay` feeds it back.
       logger.error('callback neither delivered nor stored: replay it when PagerDuty or the store is back', {

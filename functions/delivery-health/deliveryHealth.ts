@@ -17,11 +17,11 @@ function createDeliveryHealth(instance: BridgeInstance) {
       // Logged once at cold start; every run says it again in its result so the FC console shows it.
       return { ok: false, error: { code: instance.error.code, problems: instance.error.problems } };
     }
-    const { config, logger, router, store } = instance;
+    const { config, logger, router, store, pacer } = instance;
     const deadline = new Deadline(config.health.timeBudgetSeconds * 1000);
     const relay = config.pagerduty.dryRun
       ? undefined // Dry-run: nothing is ever sent, not even what an earlier configuration queued.
-      : await relayDue({ config, router, store, logger, deadline, send: sendRecord });
+      : await relayDue({ config, router, store, logger, deadline, pacer, send: sendRecord });
     const report = buildHealthReport({ trigger: event, relay, records: await store.list(), config, now: Date.now() });
     logger.info('delivery health', { report });
     return report;

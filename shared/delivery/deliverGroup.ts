@@ -10,6 +10,7 @@
 import type { Alert, AlertGroup, RejectedAlert } from '../alerts/types';
 import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus, EventAction, WEBHOOK_ANSWER_RESERVE_MS, WEBHOOK_SEND_CONCURRENCY } from '../constants';
+import { DeliveryFailureReason } from '../errors';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import { buildEvent } from '../pagerduty/buildEvent';
@@ -17,6 +18,7 @@ import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf, deliveryKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import { KeyPacer } from './KeyPacer';
 import { orderVerdict } from './ordering';
 import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
@@ -28,8 +30,10 @@ interface DeliverDeps {
   store: DeliveryStore;
   logger: Logger;
   deadline: Deadline;
+  pacer: KeyPacer;
   send: typeof sendRecord;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What happened to one callback's alerts; becomes the 2xx body. */
@@ -166,6 +170,7 @@ async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) 
 async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
   const { store, logger, deadline, config } = deps;
   const now = (deps.now ?? Date.now)();
+  deps.pacer.startInvocation();
   const summary: DeliverySummary = {
     received: group.alerts.length + group.rejected.length,
     delivered: 0,
@@ -246,9 +251,23 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     }
   }
 
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const finals = await inPool(toSend, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
+    // Paced per key; what cannot go out inside the deadline (or after a 429) is queued for the relay.
+    const keyId = route.routingKey === undefined ? undefined : KeyPacer.idOf(route.routingKey);
+    const budget = deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS;
+    const waitMs = keyId === undefined || budget <= 0 ? undefined : deps.pacer.reserve(keyId, budget);
+    if (waitMs === undefined) return markPending(record, Date.now());
+    if (waitMs > 0) await sleep(waitMs);
     if (deadline.remainingMs() <= WEBHOOK_ANSWER_RESERVE_MS) return markPending(record, Date.now());
-    return deps.send(record, route.routingKey, { config, logger, deadline, reserveMs: WEBHOOK_ANSWER_RESERVE_MS });
+    const outcome = await deps.send(record, route.routingKey, {
+      config,
+      logger,
+      deadline,
+      reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
+    });
+    if (outcome.reason === DeliveryFailureReason.RATE_LIMITED && keyId !== undefined) deps.pacer.block(keyId);
+    return outcome.record;
   });
   for (const record of finals) {
     if (record.status === DeliveryStatus.DELIVERED) summary.delivered++;
@@ -285,7 +304,7 @@ async function failOpen(
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });
       return;
     }
-    const result = await deps.send(record, route.routingKey, {
+    const { record: result } = await deps.send(record, route.routingKey, {
       config,
       logger,
       deadline,

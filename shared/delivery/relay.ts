@@ -1,16 +1,22 @@
 /**
  * The relay: takes due deliveries from the store (PENDING/RETRY whose time has come, SENDING whose lease expired),
- * claims each by compare-and-set, sends it and records the outcome. Bounded by the run's deadline: what is left waits
- * for the next run. Deliveries are taken oldest first.
+ * orders each against its identity (`ordering.ts`), claims it by compare-and-set, sends it and records the outcome.
+ *
+ * Deliveries are taken oldest first, in one lane per routing key: lanes run side by side, each paced by the
+ * instance's `KeyPacer` and stopped for the run when PagerDuty answers 429. Bounded by the run's deadline: what is
+ * left (paced, stopped or out of time) stays due for the next run.
  */
 import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus } from '../constants';
+import { DeliveryFailureReason } from '../errors';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
+import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import { counterpartKeyOf } from './deliveryKey';
+import { KeyPacer } from './KeyPacer';
 import { orderVerdict } from './ordering';
-import type { Router } from './Router';
+import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
 
@@ -29,8 +35,10 @@ interface RelayResult {
   waiting: number;
   /** Taken by someone else between the read and the claim. */
   lostRaces: number;
-  /** Left for the next run because the time budget ran out. */
+  /** Left for the next run: out of time, paced, or the key answered 429. */
   deferred: number;
+  /** Routing keys PagerDuty rate-limited during the run. */
+  rateLimitedKeys: number;
 }
 
 interface RelayDeps {
@@ -39,13 +47,26 @@ interface RelayDeps {
   store: DeliveryStore;
   logger: Logger;
   deadline: Deadline;
+  pacer: KeyPacer;
   send: typeof sendRecord;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The route a delivery is sent with: the one recorded with it while it exists, else the fallback route. */
+function routeOf(record: DeliveryRecord, router: Router, logger: Logger): RouteChoice | undefined {
+  const route = router.byName(record.routeName);
+  if (route !== undefined) return route;
+  logger.warn('recorded route no longer exists; using the default route', { route: record.routeName });
+  return router.byName('default');
 }
 
 async function relayDue(deps: RelayDeps): Promise<RelayResult> {
-  const { config, router, store, logger, deadline } = deps;
+  const { config, router, store, logger, deadline, pacer } = deps;
   const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? realSleep;
   const result: RelayResult = {
     due: 0,
     attempted: 0,
@@ -56,27 +77,25 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
     waiting: 0,
     lostRaces: 0,
     deferred: 0,
+    rateLimitedKeys: 0,
   };
+  pacer.startInvocation();
   const due = await store.listDue(RELAY_BATCH);
   result.due = due.length;
   // What ordering needs, for the whole batch in two reads.
   const related = await store.get(due.map((record) => counterpartKeyOf(record)));
   const markers = await store.getMarkers(due.map((record) => record.dedupKey));
-  for (const [index, record] of due.entries()) {
-    if (deadline.remainingMs() < config.pagerduty.timeoutMs) {
-      result.deferred = due.length - index;
-      break;
-    }
+
+  /** Orders one delivery; true when it should be sent now. */
+  const ordered = async (record: DeliveryRecord): Promise<boolean> => {
     const counterpartKey = counterpartKeyOf(record);
     const counterpart = related.get(counterpartKey);
     const verdict = orderVerdict({ ...record, marker: markers.get(record.dedupKey), counterpart, now: now() });
-    if (verdict.kind !== 'send' || verdict.stopTrigger) {
-      const stop =
-        verdict.kind === 'supersede' ? verdict.supersedeTrigger : verdict.kind === 'send' && verdict.stopTrigger;
-      if (stop && counterpart !== undefined) {
-        const stopped = markSuperseded(counterpart, now(), 'its resolve arrived first');
-        if (await store.replace(stopped)) related.set(counterpartKey, stopped);
-      }
+    const stop =
+      verdict.kind === 'supersede' ? verdict.supersedeTrigger : verdict.kind === 'send' && verdict.stopTrigger;
+    if (stop && counterpart !== undefined) {
+      const stopped = markSuperseded(counterpart, now(), 'its resolve arrived first');
+      if (await store.replace(stopped)) related.set(counterpartKey, stopped);
     }
     if (verdict.kind === 'supersede') {
       const superseded = markSuperseded(record, now(), verdict.reason);
@@ -85,29 +104,64 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
         related.set(record.deliveryKey, superseded);
         logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: verdict.reason });
       } else result.lostRaces++;
-      continue;
+      return false;
     }
     if (verdict.kind === 'defer') {
       if (await store.replace(markPending(record, now(), verdict.until))) result.waiting++;
       else result.lostRaces++;
-      continue;
+      return false;
     }
-    const leased = markSending(record, now(), config.store.leaseSeconds * 1000);
-    if (!(await store.replace(leased))) {
-      result.lostRaces++;
-      continue;
+    return true;
+  };
+
+  /** One routing key's deliveries, oldest first, paced. */
+  const lane = async (records: DeliveryRecord[], route: RouteChoice | undefined, keyId: string | undefined) => {
+    for (const [index, record] of records.entries()) {
+      const budget = deadline.remainingMs() - config.pagerduty.timeoutMs;
+      const waitMs = keyId === undefined ? 0 : budget > 0 ? pacer.reserve(keyId, budget) : undefined;
+      if (waitMs === undefined) {
+        result.deferred += records.length - index;
+        return;
+      }
+      if (waitMs > 0) await sleep(waitMs);
+      if (!(await ordered(record))) continue;
+      const leased = markSending(record, now(), config.store.leaseSeconds * 1000);
+      if (!(await store.replace(leased))) {
+        result.lostRaces++;
+        continue;
+      }
+      result.attempted++;
+      const outcome = await deps.send(leased, route?.routingKey, { config, logger, deadline });
+      if (outcome.record.status === DeliveryStatus.DELIVERED) result.delivered++;
+      else if (outcome.record.status === DeliveryStatus.DEAD) result.dead++;
+      else result.retrying++;
+      if (await store.replace(outcome.record)) related.set(record.deliveryKey, outcome.record);
+      else result.lostRaces++;
+      if (outcome.reason === DeliveryFailureReason.RATE_LIMITED && keyId !== undefined) {
+        pacer.block(keyId);
+        result.rateLimitedKeys++;
+        logger.warn('PagerDuty rate-limited a routing key: the rest waits for the next run', {
+          route: record.routeName,
+        });
+        result.deferred += records.length - index - 1;
+        return;
+      }
     }
-    // The route recorded with the delivery wins while it exists (a resolve must reach its trigger's key).
-    const route = router.byName(record.routeName);
-    if (route === undefined) logger.warn('recorded route no longer exists', { route: record.routeName });
-    result.attempted++;
-    const outcome = await deps.send(leased, route?.routingKey, { config, logger, deadline });
-    if (outcome.status === DeliveryStatus.DELIVERED) result.delivered++;
-    else if (outcome.status === DeliveryStatus.DEAD) result.dead++;
-    else result.retrying++;
-    if (await store.replace(outcome)) related.set(record.deliveryKey, outcome);
-    else result.lostRaces++;
+  };
+
+  const lanes = new Map<
+    string,
+    { route: RouteChoice | undefined; keyId: string | undefined; records: DeliveryRecord[] }
+  >();
+  for (const record of due) {
+    const route = routeOf(record, router, logger);
+    const keyId = route?.routingKey === undefined ? undefined : KeyPacer.idOf(route.routingKey);
+    const laneId = keyId ?? `no-key:${record.routeName}`;
+    const entry = lanes.get(laneId) ?? { route, keyId, records: [] };
+    entry.records.push(record);
+    lanes.set(laneId, entry);
   }
+  await Promise.all([...lanes.values()].map((entry) => lane(entry.records, entry.route, entry.keyId)));
   return result;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { BridgeConfig } from '../config/config';
 import type { Secret } from '../config/Secret';
+import type { DeliveryFailureReason } from '../errors';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import { sendEvent } from '../pagerduty/client';
@@ -21,15 +22,21 @@ interface SendOptions {
   now?: () => number;
 }
 
+/** The record's next state, and why the attempt failed (the pacer stops a key on `rate-limited`). */
+interface SendOutcome {
+  record: DeliveryRecord;
+  reason?: DeliveryFailureReason;
+}
+
 async function sendRecord(
   record: DeliveryRecord,
   routingKey: Secret | undefined,
   options: SendOptions,
-): Promise<DeliveryRecord> {
+): Promise<SendOutcome> {
   const { config, logger, deadline } = options;
   const now = options.now ?? Date.now;
   if (routingKey === undefined) {
-    return markDead(record, now(), `no routing key for route "${record.routeName}"`, false);
+    return { record: markDead(record, now(), `no routing key for route "${record.routeName}"`, false), reason: 'auth' };
   }
   const budget = Math.max(1, deadline.remainingMs() - (options.reserveMs ?? 0));
   const result = await sendEvent({
@@ -46,7 +53,7 @@ async function sendRecord(
       action: record.event.event_action,
       latencyMs: result.latencyMs,
     });
-    return markDelivered(record, at);
+    return { record: markDelivered(record, at) };
   }
   const attempts = record.attempts + 1;
   if (!result.retryable || shouldGiveUp(attempts, record.createdAt, at, config.retry)) {
@@ -56,7 +63,7 @@ async function sendRecord(
       error: result.message,
       attempts,
     });
-    return markDead(record, at, `${result.reason}: ${result.message}`);
+    return { record: markDead(record, at, `${result.reason}: ${result.message}`), reason: result.reason };
   }
   const delayMs = retryDelayMs(attempts, config.retry, result.retryAfterMs);
   logger.warn('delivery failed; will retry', {
@@ -66,8 +73,8 @@ async function sendRecord(
     attempts,
     delayMs,
   });
-  return markRetry(record, at, `${result.reason}: ${result.message}`, delayMs);
+  return { record: markRetry(record, at, `${result.reason}: ${result.message}`, delayMs), reason: result.reason };
 }
 
-export type { SendOptions };
+export type { SendOptions, SendOutcome };
 export { sendRecord };

@@ -37,14 +37,11 @@ async function main() {
   if (port > 65_535) throw new Error(`Environment variable PORT must be ≤ 65535 (got ${port})`);
   const timerSeconds = readNumber(process.env, 'LOCAL_TIMER_SECONDS', { fallback: undefined, min: 1, integer: false });
 
-  const runtime = await startLocalRuntime({
-    distDir: values['dist-dir'],
-    sYamlPath: values['s-yaml'],
-    port,
-    timerSeconds,
-    env: process.env,
+  // Signals are handled from the first moment: a Ctrl-C during start-up waits for the start to finish, then stops.
+  let runtimeReady;
+  const started = new Promise((resolve) => {
+    runtimeReady = resolve;
   });
-
   let stopping = false;
   const stop = async (signal) => {
     if (stopping) {
@@ -52,6 +49,7 @@ async function main() {
       process.exit(EXIT_INTERRUPTED);
     }
     stopping = true;
+    const runtime = await started;
     console.log(`[local-runtime] ${signal}: stopping (no new requests; accepted invocations finish first)`);
     const { clean } = await runtime.close();
     console.log(clean ? '[local-runtime] stopped cleanly' : '[local-runtime] stopped with unfinished invocations');
@@ -61,6 +59,16 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  runtimeReady(
+    await startLocalRuntime({
+      distDir: values['dist-dir'],
+      sYamlPath: values['s-yaml'],
+      port,
+      timerSeconds,
+      env: process.env,
+    }),
+  );
 }
 
 const invokedDirectly =

@@ -5,7 +5,7 @@
  */
 import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './config/config';
 import type { FunctionName } from './config/settings';
-import { DeliveryMode, StoreKind } from './constants';
+import { StoreKind } from './constants';
 import { createRouter } from './delivery/createRouter';
 import { KeyPacer } from './delivery/KeyPacer';
 import type { Router } from './delivery/Router';
@@ -14,6 +14,7 @@ import { Logger, type LogSink } from './logger';
 import type { DeliveryStore } from './store/DeliveryStore';
 import { FileStore } from './store/FileStore';
 import { MemoryStore } from './store/MemoryStore';
+import { TablestoreStore } from './store/TablestoreStore';
 
 type BridgeInstance =
   | { ok: true; logger: Logger; config: BridgeConfig; router: Router; store: DeliveryStore; pacer: KeyPacer }
@@ -35,8 +36,8 @@ function createStore(config: BridgeConfig): DeliveryStore {
     case StoreKind.FILE:
       return new FileStore({ path: config.store.path });
     case StoreKind.TABLESTORE:
-      // The Tablestore adapter lands with the outbox issue; until then this is a configuration error, not a crash.
-      throw new ConfigError(['STORE=tablestore is not available in this build yet: use STORE=file locally']);
+      // Credentials: the ALIBABA_CLOUD_* variables (FC sets them for the function's role).
+      return TablestoreStore.fromConfig(config);
   }
 }
 
@@ -46,14 +47,10 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
     let config = loadConfig(env, { codeDir: options.codeDir });
     logger.setLevel(config.logLevel);
     logger.addSecrets(config.secrets);
-    const { router, routeKeys, problems, warnings, modes } = createRouter(config, env);
+    const { router, routeKeys, problems, warnings } = createRouter(config, env);
     logger.addSecrets(routeKeys);
     if (problems.length > 0) throw new ConfigError(problems);
     for (const warning of warnings) logger.warn(`routing: ${warning}`);
-    if (modes.has(DeliveryMode.PER_GROUP)) {
-      // Parsed and validated, but its delivery path is not built yet: refuse rather than silently send per alert.
-      throw new ConfigError(['per-group mode (DELIVERY_MODE or a route\'s "mode") is not available in this version']);
-    }
     config = applyRoutingKeyRule(config, routeKeys.length > 0);
     const store = options.store ?? createStore(config);
     if (config.pagerduty.dryRun) {

@@ -10,6 +10,7 @@ import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/erro
 import { Deadline } from '../../shared/fc/deadline';
 import { jsonResponse } from '../../shared/fc/httpEvent';
 import type { FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';
+import { callbackActivity, recordActivity, refusalActivity } from '../../shared/health/activity';
 import type { BridgeInstance } from '../../shared/instance';
 
 function createAlertWebhook(instance: BridgeInstance) {
@@ -25,6 +26,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     });
     if (reading.kind === 'console-test') {
       logger.info('ARMS console test received; nothing forwarded', { detail: reading.detail });
+      await recordActivity(store, refusalActivity(undefined, Date.now()), config.store.ttlSeconds, logger);
       return jsonResponse(200, {
         status: 'test',
         message:
@@ -45,6 +47,8 @@ function createAlertWebhook(instance: BridgeInstance) {
       throw new BridgeError('delivery and store both unavailable', 503, ErrorCode.DELIVERY_UNAVAILABLE);
     }
     logger.info('callback accepted', { format: group.format, ...summary, rejected: summary.rejected.length });
+    const activity = callbackActivity(summary, group, Date.now(), config.health.watchdogAlertname);
+    await recordActivity(store, activity, config.store.ttlSeconds, logger);
     const status = summary.dryRun > 0 ? 'dry-run' : summary.queued > 0 ? 'queued' : 'accepted';
     return jsonResponse(summary.queued > 0 ? 202 : 200, { status, ...summary });
   };

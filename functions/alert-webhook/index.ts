@@ -2,6 +2,7 @@
  * FC entry of the webhook (HTTP trigger). Built once per instance at cold start; then each invocation runs:
  *
  *   errorEdge       first, so its onError runs last and renders every error as {"error":{"code","message"}}
+ *   countRefusals   counts each 4xx by error.code for the health report (its onError runs just before the edge's)
  *   fcHttpEvent     Buffer → FcHttpRequest; guarantees the full FC response struct
  *   invocationLog   per-invocation log keys (request id)
  *   requireConfig   invalid configuration → 503 for every request (never a crash at init)
@@ -10,6 +11,7 @@
  */
 import middy from '@middy/core';
 import { authenticate } from '../../shared/fc/authenticate';
+import { countRefusals } from '../../shared/fc/countRefusals';
 import { errorEdge } from '../../shared/fc/errorEdge';
 import { fcHttpEvent } from '../../shared/fc/httpEvent';
 import { invocationLog } from '../../shared/fc/invocationLog';
@@ -22,6 +24,7 @@ import { createAlertWebhook } from './alertWebhook';
 function buildHandler(instance: BridgeInstance) {
   return middy<FcHttpRequest, FcHttpResponse, Error, MiddyFcContext>(createAlertWebhook(instance))
     .use(errorEdge({ logger: instance.logger }))
+    .use(countRefusals(instance))
     .use(fcHttpEvent())
     .use(invocationLog(instance.logger))
     .use(requireConfig(instance))

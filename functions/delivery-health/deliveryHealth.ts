@@ -1,29 +1,88 @@
 /**
- * One run of delivery-health (every minute, and on demand): relay what is due, then report. Reads as the steps it
- * takes; each lives in `shared/`.
+ * One run of delivery-health (every minute, and on demand): relay what is due, record the relay's activity, build
+ * the report and its verdict, then tell the people who need to know: the self-alert on the health key, and the
+ * heartbeat. Reads as the steps it takes; each lives in `shared/`.
  */
-import { relayDue } from '../../shared/delivery/relay';
+import { type RelayResult, relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { Deadline } from '../../shared/fc/deadline';
 import type { FcTimerEvent } from '../../shared/fc/types';
+import { recordActivity, relayActivity } from '../../shared/health/activity';
+import { pingHeartbeat } from '../../shared/health/heartbeat';
 import { buildHealthReport, type HealthReport } from '../../shared/health/report';
+import { reconcileSelfAlert } from '../../shared/health/selfAlert';
 import type { BridgeInstance } from '../../shared/instance';
+import type { CounterTotals } from '../../shared/store/Counters';
+import type { OutboxSummary } from '../../shared/store/DeliveryStore';
+
+/** Time kept for reading the store, the self-alert and the heartbeat after the relay. */
+const REPORT_RESERVE_MS = 10_000;
+
+type ConfigFailure = { ok: false; error: { code: string; problems: readonly string[] } };
 
 function createDeliveryHealth(instance: BridgeInstance) {
-  return async function deliveryHealth(
-    event: FcTimerEvent,
-  ): Promise<HealthReport | { ok: false; error: { code: string; problems: readonly string[] } }> {
+  /** Whether this instance's self-alert is open; unknown after a cold start (PagerDuty dedupes either way). */
+  let selfAlertState: 'open' | 'closed' | undefined;
+
+  return async function deliveryHealth(event: FcTimerEvent): Promise<HealthReport | ConfigFailure> {
     if (!instance.ok) {
       // Logged once at cold start; every run says it again in its result so the FC console shows it.
       return { ok: false, error: { code: instance.error.code, problems: instance.error.problems } };
     }
     const { config, logger, router, store, pacer } = instance;
-    const deadline = new Deadline(config.health.timeBudgetSeconds * 1000);
-    const relay = config.pagerduty.dryRun
-      ? undefined // Dry-run: nothing is ever sent, not even what an earlier configuration queued.
-      : await relayDue({ config, router, store, logger, deadline, pacer, send: sendRecord });
-    const report = buildHealthReport({ trigger: event, relay, records: await store.list(), config, now: Date.now() });
-    logger.info('delivery health', { report });
+    const budgetMs = config.health.timeBudgetSeconds * 1000;
+    const relayDeadline = new Deadline(budgetMs - Math.min(REPORT_RESERVE_MS, budgetMs / 3));
+    const deadline = new Deadline(budgetMs);
+
+    let relay: RelayResult | undefined;
+    if (!config.pagerduty.dryRun) {
+      // Dry-run: nothing is ever sent, not even what an earlier configuration queued.
+      try {
+        relay = await relayDue({ config, router, store, logger, deadline: relayDeadline, pacer, send: sendRecord });
+        await recordActivity(store, relayActivity(relay, Date.now()), config.store.ttlSeconds, logger);
+      } catch (error) {
+        logger.error('relay failed: the store is unreachable', { error });
+      }
+    }
+    const now = Date.now();
+    let outbox: OutboxSummary | undefined;
+    let counters: CounterTotals | undefined;
+    try {
+      outbox = await store.outboxSummary();
+      counters = await store.readCounters(now - config.health.windowSeconds * 1000);
+    } catch (error) {
+      logger.error('health report: the store is unreachable', { error });
+    }
+    const report = buildHealthReport({ trigger: event, relay, outbox, counters, config, now });
+
+    const reconciled = await reconcileSelfAlert({
+      previous: selfAlertState,
+      verdict: { verdict: report.verdict, rule: report.rule, rules: report.rules, reasons: report.reasons },
+      routingKey: config.health.routingKey,
+      eventsUrl: config.pagerduty.eventsUrl,
+      timeoutMs: deadline.callTimeoutMs(config.pagerduty.timeoutMs),
+      report: {
+        deliveries: report.outbox,
+        oldestWaitingSeconds: report.oldestWaitingSeconds,
+        relay,
+        triggerTime: event.triggerTime,
+      },
+      logger,
+      instanceName: config.functionName,
+    });
+    selfAlertState = reconciled.state;
+    if (config.health.routingKey !== undefined)
+      report.selfAlert = { state: selfAlertState ?? 'unknown', sent: reconciled.sent };
+    if (config.health.heartbeatUrl !== undefined) {
+      // Degraded still pings healthy: a short backlog or a stray 401 must not page through the switch too.
+      report.heartbeat = await pingHeartbeat({
+        url: config.health.heartbeatUrl,
+        healthy: report.verdict !== 'failing',
+        timeoutMs: deadline.callTimeoutMs(5_000),
+      });
+    }
+    const log = report.verdict === 'healthy' ? logger.info : report.verdict === 'degraded' ? logger.warn : logger.error;
+    log.call(logger, 'delivery health', { report });
     return report;
   };
 }

@@ -105,6 +105,14 @@ interface HealthConfig {
   timeBudgetSeconds: number;
   /** `HEALTH_MAX_OUTBOX_AGE_SECONDS`. @default 900 (15 min) */
   maxOutboxAgeSeconds: number;
+  /** `HEALTH_DEGRADED_OUTBOX_AGE_SECONDS`. @default 120 (2 min) */
+  degradedOutboxAgeSeconds: number;
+  /** `HEALTH_WINDOW_SECONDS`. @default 300 (5 min) */
+  windowSeconds: number;
+  /** `WATCHDOG_ALERTNAME`. @default undefined (no watchdog) */
+  watchdogAlertname?: string;
+  /** `WATCHDOG_INTERVAL_SECONDS`. @default 3600 (1 h) */
+  watchdogIntervalSeconds: number;
   /** `HEALTH_MAX_DEAD_DELIVERIES`. @default 0 */
   maxDeadDeliveries: number;
   /** `HEALTH_MAX_FAILURE_RATIO`. @default 0.5 */
@@ -293,6 +301,10 @@ function loadConfig(env: Env, options: { codeDir?: string } = {}): BridgeConfig 
       heartbeatUrl: secretOf(values.HEARTBEAT_URL),
       timeBudgetSeconds: get<number>('HEALTH_TIME_BUDGET_SECONDS'),
       maxOutboxAgeSeconds: get<number>('HEALTH_MAX_OUTBOX_AGE_SECONDS'),
+      degradedOutboxAgeSeconds: get<number>('HEALTH_DEGRADED_OUTBOX_AGE_SECONDS'),
+      windowSeconds: get<number>('HEALTH_WINDOW_SECONDS'),
+      watchdogAlertname: get<string | undefined>('WATCHDOG_ALERTNAME'),
+      watchdogIntervalSeconds: get<number>('WATCHDOG_INTERVAL_SECONDS'),
       maxDeadDeliveries: get<number>('HEALTH_MAX_DEAD_DELIVERIES'),
       maxFailureRatio: get<number>('HEALTH_MAX_FAILURE_RATIO'),
     },

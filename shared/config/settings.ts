@@ -342,9 +342,46 @@ const SETTINGS: readonly Setting[] = [
     type: 'integer',
     default: 900,
     unit: 's',
+    minimum: 1,
+    functions: HEALTH,
+    description: 'The bridge is failing when the oldest undelivered delivery is older than this.',
+  },
+  {
+    env: 'HEALTH_DEGRADED_OUTBOX_AGE_SECONDS',
+    type: 'integer',
+    default: 120,
+    unit: 's',
+    minimum: 0,
+    functions: HEALTH,
+    description:
+      'The bridge is degraded when the oldest undelivered delivery is older than this (failing above HEALTH_MAX_OUTBOX_AGE_SECONDS).',
+  },
+  {
+    env: 'HEALTH_WINDOW_SECONDS',
+    type: 'integer',
+    default: 300,
+    unit: 's',
+    minimum: 60,
+    maximum: 86_400,
+    functions: HEALTH,
+    description:
+      'Window of the activity counts (deliveries, failures by reason, rejected callbacks) each report judges.',
+  },
+  {
+    env: 'WATCHDOG_ALERTNAME',
+    type: 'string',
+    functions: BOTH,
+    description:
+      'alertname of an always-firing ARMS alert (a Watchdog rule); when it has not arrived within WATCHDOG_INTERVAL_SECONDS the inbound path is broken and the bridge says so. Unset: off.',
+  },
+  {
+    env: 'WATCHDOG_INTERVAL_SECONDS',
+    type: 'integer',
+    default: 3_600,
+    unit: 's',
     minimum: 60,
     functions: HEALTH,
-    description: 'The bridge is sick when the oldest undelivered delivery is older than this.',
+    description: 'Longest expected gap between Watchdog notifications: its ARMS repeat interval plus slack.',
   },
   {
     env: 'HEALTH_MAX_DEAD_DELIVERIES',
@@ -352,7 +389,7 @@ const SETTINGS: readonly Setting[] = [
     default: 0,
     minimum: 0,
     functions: HEALTH,
-    description: 'The bridge is sick when more deliveries than this died in the report window.',
+    description: 'The bridge is failing when more deliveries than this died in the report window.',
   },
   {
     env: 'HEALTH_MAX_FAILURE_RATIO',
@@ -361,7 +398,7 @@ const SETTINGS: readonly Setting[] = [
     minimum: 0,
     maximum: 1,
     functions: HEALTH,
-    description: 'The bridge is sick when more than this share of delivery attempts failed in the report window.',
+    description: 'The bridge is degraded when more than this share of delivery attempts failed in the report window.',
   },
   {
     env: 'HEALTH_FUNCTION_NAME',

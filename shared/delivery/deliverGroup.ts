@@ -7,17 +7,17 @@
  * Store round trips per callback do not grow with the number of alerts: a batch get of counterparts, a batch get of
  * occurrence markers, one batch claim, one batch of marker writes, one batch of final writes.
  */
-import type { Alert, AlertGroup, RejectedAlert } from '../alerts/types';
+import type { AlertGroup, RejectedAlert } from '../alerts/types';
 import type { BridgeConfig } from '../config/config';
-import { DeliveryStatus, EventAction, WEBHOOK_ANSWER_RESERVE_MS, WEBHOOK_SEND_CONCURRENCY } from '../constants';
+import { DeliveryStatus, WEBHOOK_ANSWER_RESERVE_MS, WEBHOOK_SEND_CONCURRENCY } from '../constants';
 import { DeliveryFailureReason } from '../errors';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
-import { buildEvent } from '../pagerduty/buildEvent';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
-import { counterpartKeyOf, deliveryKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import { counterpartKeysOf, draftDeliveries } from './draftDeliveries';
 import { KeyPacer } from './KeyPacer';
 import { orderVerdict } from './ordering';
 import type { RouteChoice, Router } from './Router';
@@ -51,6 +51,8 @@ interface DeliverySummary {
   superseded: number;
   /** Refused for good (PagerDuty rejected the event, or no routing key): DEAD, visible in the health report. */
   failed: number;
+  /** Failed attempts by reason (auth, rate-limited, client, server, network), queued or dead. */
+  failures: Record<string, number>;
   rejected: RejectedAlert[];
   /** Set when the store was unreachable and the bridge sent straight to PagerDuty (fail open). */
   degraded?: 'store-unavailable';
@@ -63,36 +65,6 @@ interface Planned {
   route: RouteChoice;
   /** A trigger this delivery stops from being sent (its resolve came first). */
   stopTrigger?: DeliveryRecord;
-}
-
-/** The record of one alert before ordering: route chosen (a resolve follows its trigger's), event built. */
-function draft(alert: Alert, group: AlertGroup, deps: DeliverDeps, related: Map<string, DeliveryRecord>, now: number) {
-  const { config, router, logger } = deps;
-  const occurrence = alert.startsAt ?? NO_OCCURRENCE;
-  const action = alert.status === 'resolved' ? EventAction.RESOLVE : EventAction.TRIGGER;
-  let route = router.select(alert.labels);
-  const { event, cuts } = buildEvent(alert, group, { defaultSeverity: route.defaultSeverity, receivedAt: now });
-  if (action === EventAction.RESOLVE) {
-    const trigger = related.get(counterpartKeyOf({ dedupKey: event.dedup_key, action, occurrence }));
-    const recorded = trigger === undefined ? undefined : router.byName(trigger.routeName);
-    if (recorded !== undefined) route = recorded;
-  }
-  if (cuts.length > 0) logger.warn('event cut to fit PagerDuty limits', { dedupKey: event.dedup_key, cuts });
-  const record: DeliveryRecord = {
-    deliveryKey: deliveryKeyOf({ dedupKey: event.dedup_key, action, occurrence }),
-    dedupKey: event.dedup_key,
-    occurrence,
-    action,
-    routeName: route.name,
-    status: DeliveryStatus.PENDING,
-    version: 1,
-    event,
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: now + config.store.ttlSeconds * 1000,
-  };
-  return { record, route };
 }
 
 /** Decides each record's first state: final (dry-run, dead, superseded), deferred, or leased to this invocation. */
@@ -179,6 +151,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     dryRun: 0,
     superseded: 0,
     failed: 0,
+    failures: {},
     rejected: group.rejected,
     lost: 0,
   };
@@ -187,13 +160,8 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   let claimed: Planned[];
   try {
     // Counterparts first: a resolve's route is its trigger's.
-    const identities = group.alerts.map((alert) => ({
-      dedupKey: alert.identity,
-      action: alert.status === 'resolved' ? EventAction.RESOLVE : EventAction.TRIGGER,
-      occurrence: alert.startsAt ?? NO_OCCURRENCE,
-    }));
-    const related = await store.get(identities.map((identity) => counterpartKeyOf(identity)));
-    const drafted = group.alerts.map((alert) => draft(alert, group, deps, related, now));
+    const related = await store.get(counterpartKeysOf(group, deps.router));
+    const drafted = draftDeliveries(group, deps, related, now);
     // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).
     const unique = [...new Map(drafted.map((item) => [item.record.deliveryKey, item])).values()];
     summary.duplicates += drafted.length - unique.length;
@@ -266,6 +234,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
       deadline,
       reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
     });
+    if (outcome.reason !== undefined) summary.failures[outcome.reason] = (summary.failures[outcome.reason] ?? 0) + 1;
     if (outcome.reason === DeliveryFailureReason.RATE_LIMITED && keyId !== undefined) deps.pacer.block(keyId);
     return outcome.record;
   });
@@ -297,19 +266,20 @@ async function failOpen(
 ): Promise<DeliverySummary> {
   const { config, logger, deadline } = deps;
   summary.degraded = 'store-unavailable';
-  const drafted = group.alerts.map((alert) => draft(alert, group, deps, new Map(), now));
+  const drafted = draftDeliveries(group, deps, new Map(), now);
   await inPool(drafted, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
     if (config.pagerduty.dryRun) {
       summary.dryRun++;
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });
       return;
     }
-    const { record: result } = await deps.send(record, route.routingKey, {
+    const { record: result, reason } = await deps.send(record, route.routingKey, {
       config,
       logger,
       deadline,
       reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
     });
+    if (reason !== undefined) summary.failures[reason] = (summary.failures[reason] ?? 0) + 1;
     if (result.status === DeliveryStatus.DELIVERED) summary.delivered++;
     else summary.lost++;
   });

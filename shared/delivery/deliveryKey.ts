@@ -34,10 +34,34 @@ function deliveryKeyOf(parts: {
   return `${DELIVERY_KEY_VERSION}-${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
 }
 
-/** The key of the other half of an occurrence: the resolve of a trigger, the trigger of a resolve (per-alert mode). */
-function counterpartKeyOf(parts: { dedupKey: string; action: EventAction; occurrence: number }): string {
+/**
+ * The key of the other half of an occurrence: the resolve of a trigger, the trigger of a resolve. Same scheme as the
+ * delivery's own key: the other action, the same `dedupKey` and occurrence, and the route only when the delivery's
+ * key has it (per-group mode).
+ *
+ * Every record carries `routeName`, but only per-group keys include it (a per-alert resolve may follow its trigger to
+ * another route, so the route cannot be part of a per-alert key). So when `deliveryKey` is given (a whole record is
+ * passed, as the ordering code does), the route joins the counterpart key only if the record's own key was made with
+ * it; without `deliveryKey`, a given `routeName` is taken as a per-group key's route.
+ *
+ * @example
+ * counterpartKeyOf(perAlertRecord); // its per-alert counterpart, whatever route the record names
+ * counterpartKeyOf({ dedupKey: 'group:v1:…', action: 'trigger', occurrence, routeName: 'db' }); // the group's resolve
+ */
+function counterpartKeyOf(parts: {
+  dedupKey: string;
+  action: EventAction;
+  occurrence: number;
+  routeName?: string;
+  deliveryKey?: string;
+}): string {
+  const { dedupKey, occurrence, routeName } = parts;
   const action = parts.action === 'trigger' ? 'resolve' : 'trigger';
-  return deliveryKeyOf({ dedupKey: parts.dedupKey, action, occurrence: parts.occurrence });
+  const routed =
+    routeName !== undefined &&
+    (parts.deliveryKey === undefined ||
+      parts.deliveryKey === deliveryKeyOf({ dedupKey, action: parts.action, occurrence, routeName }));
+  return deliveryKeyOf({ dedupKey, action, occurrence, routeName: routed ? routeName : undefined });
 }
 
 export { counterpartKeyOf, DELIVERY_KEY_VERSION, deliveryKeyOf, NO_OCCURRENCE };

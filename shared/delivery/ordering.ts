@@ -11,8 +11,15 @@
  * | resolve  | its trigger is being sent right now (live lease)                  | defer until the lease ends                   |
  * | resolve  | its trigger was attempted but not confirmed (timeout, crash, …)   | send, and stop the trigger: the trigger may have landed, and a resolve is harmless if not |
  * | resolve  | its trigger was never sent (queued, dry-run, dead before sending) | supersede both: no alert event for an alert already over |
+ * | group resolve (per-group mode) | no newer-occurrence check; its trigger finished or superseded | send |
+ *
+ * A group's resolve is judged only against a trigger still waiting: Alertmanager and ARMS drop an alert from its
+ * group once its resolve went out, so the group's last resolve can carry only older alerts than the trigger that
+ * opened the PagerDuty alert; holding it back as stale would leave that alert open for good. The cost (a late
+ * resolve closing a group alert that fires again) is repaired by the group's next repeat notification.
  */
 import { DeliveryStatus, EventAction } from '../constants';
+import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { NO_OCCURRENCE } from './deliveryKey';
@@ -30,12 +37,16 @@ const UNFINISHED: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, Deliver
 function orderVerdict(input: {
   action: EventAction;
   occurrence: number;
+  /** The delivery's PagerDuty dedup_key (per-group keys start with `group:`). */
+  dedupKey?: string;
   marker?: OccurrenceMarker;
   counterpart?: DeliveryRecord;
   now: number;
 }): OrderVerdict {
   const { action, occurrence, marker, counterpart, now } = input;
-  if (occurrence !== NO_OCCURRENCE && marker !== undefined && marker.latestOccurrence > occurrence) {
+  const groupResolve = action === EventAction.RESOLVE && input.dedupKey?.startsWith(GROUP_KEY_PREFIX) === true;
+  if (groupResolve && (counterpart === undefined || !UNFINISHED.has(counterpart.status))) return { kind: 'send' };
+  if (!groupResolve && occurrence !== NO_OCCURRENCE && marker !== undefined && marker.latestOccurrence > occurrence) {
     return {
       kind: 'supersede',
       reason:

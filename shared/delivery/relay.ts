@@ -39,6 +39,8 @@ interface RelayResult {
   deferred: number;
   /** Routing keys PagerDuty rate-limited during the run. */
   rateLimitedKeys: number;
+  /** Failed attempts by reason (auth, rate-limited, client, server, network). */
+  failures: Record<string, number>;
 }
 
 interface RelayDeps {
@@ -78,6 +80,7 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
     lostRaces: 0,
     deferred: 0,
     rateLimitedKeys: 0,
+    failures: {},
   };
   pacer.startInvocation();
   const due = await store.listDue(RELAY_BATCH);
@@ -135,6 +138,7 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
       if (outcome.record.status === DeliveryStatus.DELIVERED) result.delivered++;
       else if (outcome.record.status === DeliveryStatus.DEAD) result.dead++;
       else result.retrying++;
+      if (outcome.reason !== undefined) result.failures[outcome.reason] = (result.failures[outcome.reason] ?? 0) + 1;
       if (await store.replace(outcome.record)) related.set(record.deliveryKey, outcome.record);
       else result.lostRaces++;
       if (outcome.reason === DeliveryFailureReason.RATE_LIMITED && keyId !== undefined) {

@@ -1,52 +1,138 @@
 /**
- * The health report of one delivery-health run: what the relay did and what the outbox holds, by status. Printed as
- * one log line per run and returned as the invocation result (README § "Reading the health report").
+ * The health report of one delivery-health run: what the relay did, what waits in the outbox, the activity of the
+ * window (deliveries, failures by reason, rejected callbacks by code, last callback and delivery), and the verdict
+ * with the rule that decided it. One JSON log line per run (fields an SLS dashboard can chart) and the invocation's
+ * result. README § "Reading the health report".
  */
 import type { BridgeConfig } from '../config/config';
-import { DeliveryStatus } from '../constants';
+import type { DeliveryStatus } from '../constants';
 import type { RelayResult } from '../delivery/relay';
 import type { FcTimerEvent } from '../fc/types';
-import type { DeliveryRecord } from '../store/DeliveryRecord';
+import { Counter, type CounterTotals, countsUnder, Latest } from '../store/Counters';
+import type { OutboxSummary } from '../store/DeliveryStore';
+import { type HealthVerdict, healthVerdict } from './verdict';
 
 interface HealthReport {
   ok: true;
+  verdict: HealthVerdict['verdict'];
+  /** The rule that decided the verdict (`ok` when healthy), and one sentence per rule that matched. */
+  rule: HealthVerdict['rule'];
+  /** Every rule that matched, in order. */
+  rules: HealthVerdict['rules'];
+  reasons: string[];
   triggerTime: string;
   triggerName: string;
   dryRun: boolean;
-  /** What this run relayed; absent in dry-run (nothing is ever sent). */
+  /** What this run relayed; absent in dry-run (nothing is ever sent) or when the store was unreachable. */
   relay?: RelayResult;
-  /** Live delivery records by status. */
-  deliveries: Record<DeliveryStatus, number>;
-  /** Age in seconds of the oldest delivery still waiting (PENDING, RETRY or SENDING), or null. */
+  /** Deliveries still waiting, by status. */
+  outbox: Partial<Record<DeliveryStatus, number>>;
+  /** Age in seconds of the oldest delivery still waiting, or null. */
   oldestWaitingSeconds: number | null;
+  storeReachable: boolean;
+  /** Activity of the last `windowSeconds`, from every instance of both functions. */
+  window: {
+    windowSeconds: number;
+    callbacks: number;
+    alertsReceived: number;
+    alertsRejected: number;
+    consoleTests: number;
+    /** Callbacks refused with a 4xx, by `error.code`. */
+    rejectedCallbacks: Record<string, number>;
+    delivered: number;
+    /** Failed attempts by reason. */
+    failures: Record<string, number>;
+    dead: number;
+    superseded: number;
+  };
+  /** ISO times, or null when not seen within the store's TTL window read. */
+  lastCallbackAt: string | null;
+  lastDeliveredAt: string | null;
+  watchdog?: { alertname: string; lastSeenAt: string | null; intervalSeconds: number };
+  /** Self-alert and heartbeat outcomes of this run, when configured. */
+  selfAlert?: { state: 'open' | 'closed' | 'unknown'; sent?: 'trigger' | 'resolve' };
+  heartbeat?: { ok: boolean; status?: number; error?: string };
 }
 
-const WAITING: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRY, DeliveryStatus.SENDING]);
+const iso = (time: number | undefined) => (time === undefined || time <= 0 ? null : new Date(time).toISOString());
 
 function buildHealthReport(input: {
   trigger: FcTimerEvent;
   relay: RelayResult | undefined;
-  records: readonly DeliveryRecord[];
+  outbox: OutboxSummary | undefined;
+  counters: CounterTotals | undefined;
   config: BridgeConfig;
   now: number;
 }): HealthReport {
-  const deliveries = Object.fromEntries(Object.values(DeliveryStatus).map((status) => [status, 0])) as Record<
-    DeliveryStatus,
-    number
-  >;
-  let oldestWaiting: number | undefined;
-  for (const record of input.records) {
-    deliveries[record.status]++;
-    if (WAITING.has(record.status)) oldestWaiting = Math.min(oldestWaiting ?? record.createdAt, record.createdAt);
-  }
+  const { config, now } = input;
+  const counters = input.counters ?? { counts: {}, latest: {} };
+  const count = (name: string) => counters.counts[name] ?? 0;
+  const storeReachable = input.outbox !== undefined && input.counters !== undefined;
+  const oldest = input.outbox?.oldestCreatedAt;
+  const oldestWaitingSeconds = oldest === undefined ? null : Math.max(0, Math.round((now - oldest) / 1000));
+  const window = {
+    windowSeconds: config.health.windowSeconds,
+    callbacks: count(Counter.CALLBACKS),
+    alertsReceived: count(Counter.ALERTS_RECEIVED),
+    alertsRejected: count(Counter.ALERTS_REJECTED),
+    consoleTests: count(Counter.CONSOLE_TESTS),
+    rejectedCallbacks: countsUnder(counters, Counter.CALLBACKS_REJECTED),
+    delivered: count(Counter.DELIVERED),
+    failures: countsUnder(counters, Counter.FAILED),
+    dead: count(Counter.DEAD),
+    superseded: count(Counter.SUPERSEDED),
+  };
+  const watchdogName = config.health.watchdogAlertname;
+  const watchdogSeen = counters.latest[Latest.WATCHDOG_AT];
+  const verdict = healthVerdict(
+    {
+      now,
+      deliveries: input.outbox?.waiting ?? {},
+      oldestWaitingSeconds,
+      window: {
+        delivered: window.delivered,
+        failures: window.failures,
+        dead: window.dead,
+        rejectedCallbacks: window.rejectedCallbacks,
+      },
+      storeReachable,
+      configProblems: [],
+      lastCallbackAt: counters.latest[Latest.CALLBACK_AT] ?? null,
+      watchdog:
+        watchdogName === undefined
+          ? undefined
+          : {
+              name: watchdogName,
+              lastSeenAt: watchdogSeen ?? null,
+              intervalSeconds: config.health.watchdogIntervalSeconds,
+            },
+    },
+    config.health,
+  );
   return {
     ok: true,
+    verdict: verdict.verdict,
+    rule: verdict.rule,
+    rules: verdict.rules,
+    reasons: verdict.reasons,
     triggerTime: input.trigger.triggerTime,
     triggerName: input.trigger.triggerName,
-    dryRun: input.config.pagerduty.dryRun,
+    dryRun: config.pagerduty.dryRun,
     relay: input.relay,
-    deliveries,
-    oldestWaitingSeconds: oldestWaiting === undefined ? null : Math.round((input.now - oldestWaiting) / 1000),
+    outbox: input.outbox?.waiting ?? {},
+    oldestWaitingSeconds,
+    storeReachable,
+    window,
+    lastCallbackAt: iso(counters.latest[Latest.CALLBACK_AT]),
+    lastDeliveredAt: iso(counters.latest[Latest.DELIVERED_AT]),
+    watchdog:
+      watchdogName === undefined
+        ? undefined
+        : {
+            alertname: watchdogName,
+            lastSeenAt: iso(watchdogSeen),
+            intervalSeconds: config.health.watchdogIntervalSeconds,
+          },
   };
 }
 

@@ -4,6 +4,14 @@
  * conditional full-row put, so a record's cells always share one TTL.
  */
 import { DeliveryStatus } from '../constants';
+import {
+  bucketOf,
+  bucketsBetween,
+  type CounterDelta,
+  type CounterTotals,
+  LATEST_BUCKET,
+  mergeCounters,
+} from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
@@ -12,6 +20,20 @@ type ClaimOutcome =
   | { claimed: true; record: DeliveryRecord }
   /** The delivery key exists: a duplicate, or (past its window or lease) something the caller may take over. */
   | { claimed: false; record: DeliveryRecord; existing: DeliveryRecord };
+
+/** What `outboxSummary` reports. */
+interface OutboxSummary {
+  waiting: Partial<Record<DeliveryStatus, number>>;
+  /** Epoch ms; undefined when nothing waits. */
+  oldestCreatedAt?: number;
+}
+
+/** States of a delivery still waiting to be delivered. */
+const WAITING_STATUSES: ReadonlySet<string> = new Set([
+  DeliveryStatus.PENDING,
+  DeliveryStatus.RETRY,
+  DeliveryStatus.SENDING,
+]);
 
 /** States the relay picks up when due. */
 const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRY]);
@@ -68,6 +90,22 @@ abstract class DeliveryStore {
     return due.sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
   }
 
+  /**
+   * The deliveries still waiting (PENDING, RETRY, SENDING) by status, and when the oldest was created: what the health
+   * report needs from the outbox. This default reads every record; backends with a due index override it so its
+   * cost follows the backlog, not the history.
+   */
+  public async outboxSummary(): Promise<OutboxSummary> {
+    const waiting: OutboxSummary['waiting'] = {};
+    let oldestCreatedAt: number | undefined;
+    for (const record of await this.list()) {
+      if (!WAITING_STATUSES.has(record.status)) continue;
+      waiting[record.status] = (waiting[record.status] ?? 0) + 1;
+      oldestCreatedAt = Math.min(oldestCreatedAt ?? record.createdAt, record.createdAt);
+    }
+    return { waiting, oldestCreatedAt };
+  }
+
   /** Every live record (status reports and tests; backends with a real index override `listDue` instead). */
   public async list(): Promise<DeliveryRecord[]> {
     const now = this.now();
@@ -90,6 +128,28 @@ abstract class DeliveryStore {
     return this._putMarkers(markers);
   }
 
+  /**
+   * Adds activity counts to the current minute's bucket and the latest times to the all-time bucket, in one write
+   * (see `Counters.ts`).
+   */
+  public async addCounters(delta: CounterDelta, ttlSeconds: number): Promise<void> {
+    const updates: { bucket: number; delta: CounterDelta }[] = [];
+    const now = this.now();
+    if (Object.keys(delta.counts ?? {}).length > 0)
+      updates.push({ bucket: bucketOf(now), delta: { counts: delta.counts } });
+    if (Object.keys(delta.latest ?? {}).length > 0)
+      updates.push({ bucket: LATEST_BUCKET, delta: { latest: delta.latest } });
+    if (updates.length > 0) await this._addCounters(updates, now + ttlSeconds * 1000);
+  }
+
+  /** The counts of every bucket from `since` to now, and the latest times (all time, within the TTL). */
+  public async readCounters(since: number): Promise<CounterTotals> {
+    const buckets = await this._readCounters([LATEST_BUCKET, ...bucketsBetween(since, this.now())]);
+    const totals: CounterTotals = { counts: {}, latest: {} };
+    for (const bucket of buckets) mergeCounters(totals, bucket);
+    return totals;
+  }
+
   public async close(): Promise<void> {}
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
@@ -98,7 +158,13 @@ abstract class DeliveryStore {
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
+  /** Adds to each bucket atomically (sums counts, keeps the larger latest values), creating it if needed. */
+  protected abstract _addCounters(
+    updates: readonly { bucket: number; delta: CounterDelta }[],
+    expiresAt: number,
+  ): Promise<void>;
+  protected abstract _readCounters(buckets: readonly number[]): Promise<CounterTotals[]>;
 }
 
-export type { ClaimOutcome };
-export { DeliveryStore, isDue };
+export type { ClaimOutcome, OutboxSummary };
+export { DeliveryStore, isDue, WAITING_STATUSES };

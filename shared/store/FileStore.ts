@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../errors';
+import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
 import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
@@ -20,6 +21,7 @@ const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 class FileStore extends DeliveryStore {
   readonly #dir: string;
   readonly #markerDir: string;
+  readonly #counterDir: string;
   readonly #tmpDir: string;
 
   #ready = false;
@@ -28,6 +30,7 @@ class FileStore extends DeliveryStore {
     super(options);
     this.#dir = join(options.path, 'deliveries');
     this.#markerDir = join(options.path, 'markers');
+    this.#counterDir = join(options.path, 'counters');
     this.#tmpDir = join(options.path, 'tmp');
   }
 
@@ -130,6 +133,38 @@ class FileStore extends DeliveryStore {
     });
   }
 
+  // Read-modify-write with synchronous calls: atomic within this process (the local runtime hosts both functions).
+  protected async _addCounters(
+    updates: readonly { bucket: number; delta: CounterDelta }[],
+    expiresAt: number,
+  ): Promise<void> {
+    this.#ensureDirectories();
+    for (const { bucket, delta } of updates) {
+      const file = join(this.#counterDir, `${bucket}.json`);
+      const existing = this.#read<CounterTotals & { expiresAt?: number }>(file);
+      if (existing === undefined) this.#pruneCounters();
+      const totals = mergeCounters(existing ?? { counts: {}, latest: {} }, delta);
+      renameSync(this.#writeTemp(`counters-${bucket}`, { ...totals, expiresAt }), file);
+    }
+  }
+
+  /** Drops expired buckets; run when a new minute's bucket is created, so at most once a minute. */
+  #pruneCounters(): void {
+    const now = this.now();
+    for (const name of readdirSync(this.#counterDir)) {
+      const file = join(this.#counterDir, name);
+      const bucket = this.#read<{ expiresAt?: number }>(file);
+      if (bucket?.expiresAt !== undefined && bucket.expiresAt <= now) rmSync(file, { force: true });
+    }
+  }
+
+  protected async _readCounters(buckets: readonly number[]): Promise<CounterTotals[]> {
+    return buckets.flatMap((bucket) => {
+      const totals = this.#read<CounterTotals>(join(this.#counterDir, `${bucket}.json`));
+      return totals === undefined ? [] : [{ counts: totals.counts, latest: totals.latest }];
+    });
+  }
+
   #fileOf(deliveryKey: string): string {
     if (!SAFE_KEY.test(deliveryKey)) throw new StoreError('delivery key is not a safe file name');
     return join(this.#dir, `${deliveryKey}.json`);
@@ -141,6 +176,7 @@ class FileStore extends DeliveryStore {
     try {
       mkdirSync(this.#dir, { recursive: true });
       mkdirSync(this.#markerDir, { recursive: true });
+      mkdirSync(this.#counterDir, { recursive: true });
       mkdirSync(this.#tmpDir, { recursive: true });
     } catch (error) {
       throw this.#storeError('create directories', error);

@@ -2,6 +2,8 @@
  * In-process store (STORE=memory): for tests and benchmarks. Nothing survives the process, so `loadConfig` refuses
  * it when deployed. Records are cloned in and out, as a real store would serialize them.
  */
+
+import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
 import type { OccurrenceMarker } from './OccurrenceMarker';
@@ -9,6 +11,7 @@ import type { OccurrenceMarker } from './OccurrenceMarker';
 class MemoryStore extends DeliveryStore {
   readonly #rows = new Map<string, DeliveryRecord>();
   readonly #markers = new Map<string, OccurrenceMarker>();
+  readonly #counters = new Map<number, CounterTotals>();
 
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     const now = this.now();
@@ -58,6 +61,19 @@ class MemoryStore extends DeliveryStore {
       const ok = marker.version === 1 ? !live : live && existing?.version === marker.version - 1;
       if (ok) this.#markers.set(marker.dedupKey, { ...marker });
       return ok;
+    });
+  }
+
+  protected async _addCounters(updates: readonly { bucket: number; delta: CounterDelta }[]): Promise<void> {
+    for (const { bucket, delta } of updates) {
+      this.#counters.set(bucket, mergeCounters(this.#counters.get(bucket) ?? { counts: {}, latest: {} }, delta));
+    }
+  }
+
+  protected async _readCounters(buckets: readonly number[]): Promise<CounterTotals[]> {
+    return buckets.flatMap((bucket) => {
+      const totals = this.#counters.get(bucket);
+      return totals === undefined ? [] : [structuredClone(totals)];
     });
   }
 }

@@ -5,19 +5,34 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Secret } from '../../shared/config/Secret';
 import { DeliveryStatus, EventAction, Severity } from '../../shared/constants';
 import { markDelivered } from '../../shared/delivery/transitions';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 import { FileStore } from '../../shared/store/FileStore';
 import { MemoryStore } from '../../shared/store/MemoryStore';
+import { TablestoreStore } from '../../shared/store/TablestoreStore';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 
 const DAY = 86_400_000;
 const dirs: string[] = [];
 
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+// Tablestore over the wire-compatible fake: one server for the file, fresh tables per store, the fake on the test clock.
+let fake: FakeTablestore | undefined;
+let fakeNow: () => number = Date.now;
+let tables = 0;
+beforeAll(async () => {
+  fake = await startFakeTablestore({ now: () => fakeNow() });
+});
+afterAll(async () => {
+  await fake?.close();
 });
 
 function record(key: string, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
@@ -51,6 +66,25 @@ const backends: [string, (now: () => number) => DeliveryStore][] = [
       const dir = mkdtempSync(join(tmpdir(), 'file-store-'));
       dirs.push(dir);
       return new FileStore({ path: dir, now });
+    },
+  ],
+  [
+    'TablestoreStore',
+    (now) => {
+      const server = fake as FakeTablestore;
+      fakeNow = now;
+      const table = `delivery_${++tables}`;
+      server.tables.create(table, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+      server.tables.create(dueTableName(table), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+      const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
+      return new TablestoreStore({
+        endpoint: server.endpoint,
+        instance: server.instance,
+        table,
+        timeoutMs: 5_000,
+        credentials: () => credentials,
+        now,
+      });
     },
   ],
 ];
@@ -153,6 +187,49 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     // Assess
     expect(again?.claimed).toBe(true);
     expect((await store.list()).map((item) => item.expiresAt)).toEqual([9_000]);
+  });
+
+  it('moves occurrence markers forward only by compare-and-set', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    const marker = { dedupKey: 'identity-a', latestOccurrence: 100, version: 1, updatedAt: 2_000, expiresAt: DAY };
+
+    // Act
+    const first = await store.putMarkers([marker]);
+    const again = await store.putMarkers([{ ...marker, latestOccurrence: 150 }]);
+    const advanced = await store.putMarkers([{ ...marker, latestOccurrence: 200, version: 2 }]);
+    const stale = await store.putMarkers([{ ...marker, latestOccurrence: 300, version: 2 }]);
+
+    // Assess
+    expect([first, again, advanced, stale]).toEqual([[true], [false], [true], [false]]);
+    const markers = await store.getMarkers(['identity-a', 'identity-b']);
+    expect([...markers.keys()]).toEqual(['identity-a']);
+    expect(markers.get('identity-a')).toMatchObject({ latestOccurrence: 200, version: 2 });
+  });
+
+  it('sums counters per minute and keeps the latest times, reading a window of buckets', async () => {
+    // Prepare
+    clock = 10 * 60_000 + 5_000;
+    const store = create(now);
+
+    // Act
+    await store.addCounters(
+      { counts: { callbacks: 1, 'deliveries.failed.server': 2 }, latest: { lastCallbackAt: clock } },
+      86_400,
+    );
+    await store.addCounters({ counts: { callbacks: 1 }, latest: { lastCallbackAt: clock - 1_000 } }, 86_400);
+    clock += 60_000;
+    await store.addCounters({ counts: { callbacks: 3 } }, 86_400);
+    clock += 60_000;
+
+    // Assess
+    expect(await store.readCounters(clock - 5 * 60_000)).toEqual({
+      counts: { callbacks: 5, 'deliveries.failed.server': 2 },
+      latest: { lastCallbackAt: 10 * 60_000 + 5_000 },
+    });
+    expect((await store.readCounters(clock - 60_000)).counts).toEqual({ callbacks: 3 });
+    expect((await store.list()).length).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import { KeyPacer } from '../../../shared/delivery/KeyPacer';
 describe('Class: KeyPacer', () => {
   it('lets a quarter-minute burst through at once, then spaces sends at the rate', () => {
     // Prepare
-    let clock = 0;
+    const clock = 0;
     const pacer = new KeyPacer(120, () => clock);
 
     // Act

@@ -1,0 +1,208 @@
+/**
+ * The main table's rows that are not deliveries: occurrence markers (`OccurrenceMarker.ts`), moved forward by
+ * compare-and-set like deliveries, and the health counters (`Counters.ts`), added by INCREMENT and read by key range.
+ * Row keys and columns: `tablestoreRows.ts`.
+ */
+import { type CounterDelta, type CounterTotals, MINUTE_MS } from './Counters';
+import type { OccurrenceMarker } from './OccurrenceMarker';
+import { Budget, type TablestoreCalls, type WriteOutcome, type WriteRow } from './tablestoreCalls';
+import { cellsOf, condition, equal, long, mainKey, putRow, rowError, sdk } from './tablestoreRequests';
+import {
+  bucketStartKey,
+  COUNTER_KIND,
+  counterRowKey,
+  isMarkerRow,
+  KIND_COLUMN,
+  LATEST_KIND,
+  markerCells,
+  markerFromCells,
+  markerKeyOf,
+  parseCounterRowKey,
+  sameMarker,
+  toNumber,
+  VERSION_COLUMN,
+} from './tablestoreRows';
+import type { SdkCondition } from './tablestoreSdk';
+
+class TablestoreAuxiliaryRows {
+  readonly #calls: TablestoreCalls;
+  readonly #table: string;
+  readonly #timeoutMs: number;
+
+  public constructor(options: { calls: TablestoreCalls; table: string; timeoutMs: number }) {
+    this.#calls = options.calls;
+    this.#table = options.table;
+    this.#timeoutMs = options.timeoutMs;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Occurrence markers (rows keyed `m1-<hash>`)
+  // ------------------------------------------------------------------------------------------------------------
+
+  public async getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
+    const rows = await this.#calls.get(
+      new Budget(this.#timeoutMs),
+      this.#table,
+      dedupKeys.map((dedupKey) => mainKey(markerKeyOf(dedupKey))),
+    );
+    const found = new Map<string, OccurrenceMarker>();
+    rows.forEach((row, index) => {
+      const cells = row && cellsOf(row);
+      if (cells !== undefined && isMarkerRow(cells)) found.set(dedupKeys[index] as string, markerFromCells(cells));
+    });
+    return found;
+  }
+
+  /** Version 1: only where no live marker is (expect-not-exist, or over an expired one as read); later: over v - 1. */
+  public async putMarkers(markers: readonly OccurrenceMarker[], now: number): Promise<boolean[]> {
+    if (new Set(markers.map((marker) => marker.dedupKey)).size < markers.length) {
+      const results: boolean[] = [];
+      for (const marker of markers) results.push(...(await this.putMarkers([marker], now)));
+      return results;
+    }
+    const budget = new Budget(this.#timeoutMs);
+    const results = markers.map(() => false);
+    let round: Array<{ index: number; takeover?: OccurrenceMarker }> = markers.map((_, index) => ({ index }));
+    for (let attempt = 0; round.length > 0 && attempt < 3; attempt++) {
+      const outcomes = await this.#calls.write(
+        budget,
+        round.map(({ index, takeover }) => {
+          const marker = markers[index] as OccurrenceMarker;
+          let rowCondition: SdkCondition;
+          if (takeover !== undefined) {
+            rowCondition = condition('EXPECT_EXIST', [
+              equal(VERSION_COLUMN, takeover.version),
+              equal('expiresAt', takeover.expiresAt),
+            ]);
+          } else if (marker.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
+          else {
+            rowCondition = condition('EXPECT_EXIST', [
+              equal(VERSION_COLUMN, marker.version - 1),
+              ['expiresAt', 'GREATER_THAN', now],
+            ]);
+          }
+          return putRow(this.#table, markerKeyOf(marker.dedupKey), markerCells(marker), rowCondition);
+        }),
+      );
+      const failed = outcomes.find((outcome) => outcome.status === 'failed');
+      if (failed?.status === 'failed') throw rowError('put marker', failed);
+      const retried = new Set<number>();
+      const toRead = round.filter(({ index }, position) => {
+        const outcome = outcomes[position] as WriteOutcome;
+        if (outcome.status === 'ok') results[index] = true;
+        if (outcome.status !== 'condition') return false;
+        if (outcome.retried) retried.add(index);
+        return outcome.retried || (markers[index] as OccurrenceMarker).version === 1;
+      });
+      round = [];
+      if (toRead.length === 0) break;
+      const current = await this.getMarkers(toRead.map(({ index }) => (markers[index] as OccurrenceMarker).dedupKey));
+      for (const item of toRead) {
+        const marker = markers[item.index] as OccurrenceMarker;
+        const found = current.get(marker.dedupKey);
+        if (retried.has(item.index) && found !== undefined && sameMarker(found, marker))
+          results[item.index] = true; // our ambiguous attempt landed
+        else if (marker.version !== 1) continue;
+        else if (found === undefined) round.push({ index: item.index });
+        else if (found.expiresAt <= now) round.push({ index: item.index, takeover: found });
+      }
+    }
+    return results;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Health counters (main-table rows `c1-<minute>-n-<name>` / `…-t-<name>`, one INTEGER `value` each)
+  // ------------------------------------------------------------------------------------------------------------
+
+  /**
+   * One BatchWriteRow for all buckets: each count is an INCREMENT (atomic, creates the row), each latest time a put
+   * conditional on the stored value being smaller. Increments are not idempotent, so ambiguous failures are not
+   * retried (a count may be lost, never doubled).
+   */
+  public async addCounters(
+    updates: readonly { bucket: number; delta: CounterDelta }[],
+    expiresAt: number,
+  ): Promise<void> {
+    const { Condition, RowExistenceExpectation, SingleColumnCondition, ComparatorType } = sdk();
+    const rows: WriteRow[] = [];
+    /** Latest-time rows by index in `rows`, to put again expect-not-exist if their condition fails (see below). */
+    const latestRows = new Map<number, { key: string; cells: Record<string, bigint | string> }>();
+    for (const { bucket, delta } of updates) {
+      for (const [name, value] of Object.entries(delta.counts ?? {})) {
+        if (!Number.isFinite(value) || value === 0) continue;
+        rows.push({
+          tableName: this.#table,
+          row: {
+            type: 'UPDATE',
+            condition: condition('IGNORE'),
+            primaryKey: mainKey(counterRowKey(bucket, 'n', name)),
+            attributeColumns: [
+              { PUT: [{ [KIND_COLUMN]: COUNTER_KIND }, { expiresAt: long(expiresAt) }] },
+              { INCREMENT: [{ value: long(Math.trunc(value)) }] },
+            ],
+          },
+        });
+      }
+      for (const [name, value] of Object.entries(delta.latest ?? {})) {
+        if (!Number.isFinite(value)) continue;
+        const smaller = new SingleColumnCondition('value', long(Math.trunc(value)), ComparatorType.LESS_THAN, true);
+        const key = counterRowKey(bucket, 't', name);
+        const cells = { [KIND_COLUMN]: LATEST_KIND, value: BigInt(Math.trunc(value)), expiresAt: BigInt(expiresAt) };
+        latestRows.set(rows.length, { key, cells });
+        rows.push(putRow(this.#table, key, cells, new Condition(RowExistenceExpectation.IGNORE, smaller)));
+      }
+    }
+    if (rows.length === 0) return;
+    const budget = new Budget(this.#timeoutMs);
+    const outcomes = await this.#calls.write(budget, rows, undefined, { retryAmbiguous: false });
+    const failed = outcomes.find((outcome) => outcome.status === 'failed');
+    if (failed?.status === 'failed') throw rowError('add counters', failed);
+    // Whether a column condition with passIfMissing passes on a MISSING row is UNCONFIRMED on the real service
+    // (reference §12): a failed latest put is tried once more as expect-not-exist. Failing that too means the row
+    // exists with a value at least as large (else the first condition would have passed): nothing to do.
+    const retry = [...latestRows].filter(([index]) => outcomes[index]?.status === 'condition');
+    if (retry.length === 0) return;
+    const second = await this.#calls.write(
+      budget,
+      retry.map(([, { key, cells }]) => putRow(this.#table, key, cells, condition('EXPECT_NOT_EXIST'))),
+    );
+    const failedAgain = second.find((outcome) => outcome.status === 'failed');
+    if (failedAgain?.status === 'failed') throw rowError('add counters', failedAgain);
+  }
+
+  /** One GetRange per run of consecutive buckets (rows sort by bucket): the window's rows, whatever the history. */
+  public async readCounters(buckets: readonly number[]): Promise<CounterTotals[]> {
+    const sorted = [...new Set(buckets)].sort((a, b) => a - b);
+    const runs: number[][] = [];
+    for (const bucket of sorted) {
+      const run = runs.at(-1);
+      if (run !== undefined && bucket - (run.at(-1) as number) === MINUTE_MS) run.push(bucket);
+      else runs.push([bucket]);
+    }
+    const budget = new Budget(this.#timeoutMs);
+    const pages = await Promise.all(
+      runs.map((run) =>
+        this.#calls.range(
+          budget,
+          this.#table,
+          mainKey(bucketStartKey(run[0] as number)),
+          mainKey(bucketStartKey((run.at(-1) as number) + 1)),
+          Number.POSITIVE_INFINITY,
+        ),
+      ),
+    );
+    const totals = new Map<number, CounterTotals>();
+    for (const row of pages.flat()) {
+      const key = parseCounterRowKey(String(row.primaryKey?.[0]?.value));
+      const value = toNumber(cellsOf(row).get('value'));
+      if (key === undefined || value === undefined) continue;
+      const bucket = totals.get(key.bucket) ?? { counts: {}, latest: {} };
+      if (key.type === 'n') bucket.counts[key.name] = value;
+      else bucket.latest[key.name] = value;
+      totals.set(key.bucket, bucket);
+    }
+    return [...totals.values()];
+  }
+}
+
+export { TablestoreAuxiliaryRows };

@@ -17,7 +17,15 @@ import { MemoryStore } from './store/MemoryStore';
 import { TablestoreStore } from './store/TablestoreStore';
 
 type BridgeInstance =
-  | { ok: true; logger: Logger; config: BridgeConfig; router: Router; store: DeliveryStore; pacer: KeyPacer }
+  | {
+      ok: true;
+      logger: Logger;
+      config: BridgeConfig;
+      router: Router;
+      store: DeliveryStore;
+      pacer: KeyPacer;
+      now: () => number;
+    }
   | { ok: false; logger: Logger; error: ConfigError };
 
 interface InstanceOptions {
@@ -27,6 +35,8 @@ interface InstanceOptions {
   logSink?: LogSink;
   /** A store to use instead of the configured one (tests, benchmarks). */
   store?: DeliveryStore;
+  /** The clock the functions read (tests move it; the store's own clock is set where the store is made). */
+  now?: () => number;
 }
 
 function createStore(config: BridgeConfig): DeliveryStore {
@@ -57,8 +67,8 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
       logger.warn(`DRY-RUN: nothing will be sent to PagerDuty (${config.pagerduty.dryRunReason})`);
     }
     // Per-key pacing state lives as long as the instance, across invocations.
-    const pacer = new KeyPacer(config.pagerduty.ratePerMinute);
-    return { ok: true, logger, config, router, store, pacer };
+    const pacer = new KeyPacer(config.pagerduty.ratePerMinute, options.now);
+    return { ok: true, logger, config, router, store, pacer, now: options.now ?? Date.now };
   } catch (error) {
     const configError =
       error instanceof ConfigError

@@ -17,7 +17,7 @@ function createAlertWebhook(instance: BridgeInstance) {
   return async function alertWebhook(request: FcHttpRequest): Promise<FcHttpResponse> {
     // requireConfig has refused the request already when the configuration is invalid.
     if (!instance.ok) throw instance.error;
-    const { config, logger, router, store, pacer } = instance;
+    const { config, logger, router, store, pacer, now } = instance;
     const deadline = new Deadline(config.webhook.deadlineMs);
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
@@ -26,7 +26,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     });
     if (reading.kind === 'console-test') {
       logger.info('ARMS console test received; nothing forwarded', { detail: reading.detail });
-      await recordActivity(store, refusalActivity(undefined, Date.now()), config.store.ttlSeconds, logger);
+      await recordActivity(store, refusalActivity(undefined, now()), config.store.ttlSeconds, logger);
       return jsonResponse(200, {
         status: 'test',
         message:
@@ -37,7 +37,16 @@ function createAlertWebhook(instance: BridgeInstance) {
     const { group } = reading;
     for (const rejected of group.rejected)
       logger.warn('alert rejected', { index: rejected.index, reason: rejected.reason });
-    const summary = await deliverGroup(group, { config, router, store, logger, deadline, pacer, send: sendRecord });
+    const summary = await deliverGroup(group, {
+      config,
+      router,
+      store,
+      logger,
+      deadline,
+      pacer,
+      send: sendRecord,
+      now,
+    });
     if (summary.lost > 0) {
       // ARMS does not retry: this line is the last record of the callback. `npm run replay` feeds it back.
       logger.error('callback neither delivered nor stored: replay it when PagerDuty or the store is back', {
@@ -47,7 +56,7 @@ function createAlertWebhook(instance: BridgeInstance) {
       throw new BridgeError('delivery and store both unavailable', 503, ErrorCode.DELIVERY_UNAVAILABLE);
     }
     logger.info('callback accepted', { format: group.format, ...summary, rejected: summary.rejected.length });
-    const activity = callbackActivity(summary, group, Date.now(), config.health.watchdogAlertname);
+    const activity = callbackActivity(summary, group, now(), config.health.watchdogAlertname);
     await recordActivity(store, activity, config.store.ttlSeconds, logger);
     const status = summary.dryRun > 0 ? 'dry-run' : summary.queued > 0 ? 'queued' : 'accepted';
     return jsonResponse(summary.queued > 0 ? 202 : 200, { status, ...summary });

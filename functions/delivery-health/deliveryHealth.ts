@@ -29,7 +29,7 @@ function createDeliveryHealth(instance: BridgeInstance) {
       // Logged once at cold start; every run says it again in its result so the FC console shows it.
       return { ok: false, error: { code: instance.error.code, problems: instance.error.problems } };
     }
-    const { config, logger, router, store, pacer } = instance;
+    const { config, logger, router, store, pacer, now: clock } = instance;
     const budgetMs = config.health.timeBudgetSeconds * 1000;
     const relayDeadline = new Deadline(budgetMs - Math.min(REPORT_RESERVE_MS, budgetMs / 3));
     const deadline = new Deadline(budgetMs);
@@ -38,13 +38,22 @@ function createDeliveryHealth(instance: BridgeInstance) {
     if (!config.pagerduty.dryRun) {
       // Dry-run: nothing is ever sent, not even what an earlier configuration queued.
       try {
-        relay = await relayDue({ config, router, store, logger, deadline: relayDeadline, pacer, send: sendRecord });
-        await recordActivity(store, relayActivity(relay, Date.now()), config.store.ttlSeconds, logger);
+        relay = await relayDue({
+          config,
+          router,
+          store,
+          logger,
+          deadline: relayDeadline,
+          pacer,
+          send: sendRecord,
+          now: clock,
+        });
+        await recordActivity(store, relayActivity(relay, clock()), config.store.ttlSeconds, logger);
       } catch (error) {
         logger.error('relay failed: the store is unreachable', { error });
       }
     }
-    const now = Date.now();
+    const now = clock();
     let outbox: OutboxSummary | undefined;
     let counters: CounterTotals | undefined;
     try {

@@ -60,6 +60,14 @@ interface DeliverySummary {
   lost: number;
 }
 
+/** Final states: a row in one of them is a duplicate only within the dedup window. */
+const FINISHED: ReadonlySet<string> = new Set([
+  DeliveryStatus.DELIVERED,
+  DeliveryStatus.DEAD,
+  DeliveryStatus.SUPERSEDED,
+  DeliveryStatus.DRY_RUN,
+]);
+
 interface Planned {
   record: DeliveryRecord;
   route: RouteChoice;
@@ -171,6 +179,18 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     planned = unique.map((item) => decide(item, deps, related, markers, now));
     const outcomes = await store.claim(planned.map((item) => item.record));
     claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
+    // A finished delivery older than the dedup window no longer suppresses its repeat: take the row over (by CAS).
+    const windowMs = config.store.dedupWindowSeconds * 1000;
+    const takeovers = planned.flatMap((item, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined || outcome.claimed || !FINISHED.has(outcome.existing.status)) return [];
+      if (outcome.existing.createdAt + windowMs > now) return [];
+      return [{ ...item, record: { ...item.record, version: outcome.existing.version + 1 } }];
+    });
+    if (takeovers.length > 0) {
+      const won = await store.replaceMany(takeovers.map((item) => item.record));
+      claimed.push(...takeovers.filter((_, index) => won[index]));
+    }
     summary.duplicates += planned.length - claimed.length;
     const advances = markerAdvances(
       claimed.map((item) => item.record),

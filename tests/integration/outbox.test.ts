@@ -244,3 +244,27 @@ describe('outbox: failures', () => {
     expect(pd.events.slice(baseline).map((event) => event.outcome)).toEqual([503, 202]);
   });
 });
+
+describe('outbox: the dedup window', () => {
+  it('suppresses repeats within DEDUP_WINDOW_SECONDS, and sends the trigger again after it', async () => {
+    // Prepare
+    let offset = 0;
+    const clock = () => Date.now() + offset;
+    const store = new MemoryStore({ now: clock });
+    const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, DEDUP_WINDOW_SECONDS: '3600' };
+    const bridge = webhookHarness(env, store, clock);
+    await bridge.post(callback('firing'));
+
+    // Act
+    offset = 1_800_000;
+    const within = await bridge.post(callback('firing'));
+    offset = 3_700_000;
+    const after = await bridge.post(callback('firing'));
+
+    // Assess
+    expect(within.json).toMatchObject({ duplicates: 1, delivered: 0 });
+    expect(after.json).toMatchObject({ duplicates: 0, delivered: 1 });
+    expect(actions()).toEqual(['trigger', 'trigger']);
+    expect((await store.list())[0]).toMatchObject({ status: 'DELIVERED', version: 4 }); // claim, delivered, taken over, delivered
+  });
+});

@@ -25,11 +25,15 @@ interface Harness {
   lines: string[];
 }
 
-function webhookHarness(env: Record<string, string | undefined>, store: DeliveryStore = new MemoryStore()): Harness {
+function webhookHarness(
+  env: Record<string, string | undefined>,
+  store: DeliveryStore = new MemoryStore(),
+  now?: () => number,
+): Harness {
   const lines: string[] = [];
   const logSink = (line: string) => lines.push(line);
-  const webhook = buildWebhook(createInstance('alert-webhook', env, { logSink, store }));
-  const health = buildHealth(createInstance('delivery-health', env, { logSink, store }));
+  const webhook = buildWebhook(createInstance('alert-webhook', env, { logSink, store, now }));
+  const health = buildHealth(createInstance('delivery-health', env, { logSink, store, now }));
   return {
     async post(body, init = {}) {
       const response = (await webhook(httpEvent({ ...init, body }) as never, fcContext())) as FcHttpResponse;

@@ -200,7 +200,7 @@ const SETTINGS: readonly Setting[] = [
     env: 'LONE_RESOLVES_AS_CHANGE_EVENTS',
     type: 'boolean',
     default: false,
-    functions: HEALTH,
+    functions: BOTH,
     description:
       'When a resolve arrives before its trigger was delivered, record the occurrence as a PagerDuty Change Event instead of sending nothing.',
   },

@@ -19,7 +19,8 @@ import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
 import { counterpartKeysOf, draftDeliveries } from './draftDeliveries';
 import { KeyPacer } from './KeyPacer';
-import { orderVerdict } from './ordering';
+import { recordLoneResolve } from './loneResolve';
+import { orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
 import { markPending, markSuperseded } from './transitions';
@@ -206,6 +207,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
 
   const toSend: Planned[] = [];
   const stopped: DeliveryRecord[] = [];
+  const loneResolves: Planned[] = [];
   for (const item of claimed) {
     const { record } = item;
     if (item.stopTrigger !== undefined)
@@ -225,6 +227,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
         break;
       case DeliveryStatus.SUPERSEDED:
         summary.superseded++;
+        if (record.lastError === RESOLVED_BEFORE_DELIVERY) loneResolves.push(item);
         logger.info('not sent: out of order', {
           deliveryKey: record.deliveryKey,
           dedupKey: record.dedupKey,
@@ -262,6 +265,10 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     if (record.status === DeliveryStatus.DELIVERED) summary.delivered++;
     else if (record.status === DeliveryStatus.DEAD) summary.failed++;
     else summary.queued++;
+  }
+  for (const { record, route } of loneResolves) {
+    const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
+    await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
   }
   const writes = [...stopped, ...finals];
   if (writes.length > 0) {

@@ -15,7 +15,8 @@ import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import { counterpartKeyOf } from './deliveryKey';
 import { KeyPacer } from './KeyPacer';
-import { orderVerdict } from './ordering';
+import { recordLoneResolve } from './loneResolve';
+import { orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
@@ -106,6 +107,10 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
         result.superseded++;
         related.set(record.deliveryKey, superseded);
         logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: verdict.reason });
+        if (verdict.reason === RESOLVED_BEFORE_DELIVERY) {
+          const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
+          await recordLoneResolve(record, routeOf(record, router, logger), { config, logger, timeoutMs, now: now() });
+        }
       } else result.lostRaces++;
       return false;
     }

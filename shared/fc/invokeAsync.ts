@@ -34,6 +34,8 @@ const KICK_MIN_INTERVAL_MS = 15_000;
 /** Extra wait beyond `timeoutMs` before the hard bound fires, so fc2's own timeout (same value) normally ends the
  * request first and closes its socket, instead of leaving it open after the caller moved on. */
 const HARD_BOUND_SLACK_MS = 50;
+/** Longest wait, after the answer, for fc2's socket to close (`connection: close`): see `socketsClosed`. */
+const SOCKET_CLOSE_WAIT_MS = 100;
 
 /** AccessKey or STS credentials, as `Secret`s until the SDK client is built. */
 interface FcApiCredentials {
@@ -155,10 +157,60 @@ function scrub(text: string, credentials: FcApiCredentials | undefined): string 
   return out;
 }
 
+/** Open TCP sockets of this process (Node's own resource accounting). */
+function openSockets(): number {
+  return process.getActiveResourcesInfo().filter((type) => type === 'TCPSocketWrap').length;
+}
+
+/**
+ * Waits (bounded) until the process has no more sockets open than `baseline`. fc2 hides its socket, and with
+ * `connection: close` that socket closes a few event-loop turns after the answer is read: without this wait the
+ * handler could return, and FC freeze the instance, with the socket still closing (the local runtime reports that
+ * as work left running). Other sockets opened meanwhile only make the wait run to its bound.
+ */
+async function socketsClosed(baseline: number, maxMs: number): Promise<void> {
+  const until = Date.now() + maxMs;
+  while (openSockets() > baseline && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 /** The status in fc2's error message (`POST /functions/x/invocations failed with 403. requestid: …`). */
 function statusOf(message: string): number | undefined {
   const match = / failed with (\d{3})\b/.exec(message);
   return match ? Number(match[1]) : undefined;
+}
+
+/** One signed `POST /2023-03-30{path}` through fc2 with `x-fc-invocation-type: Async`; throws fc2's errors. */
+async function postAsyncInvocation(call: {
+  accountId: string;
+  region: string;
+  endpoint: string;
+  path: string;
+  event: string;
+  credentials: FcApiCredentials;
+  timeoutMs: number;
+}): Promise<KickResult> {
+  const { credentials } = call;
+  const Client = loadFc2();
+  const client = new Client(call.accountId || 'local', {
+    accessKeyID: credentials.accessKeyId.reveal(),
+    accessKeySecret: credentials.accessKeySecret.reveal(),
+    securityToken: credentials.securityToken?.reveal(),
+    region: call.region || 'local',
+    endpoint: call.endpoint,
+    timeout: call.timeoutMs,
+  });
+  // fc2 keeps the token only when the key id starts with "STS" (FC role keys do); a token given is always sent.
+  if (credentials.securityToken) client.securityToken = credentials.securityToken.reveal();
+  client.version = FC3_API_VERSION;
+  // connection: close, so no keep-alive socket of fc2's module-level agent (httpx) outlives the call into a freeze.
+  const response = await client.post(
+    call.path,
+    call.event,
+    { 'x-fc-invocation-type': 'Async', connection: 'close' },
+    null,
+  );
+  const requestId = response.headers['x-fc-request-id'];
+  return { ok: true, requestId: typeof requestId === 'string' ? requestId : undefined };
 }
 
 /**
@@ -196,21 +248,12 @@ async function kickFunction(options: KickFunctionOptions): Promise<KickResult> {
 
   let timer: NodeJS.Timeout | undefined;
   const call = (async (): Promise<KickResult> => {
-    const Client = loadFc2();
-    const client = new Client(accountId || 'local', {
-      accessKeyID: credentials.accessKeyId.reveal(),
-      accessKeySecret: credentials.accessKeySecret.reveal(),
-      securityToken: credentials.securityToken?.reveal(),
-      region: region || 'local',
-      endpoint,
-      timeout: timeoutMs,
-    });
-    // fc2 keeps the token only when the key id starts with "STS" (FC role keys do); a token given is always sent.
-    if (credentials.securityToken) client.securityToken = credentials.securityToken.reveal();
-    client.version = FC3_API_VERSION;
-    const response = await client.post(path, event, { 'x-fc-invocation-type': 'Async', connection: 'close' }, null);
-    const requestId = response.headers['x-fc-request-id'];
-    return { ok: true, requestId: typeof requestId === 'string' ? requestId : undefined };
+    const baseline = openSockets();
+    try {
+      return await postAsyncInvocation({ accountId, region, endpoint, path, event, credentials, timeoutMs });
+    } finally {
+      await socketsClosed(baseline, SOCKET_CLOSE_WAIT_MS);
+    }
   })();
   const bound = new Promise<KickResult>((resolve) => {
     timer = setTimeout(

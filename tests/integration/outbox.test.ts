@@ -268,3 +268,23 @@ describe('outbox: the dedup window', () => {
     expect((await store.list())[0]).toMatchObject({ status: 'DELIVERED', version: 4 }); // claim, delivered, taken over, delivered
   });
 });
+
+describe('outbox: lone resolves as change events', () => {
+  it('records an occurrence resolved before it was paged as a change event, with no alert event', async () => {
+    // Prepare: the trigger is queued unsent (deadline too short), then its resolve arrives.
+    const store = new MemoryStore();
+    const env = { LONE_RESOLVES_AS_CHANGE_EVENTS: 'true' };
+    await bridgeOn(store, { ...env, WEBHOOK_DEADLINE_MS: '500' }).post(callback('firing'));
+
+    // Act
+    const resolved = await bridgeOn(store, env).post(callback('resolved'));
+
+    // Assess
+    expect(resolved.json).toMatchObject({ superseded: 1, delivered: 0 });
+    expect(actions()).toEqual([]);
+    expect(pd.changeEvents.slice(-1)[0]).toMatchObject({
+      routingKey: ROUTING_KEY,
+      body: { payload: { summary: expect.stringMatching(/^Resolved before it was paged: /) } },
+    });
+  });
+});

@@ -18,11 +18,16 @@ const entries = [
     .filter((entry) => entry.isDirectory())
     .map((entry) => ({ name: entry.name, entry: join(root, 'functions', entry.name, 'index.ts') })),
   { name: 'infra', entry: join(root, 'infra', 'tablestore.ts'), outName: 'tablestore.js', optional: true },
+  { name: 'ops', entry: join(root, 'scripts/ops/status.ts'), outName: 'status.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/redrive.ts'), outName: 'redrive.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/sendTest.ts'), outName: 'sendTest.js' },
 ];
 
 execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { stdio: 'inherit' });
 
 const rows = [];
+/** Output folders emptied so far: several entries may share one (dist/ops). */
+const emptied = new Set();
 for (const { name, entry, outName = 'index.js', optional } of entries) {
   try {
     statSync(entry);
@@ -31,7 +36,8 @@ for (const { name, entry, outName = 'index.js', optional } of entries) {
     throw new Error(`missing entry point ${relative(root, entry)}`);
   }
   const outDir = join(root, 'dist', name);
-  rmSync(outDir, { recursive: true, force: true });
+  if (!emptied.has(outDir)) rmSync(outDir, { recursive: true, force: true });
+  emptied.add(outDir);
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, outName);
   await build({

@@ -9,12 +9,26 @@ import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
 import { Deadline } from '../../shared/fc/deadline';
 import { jsonResponse } from '../../shared/fc/httpEvent';
-import type { FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';
+import { createKicker } from '../../shared/fc/invokeAsync';
+import type { FcContext, FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';
 import { callbackActivity, recordActivity, refusalActivity } from '../../shared/health/activity';
 import type { BridgeInstance } from '../../shared/instance';
 
+/** Time the kick may take: inside what is left of ARMS's 5 s after the deadline (the timer stays the guarantee). */
+const KICK_TIMEOUT_MS = 500;
+
 function createAlertWebhook(instance: BridgeInstance) {
-  return async function alertWebhook(request: FcHttpRequest): Promise<FcHttpResponse> {
+  // Once per instance; the FC SDK itself loads on the first kick only, off the cold start.
+  const kicker = instance.ok
+    ? createKicker({
+        functionName: instance.config.webhook.healthFunctionName,
+        endpoint: instance.config.webhook.functionComputeEndpoint,
+        credentials: instance.config.credentials,
+        logger: instance.logger,
+      })
+    : undefined;
+
+  return async function alertWebhook(request: FcHttpRequest, context: FcContext): Promise<FcHttpResponse> {
     // requireConfig has refused the request already when the configuration is invalid.
     if (!instance.ok) throw instance.error;
     const { config, logger, router, store, pacer, now } = instance;
@@ -58,6 +72,11 @@ function createAlertWebhook(instance: BridgeInstance) {
     logger.info('callback accepted', { format: group.format, ...summary, rejected: summary.rejected.length });
     const activity = callbackActivity(summary, group, now(), config.health.watchdogAlertname);
     await recordActivity(store, activity, config.store.ttlSeconds, logger);
+    if (summary.queued > 0) {
+      // Leftovers (deadline, pacing, 429): ask FC to run delivery-health now rather than at the next tick.
+      const reason = summary.failures['rate-limited'] ? 'rate-limited' : 'queued';
+      await kicker?.kick(reason, context, { timeoutMs: KICK_TIMEOUT_MS });
+    }
     const status = summary.dryRun > 0 ? 'dry-run' : summary.queued > 0 ? 'queued' : 'accepted';
     return jsonResponse(summary.queued > 0 ? 202 : 200, { status, ...summary });
   };

@@ -2,6 +2,8 @@
 //
 //   HTTP request on 127.0.0.1:$PORT ──► FC3 HTTP-trigger event (JSON, as a Buffer) ──► alert-webhook instance
 //   s.yaml timer trigger / LOCAL_TIMER_SECONDS ──► FC timer event (JSON, as a Buffer) ──► delivery-health instance
+//   POST /2023-03-30/functions/{name}/invocations (FC invoke API, e.g. the webhook's kick) ──► that function
+//     (invokeApi.mjs; the functions get FUNCTION_COMPUTE_ENDPOINT = this runtime, so the kick comes back here)
 //
 // Each function runs in its own worker thread (FunctionInstance), which serves one invocation at a time from a FIFO
 // queue and enforces the function's timeout from s.yaml.
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { nextFire, parseSchedule } from './cron.mjs';
 import { FunctionInstance } from './FunctionInstance.mjs';
 import { fromHandlerResult, isoSeconds, newRequestId, toFcHttpEvent } from './httpEvent.mjs';
+import { completeLocalFcEnvironment, INVOKE_API_PATH, matchInvokeApi, serveInvokeApi } from './invokeApi.mjs';
 import { readFunctions } from './sYaml.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,8 +28,6 @@ const REQUEST_MAX_BYTES = 32 * 1024 * 1024;
 const SHUTDOWN_SLACK_MS = 5_000;
 /** setTimeout's longest delay; longer waits re-arm. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
-/** FC's invoke API path. Emulating it (`s invoke`, SDK calls) is a later issue: see the note in `handleRequest`. */
-const INVOKE_API_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations$/;
 
 /**
  * Starts the local runtime.
@@ -92,8 +93,6 @@ async function startLocalRuntime(options = {}) {
       }),
     );
   }
-  // Cold-start every instance now: a bundle that fails to load is reported at start, not at the first alert.
-  await Promise.all([...instances.values()].map((instance) => instance.warmUp()));
   const webhook = instances.get(httpSpec.name);
 
   /** Work accepted and not yet answered: HTTP requests (from first byte) and timer runs. */
@@ -121,9 +120,12 @@ async function startLocalRuntime(options = {}) {
     if (closing) {
       return sendFcError(res, 503, requestId, 'ServiceUnavailable', 'the local runtime is shutting down');
     }
-    // Reserved for the invoke API emulation (a later issue): requests matching INVOKE_API_PATH
-    // (`POST /2023-03-30/functions/{name}/invocations`, what `s invoke` and the FC SDKs call) will be routed to the
-    // named function here, ahead of the webhook route. Until then they reach the webhook like any POST (CONTRACT §3.1).
+    // FC's invoke API (`POST /2023-03-30/functions/{name}/invocations`, what the kick and the FC SDKs call) for the
+    // functions without an HTTP trigger; every other request goes to the webhook (CONTRACT §3.1).
+    const invokeTarget = matchInvokeApi(req.method, req.url, {
+      functionNames: instances,
+      httpFunctionName: httpSpec.name,
+    });
 
     let body;
     try {
@@ -140,6 +142,19 @@ async function startLocalRuntime(options = {}) {
       }
       req.destroy();
       return;
+    }
+    if (invokeTarget) {
+      return serveInvokeApi({
+        req,
+        res,
+        target: invokeTarget,
+        instance: instances.get(invokeTarget.name),
+        spec: specs.get(invokeTarget.name),
+        requestId,
+        body,
+        info,
+        error,
+      });
     }
     const now = Date.now();
     const event = toFcHttpEvent(
@@ -266,9 +281,14 @@ async function startLocalRuntime(options = {}) {
   });
   const address = server.address();
   const url = `http://${HOST}:${address.port}/`;
+  // The kick must reach this runtime: the functions' environment is completed before any instance starts.
+  const envNotes = completeLocalFcEnvironment(env, url);
+
+  // Cold-start every instance now: a bundle that fails to load is reported at start, not at the first alert.
+  await Promise.all([...instances.values()].map((instance) => instance.warmUp()));
 
   const described = await webhook.describe();
-  printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath });
+  printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath, envNotes });
   for (const spec of timerSpecs) armTimer(spec, Date.now());
   info(`Listening on ${url} (Ctrl-C to stop)`);
 
@@ -390,7 +410,7 @@ function describeResult(result) {
   return `<${result.bytes.byteLength} bytes>`;
 }
 
-function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath }) {
+function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath, envNotes }) {
   const rule = '!'.repeat(100);
   const loud = (lines) => {
     info(rule);
@@ -410,6 +430,8 @@ function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds,
       : `"${schedule.expression}" (s.yaml${schedule.kind === 'cron' ? `, ${schedule.timeZone}` : ''})`;
     info(`  ${spec.name.padEnd(16)} timer ${when}  (timeout ${spec.timeout} s)`);
   }
+  info(`  FC invoke API    POST ${url}2023-03-30/functions/<name>/invocations  (x-fc-invocation-type: Async → 202)`);
+  for (const note of envNotes) info(`  set for the functions: ${note}`);
 
   if (described.type === 'crash' || described.error) {
     const failure = described.error ?? { message: 'the instance exited' };

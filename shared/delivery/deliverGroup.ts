@@ -34,7 +34,6 @@ interface DeliverDeps {
   pacer: KeyPacer;
   send: typeof sendRecord;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What happened to one callback's alerts; becomes the 2xx body. */
@@ -242,15 +241,14 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     }
   }
 
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const finals = await inPool(toSend, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
-    // Paced per key; what cannot go out inside the deadline (or after a 429) is queued for the relay.
+    // Only what the key's bucket allows at once goes out inline: the webhook never waits for tokens (ARMS waits 5 s
+    // at most, and a storm would hold every callback to the deadline). The rest, and everything after a 429 or past
+    // the deadline, is queued for the relay, which the webhook kicks.
     const keyId = route.routingKey === undefined ? undefined : KeyPacer.idOf(route.routingKey);
     const budget = deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS;
-    const waitMs = keyId === undefined || budget <= 0 ? undefined : deps.pacer.reserve(keyId, budget);
-    if (waitMs === undefined) return markPending(record, Date.now());
-    if (waitMs > 0) await sleep(waitMs);
-    if (deadline.remainingMs() <= WEBHOOK_ANSWER_RESERVE_MS) return markPending(record, Date.now());
+    const waitMs = keyId === undefined || budget <= 0 ? undefined : deps.pacer.reserve(keyId, 0);
+    if (waitMs === undefined) return markPending(record, now);
     const outcome = await deps.send(record, route.routingKey, {
       config,
       logger,

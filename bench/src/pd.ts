@@ -1,0 +1,68 @@
+/**
+ * The fake PagerDuty as the benchmark uses it: the test fake (`tests/support/fakePagerDuty.ts`), with the arrival time
+ * of each request recorded, and the tallies the figures need (accepted, 429s, duplicates per delivery).
+ */
+import { type FakePagerDuty, type ReceivedRequest, startFakePagerDuty } from '../../tests/support/fakePagerDuty';
+
+type TimedRequest = ReceivedRequest & { at?: number };
+
+/** Starts the fake and records `Date.now()` on every request as it arrives. */
+async function startTimedPagerDuty(options: Parameters<typeof startFakePagerDuty>[0] = {}): Promise<FakePagerDuty> {
+  const pd = await startFakePagerDuty(options);
+  const requests = pd.requests as TimedRequest[];
+  const push = requests.push.bind(requests);
+  requests.push = (...items: TimedRequest[]) => {
+    for (const item of items) item.at = Date.now();
+    return push(...items);
+  };
+  return pd;
+}
+
+interface Tally {
+  requests: number;
+  accepted: number;
+  rateLimited: number;
+  otherFailures: number;
+  /** Distinct (dedup_key, event_action) accepted: one per delivery in these benchmarks (one occurrence each). */
+  distinctAccepted: number;
+  /** Accepted events beyond the first of their delivery, in total and at most for one delivery. */
+  duplicatesTotal: number;
+  duplicatesMaxPerKey: number;
+  firstAt?: number;
+  lastAcceptedAt?: number;
+}
+
+function tally(pd: FakePagerDuty): Tally {
+  const events = pd.events as TimedRequest[];
+  const perKey = new Map<string, number>();
+  let accepted = 0;
+  let rateLimited = 0;
+  let otherFailures = 0;
+  let lastAcceptedAt: number | undefined;
+  for (const request of events) {
+    if (request.outcome === 202) {
+      accepted++;
+      const body = request.body as { dedup_key?: string; event_action?: string };
+      const key = `${body.dedup_key}|${body.event_action}`;
+      perKey.set(key, (perKey.get(key) ?? 0) + 1);
+      if (request.at !== undefined) lastAcceptedAt = Math.max(lastAcceptedAt ?? 0, request.at);
+    } else if (request.outcome === 429) rateLimited++;
+    else otherFailures++;
+  }
+  let duplicatesMaxPerKey = 0;
+  for (const count of perKey.values()) duplicatesMaxPerKey = Math.max(duplicatesMaxPerKey, count - 1);
+  return {
+    requests: events.length,
+    accepted,
+    rateLimited,
+    otherFailures,
+    distinctAccepted: perKey.size,
+    duplicatesTotal: accepted - perKey.size,
+    duplicatesMaxPerKey,
+    firstAt: events[0]?.at,
+    lastAcceptedAt,
+  };
+}
+
+export type { Tally };
+export { startTimedPagerDuty, tally };

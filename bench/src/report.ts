@@ -1,0 +1,299 @@
+/**
+ * Renders one run: the console table of targets, and `BENCHMARKS.md` (method, machine, every figure with its target).
+ */
+import { explainMiss } from './limits';
+import type { Json } from './support';
+import type { Target } from './targets';
+
+const verdict = (pass: boolean | null) => (pass === null ? 'n/a' : pass ? 'PASS' : 'FAIL');
+
+function renderTable(targets: readonly Target[]): string {
+  const rows = targets.map((target) => [target.figure, target.value, target.target, verdict(target.pass)]);
+  const header = ['figure', 'measured', 'target', 'met'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** A Markdown table; cells have their pipes escaped. */
+function table(header: string[], rows: readonly (readonly unknown[])[]): string {
+  const cell = (value: unknown) => String(value ?? '—').replace(/\|/g, '\\|');
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function coldStart(section: Json): string {
+  return [
+    '## 1. Cold start',
+    '',
+    `Method: ${section.method}.`,
+    '',
+    table(
+      ['process', 'runs', 'median wall (ms)', '× bare node', 'bundle loaded at (ms)', 'answered at (ms)'],
+      section.rows.map((row: Json) => [
+        row.name === 'bare' ? '`node -e 0`' : row.name,
+        row.runs,
+        row.medianMs,
+        row.ratioToBare,
+        row.medianLoadedMs,
+        row.medianAnsweredMs,
+      ]),
+    ),
+    '',
+    ...Object.entries(section.failures ?? {}).map(([name, why]) => `\n${name}: not measured, ${why}\n`),
+    table(
+      ['bundle', 'size', 'gzipped'],
+      Object.entries(section.bundles).map(([name, size]: [string, Json]) => [
+        `dist/${name}/index.js`,
+        kib(size.bytes),
+        kib(size.gzipBytes),
+      ]),
+    ),
+  ].join('\n');
+}
+
+function warmCpu(section: Json): string {
+  return [
+    '## 2. Warm CPU per alert',
+    '',
+    'Method: the real handler chain (`buildHandler` of `functions/alert-webhook`: FC event adapter, configuration, ' +
+      'authentication, body decoding and validation, normalization, routing, event building, dedupe claim) on an ' +
+      'in-process MemoryStore, in **dry-run** (events built, stored and logged, never sent: no HTTP in the figure), ' +
+      'after warm-up, in its own `node --expose-gc` process (GC before each sample). Floor: `JSON.parse` of the ' +
+      'callback body plus `JSON.stringify` of each outgoing event with its routing key, timed in the same process, ' +
+      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside).',
+    '',
+    table(
+      [
+        'alerts per callback',
+        'samples × callbacks',
+        'bridge µs/alert',
+        'bridge CPU µs/alert',
+        'floor µs/alert',
+        'ratio',
+      ],
+      section.rows.map((row: Json) => [
+        row.alertsPerCallback,
+        `${row.samples} × ${row.callbacksPerSample}`,
+        row.bridgeUsPerAlert,
+        row.bridgeCpuUsPerAlert,
+        row.floorUsPerAlert,
+        `${row.ratio}×`,
+      ]),
+    ),
+    '',
+    'Store calls per callback, send mode (fake PagerDuty at 0 ms, untimed), counted at the `DeliveryStore` port ' +
+      '(outermost calls: a batch method counts once whatever it does inside):',
+    '',
+    table(
+      ['alerts per callback', 'answer', 'store calls', 'by method', 'PagerDuty requests'],
+      section.storeCalls.map((row: Json) => [
+        row.alertsPerCallback,
+        row.status,
+        row.storeCalls,
+        Object.entries(row.byMethod)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(', '),
+        row.pagerdutyRequests,
+      ]),
+    ),
+  ].join('\n');
+}
+
+function endToEnd(section: Json): string {
+  return [
+    '## 3. End to end through the local runtime',
+    '',
+    `Method: ${section.method}. Store: ${section.storeNote}. p99 of fewer than 100 callbacks is close to the maximum.`,
+    '',
+    table(
+      [
+        'PD latency',
+        'alerts per callback',
+        'callbacks',
+        'p50 (ms)',
+        'p99 (ms)',
+        'PD requests / callback',
+        'store round trips / callback',
+      ],
+      section.rows.map((row: Json) => [
+        `${row.pagerdutyLatencyMs} ms`,
+        row.alertsPerCallback,
+        row.callbacks,
+        row.p50Ms,
+        row.p99Ms,
+        row.pagerdutyRequestsPerCallback,
+        row.storeRoundTripsPerCallback ?? 'n/a (file store)',
+      ]),
+    ),
+  ].join('\n');
+}
+
+function storm(section: Json): string {
+  return [
+    '## 4. Storm drain',
+    '',
+    `Method: ${section.method}. Store: ${section.storeNote}.`,
+    '',
+    table(
+      ['figure', 'value'],
+      [
+        ['callbacks answered', JSON.stringify(section.callbackAnswers)],
+        ['slowest callback', `${section.slowestCallbackMs} ms`],
+        ['drained within the cap', section.drained ? 'yes' : 'no'],
+        [
+          'first POST → last accepted event',
+          `${section.drainSeconds} s (ideal at the allowed rate: ${section.idealDrainSeconds} s)`,
+        ],
+        [
+          'achieved rate / allowed rate',
+          `${section.achievedPerSecond}/s / ${section.allowedPerSecond}/s = ${(section.achievedRatio * 100).toFixed(1)}%`,
+        ],
+        ['PagerDuty requests', section.pagerdutyRequests],
+        ['accepted (202) / distinct deliveries accepted', `${section.accepted} / ${section.distinctAccepted}`],
+        ['answered 429', section.rateLimited],
+        ['other failed requests', section.otherFailures],
+        ['requests per accepted event', section.requestsPerAcceptedEvent],
+        ['duplicates (total / max per delivery key)', `${section.duplicatesTotal} / ${section.duplicatesMaxPerKey}`],
+        ['store rows at the end by status', JSON.stringify(section.storeStatusesAtEnd)],
+        ['still waiting at the end', section.waitingAtEnd],
+        ['lost (neither accepted nor waiting)', `${section.lost} (of which DEAD: ${section.dead})`],
+      ],
+    ),
+  ].join('\n');
+}
+
+function memory(section: Json): string {
+  return [
+    '## 5. Memory',
+    '',
+    `Method: ${section.method}.`,
+    '',
+    table(
+      ['figure', 'MB'],
+      [
+        [`peak RSS (VmHWM), ${section.alerts}-alert callback`, section.peakRssMb],
+        [`the same with --max-old-space-size=${section.cappedOldSpaceMb}`, section.cappedPeakRssMb],
+        ['after require, before the invocation (VmHWM)', section.afterRequireMb],
+        ['bare `node -e` (VmHWM)', section.bareNodeMb],
+        ['maxRSS as getrusage reports it (inherits the harness peak across fork/exec)', section.maxRssMb],
+      ],
+    ),
+    '',
+    `Last answers: default heap ${JSON.stringify(section.lastAnswer)}; capped ${JSON.stringify(section.lastCappedAnswer)}.`,
+  ].join('\n');
+}
+
+function alertmanager(section: Json): string {
+  if (!section.available) return `## 6. Against Alertmanager\n\nNot run: ${section.reason}.`;
+  const rows: Json[] = [];
+  for (const row of section.rows) {
+    for (const [name, side] of [
+      [`Alertmanager ${section.alertmanagerVersion}`, row.alertmanager],
+      ['bridge (local runtime)', row.bridge],
+    ] as const) {
+      rows.push([
+        `${row.pagerdutyLatencyMs} ms`,
+        name,
+        side.lastTriggerSeconds,
+        side.pagerdutyRequests,
+        side.lost,
+        side.duplicates,
+        side.peakRssMb,
+      ]);
+    }
+  }
+  return [
+    '## 6. Against Alertmanager',
+    '',
+    `Method: ${section.method}.`,
+    '',
+    table(
+      ['PD latency', 'system', 'last trigger accepted (s)', 'PD requests', 'lost', 'duplicates', 'peak RSS (MB)'],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function renderMarkdown(result: Json): string {
+  const { sections, machine } = result;
+  const parts = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench\` on ${result.date.slice(0, 10)} (${result.durationSeconds} s` +
+      `${result.quick ? ', **quick mode: tiny sizes, not representative**' : ''}), commit \`${result.commit}\`` +
+      `${result.workingTreeDirty ? ' with uncommitted changes in the working tree' : ''}. Machine: ${machine.cpu}, ` +
+      `${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}. Raw figures: ` +
+      '`bench/results/latest.json`.',
+    '',
+    'These are benchmarks, not tests: the machine is shared and noisy, so every figure is a median of repeated runs and ' +
+      'every comparison is a ratio of two figures measured in the same run, interleaved where possible. Everything ' +
+      'talks to loopback fakes: `tests/support/fakePagerDuty.ts` (a real HTTP server, per-key rate limit → 429) and, ' +
+      'when the Tablestore store works, `tests/support/fakeTablestore.ts`.',
+    '',
+    '## Targets',
+    '',
+    table(
+      ['figure', 'measured', 'target', 'met'],
+      result.targets.map((target: Target) => [
+        target.figure,
+        target.value,
+        target.target,
+        `${verdict(target.pass)}${target.note ? ` (${target.note})` : ''}`,
+      ]),
+    ),
+    '',
+  ];
+  const misses: string[] = [];
+  let previous: string | undefined;
+  for (const target of result.targets as Target[]) {
+    if (target.pass !== false) continue;
+    const { head, why } = explainMiss(target, sections);
+    misses.push(why === undefined ? head : why === previous ? `${head} Same cause as above.` : `${head} ${why}`);
+    previous = why;
+  }
+  if (misses.length > 0) {
+    parts.push('### Targets not met, and what limits them', '', ...misses.map((text) => `- ${text}`), '');
+  }
+  const renderers: [string, (section: Json) => string][] = [
+    ['coldStart', coldStart],
+    ['warmCpu', warmCpu],
+    ['endToEnd', endToEnd],
+    ['storm', storm],
+    ['memory', memory],
+    ['alertmanager', alertmanager],
+  ];
+  for (const [name, render] of renderers) {
+    if (sections[name]) parts.push(render(sections[name]), '');
+  }
+  const failed = Object.keys(result.errors);
+  if (failed.length > 0) {
+    parts.push(
+      '## Sections that failed',
+      '',
+      ...failed.map((name) => `- ${name}: ${String(result.errors[name]).split('\n')[0]}`),
+      '',
+    );
+  }
+  parts.push(
+    '## Running it',
+    '',
+    '```sh',
+    'npm run bench                      # build, then every section (a few minutes on 2 cores)',
+    'BENCH_QUICK=1 npm run bench        # tiny sizes: a smoke run of every section',
+    'BENCH_ONLY=cold,memory npm run bench',
+    'BENCH_STORE=file npm run bench     # force the file store (default auto: the fake Tablestore when the adapter works)',
+    'BENCH_OUT=/tmp/b npm run bench     # write latest.json and BENCHMARKS.md elsewhere',
+    'node bench/run.mjs --render        # re-render BENCHMARKS.md from bench/results/latest.json',
+    '```',
+    '',
+  );
+  return parts.join('\n');
+}
+
+export { renderMarkdown, renderTable };

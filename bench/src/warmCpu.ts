@@ -1,0 +1,191 @@
+/**
+ * (2) Warm CPU per alert through the real handler chain (`functions/alert-webhook` `buildHandler`: FC event adapter,
+ * configuration, authentication, intake validation, normalization, routing, event building, dedupe claim) on an
+ * in-process MemoryStore, in DRY-RUN (events built, stored and logged, never sent: no HTTP in the figure), vs the floor
+ * of `JSON.parse` of the callback body plus `JSON.stringify` of each outgoing event (as the PagerDuty client sends
+ * it, with its routing key), timed in the same process, interleaved sample by sample.
+ *
+ * Also counts the store calls a callback makes (outermost `DeliveryStore` calls, i.e. batches) in send mode against
+ * the fake PagerDuty at 0 ms, untimed: the figure that must stay constant in N.
+ *
+ * Runs in its own process (`node --expose-gc`), so the harness's own heap and timers stay out of the figures.
+ */
+import { buildHandler } from '../../functions/alert-webhook/index';
+import type { FcHttpResponse } from '../../shared/fc/types';
+import { createInstance } from '../../shared/instance';
+import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
+import { MemoryStore } from '../../shared/store/MemoryStore';
+import type { OccurrenceMarker } from '../../shared/store/OccurrenceMarker';
+import { startFakePagerDuty } from '../../tests/support/fakePagerDuty';
+import { fcContext, httpEvent } from '../../tests/support/fcEvents';
+import { armsCallback, median, ROUTING_KEY, round } from './support';
+
+interface WarmOptions {
+  sizes: number[];
+  samples: number;
+}
+
+/** A MemoryStore that counts its outermost calls (a batch method calling `replace` per row counts once). */
+class CountingStore extends MemoryStore {
+  public calls: Record<string, number> = {};
+  public lastClaimed: DeliveryRecord[] = [];
+  #depth = 0;
+
+  async #count<T>(name: string, work: () => Promise<T>): Promise<T> {
+    if (this.#depth === 0) this.calls[name] = (this.calls[name] ?? 0) + 1;
+    this.#depth++;
+    try {
+      return await work();
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  public override claim(records: readonly DeliveryRecord[]) {
+    this.lastClaimed = [...records];
+    return this.#count('claim', () => super.claim(records));
+  }
+  public override replace(record: DeliveryRecord) {
+    return this.#count('replace', () => super.replace(record));
+  }
+  public override replaceMany(records: readonly DeliveryRecord[]) {
+    return this.#count('replaceMany', () => super.replaceMany(records));
+  }
+  public override get(keys: readonly string[]) {
+    return this.#count('get', () => super.get(keys));
+  }
+  public override getMarkers(keys: readonly string[]) {
+    return this.#count('getMarkers', () => super.getMarkers(keys));
+  }
+  public override putMarkers(markers: readonly OccurrenceMarker[]) {
+    return this.#count('putMarkers', () => super.putMarkers(markers));
+  }
+  public override listDue(limit: number) {
+    return this.#count('listDue', () => super.listDue(limit));
+  }
+  public override list() {
+    return this.#count('list', () => super.list());
+  }
+  public total(): number {
+    return Object.values(this.calls).reduce((sum, count) => sum + count, 0);
+  }
+}
+
+function webhookOn(env: Record<string, string>, store: CountingStore) {
+  const instance = createInstance('alert-webhook', env, { logSink: () => {}, store });
+  if (!instance.ok) throw new Error(`bench configuration refused: ${instance.error.problems.join('; ')}`);
+  const handler = buildHandler(instance);
+  return async (event: Buffer) => (await handler(event as never, fcContext())) as FcHttpResponse;
+}
+
+/** Callbacks per timed sample, so each sample lasts well above the clock's resolution. */
+function batchOf(size: number): number {
+  return Math.max(1, Math.ceil(200 / size));
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+async function measureWarmCpu(options: WarmOptions) {
+  const store = new CountingStore();
+  const invoke = webhookOn({ DRY_RUN: 'true', PAGERDUTY_ROUTING_KEY: ROUTING_KEY, STORE: 'memory' }, store);
+  const rows = [];
+  for (const size of options.sizes) {
+    const batch = batchOf(size);
+    const warmups = Math.max(3, Math.ceil(1000 / size));
+    const total = warmups + options.samples * batch;
+    const bodies = Array.from({ length: total }, () => armsCallback(size));
+    const events = bodies.map((body) => httpEvent({ body }));
+    const bridgeUs: number[] = [];
+    const bridgeCpuUs: number[] = [];
+    const floorUs: number[] = [];
+    let cursor = 0;
+    /** Runs the bridge on the next `count` callbacks; returns wall µs, CPU µs and each callback's events. */
+    const bridge = async (count: number) => {
+      const outgoing: DeliveryRecord['event'][][] = [];
+      let elapsed = 0n;
+      let cpu = 0;
+      for (let index = 0; index < count; index++) {
+        const event = events[cursor] as Buffer;
+        const cpuStart = process.cpuUsage();
+        const started = process.hrtime.bigint();
+        const response = await invoke(event);
+        elapsed += process.hrtime.bigint() - started;
+        const used = process.cpuUsage(cpuStart);
+        cpu += used.user + used.system;
+        if (response.statusCode !== 200) throw new Error(`warm bridge answered ${response.statusCode}`);
+        outgoing.push(store.lastClaimed.map((record) => record.event));
+        cursor++;
+      }
+      return { us: Number(elapsed) / 1e3, cpu, outgoing, from: cursor - count };
+    };
+    const floor = (from: number, outgoing: DeliveryRecord['event'][][]) => {
+      let sink = 0;
+      const started = process.hrtime.bigint();
+      for (let index = 0; index < outgoing.length; index++) {
+        const parsed = JSON.parse(bodies[from + index] as string);
+        sink += parsed.alerts.length;
+        for (const event of outgoing[index] ?? [])
+          sink += JSON.stringify({ routing_key: ROUTING_KEY, ...event }).length;
+      }
+      const us = Number(process.hrtime.bigint() - started) / 1e3;
+      if (sink < 0) throw new Error('unreachable');
+      return us;
+    };
+    // Warm-up: JIT both paths on this size.
+    for (let index = 0; index < warmups; index++) {
+      const run = await bridge(1);
+      floor(run.from, run.outgoing);
+    }
+    for (let sample = 0; sample < options.samples; sample++) {
+      gc();
+      const run = await bridge(batch);
+      gc();
+      const floorTime = floor(run.from, run.outgoing);
+      const alerts = size * batch;
+      bridgeUs.push(run.us / alerts);
+      bridgeCpuUs.push(run.cpu / alerts);
+      floorUs.push(floorTime / alerts);
+    }
+    const bridgeMedian = median(bridgeUs);
+    const floorMedian = median(floorUs);
+    rows.push({
+      alertsPerCallback: size,
+      samples: options.samples,
+      callbacksPerSample: batch,
+      bridgeUsPerAlert: round(bridgeMedian, 1),
+      bridgeCpuUsPerAlert: round(median(bridgeCpuUs), 1),
+      floorUsPerAlert: round(floorMedian, 2),
+      ratio: round(bridgeMedian / floorMedian, 2),
+    });
+  }
+  return { rows, storeCalls: await countStoreCalls(options.sizes) };
+}
+
+/** Outermost store calls per callback in send mode (fake PagerDuty at 0 ms, in this process; untimed). */
+async function countStoreCalls(sizes: number[]) {
+  const pd = await startFakePagerDuty();
+  try {
+    const rows = [];
+    for (const size of sizes) {
+      const store = new CountingStore();
+      const invoke = webhookOn(
+        { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, STORE: 'memory' },
+        store,
+      );
+      const before = pd.events.length;
+      const response = await invoke(httpEvent({ body: armsCallback(size) }));
+      rows.push({
+        alertsPerCallback: size,
+        status: response.statusCode,
+        storeCalls: store.total(),
+        byMethod: store.calls,
+        pagerdutyRequests: pd.events.length - before,
+      });
+    }
+    return rows;
+  } finally {
+    await pd.close();
+  }
+}
+
+export { measureWarmCpu };

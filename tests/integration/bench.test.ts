@@ -1,0 +1,72 @@
+/**
+ * `npm run bench` in its quickest mode (tiny sizes, every section), written to a temporary directory: checks only that
+ * the harness runs and writes well-formed results. No figure is asserted: timings belong to the benchmark, not to
+ * tests (the machine is shared and noisy). Needs the built bundles (`npm test` builds first).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+const run = promisify(execFile);
+const outDir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+
+/** A finite number (the figures vary; their presence and type do not). */
+const finite = expect.any(Number);
+
+describe('npm run bench --quick', () => {
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('writes latest.json and BENCHMARKS.md with every section and target', async () => {
+    // Act
+    await run(process.execPath, [join(root, 'bench/run.mjs'), '--quick', `--out=${outDir}`], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir() },
+      timeout: 50_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+
+    // Assess
+    const result = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
+    expect(result).toMatchObject({
+      schema: 1,
+      quick: true,
+      errors: {},
+      machine: { cores: finite, node: process.version },
+    });
+    expect(['tablestore', 'file']).toContain(result.store.kind);
+    const { coldStart, warmCpu, endToEnd, storm, memory, alertmanager } = result.sections;
+    expect(coldStart.rows.map((row: { name: string }) => row.name)).toEqual(
+      expect.arrayContaining(['bare', 'alert-webhook', 'delivery-health']),
+    );
+    for (const row of coldStart.rows)
+      expect(row).toMatchObject({ runs: finite, medianMs: finite, ratioToBare: finite });
+    expect(coldStart.bundles['alert-webhook']).toMatchObject({ bytes: finite, gzipBytes: finite });
+    for (const row of warmCpu.rows) {
+      expect(row).toMatchObject({
+        alertsPerCallback: finite,
+        bridgeUsPerAlert: finite,
+        floorUsPerAlert: finite,
+        ratio: finite,
+      });
+    }
+    for (const row of warmCpu.storeCalls) expect(row).toMatchObject({ status: 200, storeCalls: finite });
+    for (const row of endToEnd.rows) {
+      expect(row).toMatchObject({ p50Ms: finite, p99Ms: finite, pagerdutyRequestsPerCallback: finite });
+    }
+    expect(storm).toMatchObject({ alerts: finite, achievedRatio: finite, lost: finite, duplicatesMaxPerKey: finite });
+    expect(memory).toMatchObject({ peakRssMb: finite, bareNodeMb: finite });
+    expect(typeof alertmanager.available).toBe('boolean');
+    expect(result.targets.length).toBeGreaterThan(0);
+    for (const target of result.targets) {
+      expect(target).toMatchObject({ id: expect.any(String), figure: expect.any(String), value: expect.any(String) });
+      expect([true, false, null]).toContain(target.pass);
+    }
+    const markdown = readFileSync(join(outDir, 'BENCHMARKS.md'), 'utf8');
+    expect(markdown.startsWith('# Benchmarks\n')).toBe(true);
+    expect(markdown).toContain('## Targets');
+  }, 60_000);
+});

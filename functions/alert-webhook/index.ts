@@ -6,11 +6,13 @@
  *   fcHttpEvent     Buffer → FcHttpRequest; guarantees the full FC response struct
  *   invocationLog   per-invocation log keys (request id)
  *   requireConfig   invalid configuration → 503 for every request (never a crash at init)
+ *   contextCredentials  the FC context's rotating STS credentials → the store (and the logger's scrub list)
  *   authenticate    WEBHOOK_TOKENS → 401
  *   alertWebhook    read, deliver, answer
  */
 import middy from '@middy/core';
 import { authenticate } from '../../shared/fc/authenticate';
+import { contextCredentials } from '../../shared/fc/contextCredentials';
 import { countRefusals } from '../../shared/fc/countRefusals';
 import { errorEdge } from '../../shared/fc/errorEdge';
 import { fcHttpEvent } from '../../shared/fc/httpEvent';
@@ -28,6 +30,7 @@ function buildHandler(instance: BridgeInstance) {
     .use(fcHttpEvent())
     .use(invocationLog(instance.logger))
     .use(requireConfig(instance))
+    .use(contextCredentials(instance))
     .use(authenticate({ tokens: () => (instance.ok ? instance.config.webhook.tokens : []) }));
 }
 

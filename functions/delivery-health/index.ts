@@ -2,10 +2,12 @@
  * FC entry of delivery-health (timer trigger, every minute). Built once per instance at cold start; each run:
  *
  *   invocationLog    per-invocation log keys (request id)
+ *   contextCredentials  the FC context's rotating STS credentials → the store (and the logger's scrub list)
  *   fcTimerEvent     Buffer → {triggerTime, triggerName, payload}; any other payload means "run now"
  *   deliveryHealth   relay due deliveries, report
  */
 import middy from '@middy/core';
+import { contextCredentials } from '../../shared/fc/contextCredentials';
 import { invocationLog } from '../../shared/fc/invocationLog';
 import { fcTimerEvent } from '../../shared/fc/timerEvent';
 import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
@@ -15,6 +17,7 @@ import { createDeliveryHealth } from './deliveryHealth';
 function buildHandler(instance: BridgeInstance) {
   return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createDeliveryHealth(instance))
     .use(invocationLog(instance.logger))
+    .use(contextCredentials(instance))
     .use(fcTimerEvent());
 }
 

@@ -3,6 +3,7 @@
  * view over the records; a backend implements four primitives (memory, file, Tablestore). Every write is one
  * conditional full-row put, so a record's cells always share one TTL.
  */
+import type { Secret } from '../config/Secret';
 import { DeliveryStatus } from '../constants';
 import {
   bucketOf,
@@ -20,6 +21,13 @@ type ClaimOutcome =
   | { claimed: true; record: DeliveryRecord }
   /** The delivery key exists: a duplicate, or (past its window or lease) something the caller may take over. */
   | { claimed: false; record: DeliveryRecord; existing: DeliveryRecord };
+
+/** Cloud credentials, as the FC context gives them (wrapped). */
+interface StoreCredentials {
+  accessKeyId: Secret;
+  accessKeySecret: Secret;
+  securityToken?: Secret;
+}
 
 /** What `outboxSummary` reports. */
 interface OutboxSummary {
@@ -150,6 +158,12 @@ abstract class DeliveryStore {
     return totals;
   }
 
+  /**
+   * Hands over the FC context's credentials at the start of an invocation (STS credentials rotate; FC passes the
+   * current ones in `context.credentials`). Only stores that call Alibaba Cloud use them.
+   */
+  public useCredentials(_credentials: StoreCredentials | undefined): void {}
+
   public async close(): Promise<void> {}
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
@@ -166,5 +180,5 @@ abstract class DeliveryStore {
   protected abstract _readCounters(buckets: readonly number[]): Promise<CounterTotals[]>;
 }
 
-export type { ClaimOutcome, OutboxSummary };
+export type { ClaimOutcome, OutboxSummary, StoreCredentials };
 export { DeliveryStore, isDue, WAITING_STATUSES };

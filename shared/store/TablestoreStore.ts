@@ -169,7 +169,7 @@ class TablestoreStore extends DeliveryStore {
    * Hook for rotating STS credentials: hand over the FC context's credentials (`credentialsFromContext(context)`) at
    * the start of an invocation; they win over the configured ones, and the client is rebuilt only when they change.
    */
-  public useCredentials(credentials: TablestoreCredentials | undefined): void {
+  public override useCredentials(credentials: TablestoreCredentials | undefined): void {
     this.#credentialsOverride = credentials;
   }
 

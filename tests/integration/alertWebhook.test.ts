@@ -3,9 +3,14 @@
  * and a fake PagerDuty over real HTTP on loopback.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildHandler } from '../../functions/alert-webhook/index';
+import { createInstance } from '../../shared/instance';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { fcContext, httpEvent } from '../support/fcEvents';
 import { webhookHarness } from '../support/webhook';
 
 const sample = readFileSync(new URL('../fixtures/arms/sample.json', import.meta.url), 'utf8');
@@ -294,5 +299,78 @@ describe('alert-webhook: secrets', () => {
     ].join('\n');
     expect(everything).not.toContain(ROUTING_KEY);
     expect(everything).not.toContain(TOKEN);
+  });
+});
+
+describe('alert-webhook: FC context credentials', () => {
+  it('hands the rotating STS credentials to the store on each invocation, and never logs them', async () => {
+    // Prepare
+    const seen: (string | undefined)[] = [];
+    class RecordingStore extends MemoryStore {
+      public override useCredentials(credentials: { accessKeyId: { reveal(): string } } | undefined): void {
+        seen.push(credentials?.accessKeyId.reveal());
+      }
+    }
+    const lines: string[] = [];
+    const instance = createInstance(
+      'alert-webhook',
+      { LOG_LEVEL: 'DEBUG' },
+      {
+        store: new RecordingStore(),
+        logSink: (line) => lines.push(line),
+      },
+    );
+    const handler = buildHandler(instance);
+    const context = {
+      ...fcContext(),
+      credentials: {
+        accessKeyId: 'STS.rotating-id-1',
+        accessKeySecret: 'rotating-secret-1',
+        securityToken: 'tok-1xyz',
+      },
+    };
+
+    // Act
+    await handler(httpEvent({ body: '{"alerts": [' }) as never, context);
+    await handler(httpEvent({ body: sample }) as never, {
+      ...context,
+      credentials: { ...context.credentials, accessKeyId: 'STS.rotating-id-2' },
+    });
+
+    // Assess
+    expect(seen).toEqual(['STS.rotating-id-1', 'STS.rotating-id-2']);
+    expect(lines.join('\n')).not.toMatch(/rotating-secret-1|tok-1xyz|STS\.rotating-id/);
+  });
+});
+
+describe('alert-webhook: outbound requests', () => {
+  it('never fetches a URL taken from a callback (generator, external, runbook, image): only PagerDuty is contacted', async () => {
+    // Prepare: a loopback server standing for every URL the callback names.
+    const hits: string[] = [];
+    const trap = createServer((request, response) => {
+      hits.push(request.url ?? '');
+      response.end();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    const body = JSON.parse(sample);
+    body.externalURL = `${base}/external`;
+    body.alerts[0].generatorURL = `${base}/generator`;
+    body.alerts[0].annotations = {
+      ...body.alerts[0].annotations,
+      runbook_url: `${base}/runbook`,
+      image_url: `${base}/image.png`,
+    };
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+
+    // Act
+    const response = await bridge.post(JSON.stringify(body));
+    await bridge.tick();
+    await new Promise<void>((resolve) => trap.close(() => resolve()));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(hits).toEqual([]);
+    expect(sent()).toHaveLength(1);
   });
 });

@@ -3,8 +3,10 @@
  * Test button sends nothing by design (the bridge answers it `"status":"test"`), so this is how an operator proves
  * that a routing key reaches the right PagerDuty service. Prints PagerDuty's answers, never the key.
  */
+
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { sleep } from '../../shared/async';
 import { Severity } from '../../shared/constants';
 import type { RouteChoice } from '../../shared/delivery/Router';
 import { sendEvent } from '../../shared/pagerduty/client';
@@ -37,8 +39,6 @@ Refuses (exit 2) in dry-run (DRY_RUN=true, or no routing key configured), for an
 a key. Prints PagerDuty's answers (HTTP status, dedup_key), never the routing key.
 
 Exit code: 0 sent (and resolved), 1 PagerDuty refused or was unreachable, 2 configuration, 64 wrong arguments.`;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `k=v,k2=v2` → labels. Values cannot hold a comma. */
 function parseLabels(text: string): Record<string, string> {

@@ -8,6 +8,7 @@
  * occurrence markers, one batch claim, one batch of marker writes, one batch of final writes.
  */
 import type { AlertGroup, RejectedAlert } from '../alerts/types';
+import { mapLimited } from '../async';
 import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus, WEBHOOK_ANSWER_RESERVE_MS, WEBHOOK_SEND_CONCURRENCY } from '../constants';
 import { DeliveryFailureReason } from '../errors';
@@ -133,20 +134,6 @@ function markerAdvances(
   return writes;
 }
 
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let cursor = 0;
-  const worker = async () => {
-    while (cursor < items.length) {
-      const index = cursor++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
   const { store, logger, deadline, config } = deps;
   const now = (deps.now ?? Date.now)();
@@ -241,7 +228,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     }
   }
 
-  const finals = await inPool(toSend, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
+  const finals = await mapLimited(toSend, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
     // Only what the key's bucket allows at once goes out inline: the webhook never waits for tokens (ARMS waits 5 s
     // at most, and a storm would hold every callback to the deadline). The rest, and everything after a 429 or past
     // the deadline, is queued for the relay, which the webhook kicks.
@@ -292,7 +279,7 @@ async function failOpen(
   const { config, logger, deadline } = deps;
   summary.degraded = 'store-unavailable';
   const drafted = draftDeliveries(group, deps, new Map(), now);
-  await inPool(drafted, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
+  await mapLimited(drafted, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
     if (config.pagerduty.dryRun) {
       summary.dryRun++;
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });
@@ -312,4 +299,4 @@ async function failOpen(
 }
 
 export type { DeliverDeps, DeliverySummary };
-export { deliverGroup, inPool };
+export { deliverGroup };

@@ -6,6 +6,7 @@
  * instance's `KeyPacer` and stopped for the run when PagerDuty answers 429. Bounded by the run's deadline: what is
  * left (paced, stopped or out of time) stays due for the next run.
  */
+import { sleep as defaultSleep } from '../async';
 import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus } from '../constants';
 import { DeliveryFailureReason } from '../errors';
@@ -56,8 +57,6 @@ interface RelayDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** The route a delivery is sent with: the one recorded with it while it exists, else the fallback route. */
 function routeOf(record: DeliveryRecord, router: Router, logger: Logger): RouteChoice | undefined {
   const route = router.byName(record.routeName);
@@ -69,7 +68,7 @@ function routeOf(record: DeliveryRecord, router: Router, logger: Logger): RouteC
 async function relayDue(deps: RelayDeps): Promise<RelayResult> {
   const { config, router, store, logger, deadline, pacer } = deps;
   const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? realSleep;
+  const sleep = deps.sleep ?? defaultSleep;
   const result: RelayResult = {
     due: 0,
     attempted: 0,

@@ -8,6 +8,7 @@
  * Credentials in the URL (`https://user:pass@host/…`) are sent as a Basic `Authorization` header (fetch refuses them
  * in the URL).
  */
+import { anySignal } from '../async';
 import type { Secret } from '../config/Secret';
 import { REDACTED } from '../config/Secret';
 
@@ -63,21 +64,6 @@ function heartbeatTarget(url: string, healthy: boolean): URL {
   if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new TypeError('HEARTBEAT_URL is not http(s)');
   if (!healthy) target.pathname = target.pathname.replace(/\/+$/, '') + FAIL_SUFFIX;
   return target;
-}
-
-/** `AbortSignal.any` (Node ≥ 20.3), with a fallback for older Node 20 minors. */
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  if (signals.length === 1) return signals[0] as AbortSignal;
-  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
-  const controller = new AbortController();
-  for (const signal of signals) {
-    if (signal.aborted) {
-      controller.abort(signal.reason);
-      break;
-    }
-    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  }
-  return controller.signal;
 }
 
 /** Replaces every piece of the URL that may carry its token (belt and braces: messages are built from the host). */

@@ -4,6 +4,7 @@
  * throw. The routing key enters the request body here and nowhere else, and never appears in a result.
  */
 
+import { anySignal } from '../async';
 import type { Secret } from '../config/Secret';
 import { REDACTED } from '../config/Secret';
 import { SUMMARY_MAX_CODE_POINTS } from '../constants';
@@ -39,21 +40,6 @@ interface SendChangeEventOptions extends Omit<SendEventOptions, 'event'> {
   /** The alert enqueue URL (`PAGERDUTY_EVENTS_URL`); the change URL is derived from it. */
   url: string;
   event: PagerDutyChangeEventBody;
-}
-
-/** `AbortSignal.any` (Node ≥ 20.3), with a fallback for older Node 20 minors. */
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  if (signals.length === 1) return signals[0] as AbortSignal;
-  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
-  const controller = new AbortController();
-  for (const signal of signals) {
-    if (signal.aborted) {
-      controller.abort(signal.reason);
-      break;
-    }
-    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  }
-  return controller.signal;
 }
 
 /** The response body as text, at most {@link MAX_RESPONSE_BYTES}. */

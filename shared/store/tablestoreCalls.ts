@@ -3,6 +3,7 @@
  * retries are off, `tablestoreClient.ts`): batch writes in chunks of at most `BATCH_WRITE_MAX_ROWS` rows with every
  * row's `isOk` checked and only failed rows retried, batch reads in chunks of `BATCH_GET_MAX_ROWS`, and paged ranges.
  */
+import { mapLimited, sleep } from '../async';
 import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_ROWS } from '../constants';
 import { StoreError } from '../errors';
 import { type TablestoreConnection, withDeadline } from './tablestoreClient';
@@ -40,22 +41,6 @@ type WriteOutcome =
   | { status: 'ok'; retried: boolean }
   | { status: 'condition'; retried: boolean }
   | { status: 'failed'; failure: OtsFailure; retried: boolean };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Runs `work` over `items` with at most `limit` in flight; results in order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let cursor = 0;
-  const worker = async () => {
-    while (cursor < items.length) {
-      const index = cursor++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** Splits groups of row indexes into chunks of at most `max` rows, never splitting a group. */
 function chunkGroups(groups: readonly number[][], max: number): number[][] {

@@ -21,7 +21,7 @@ import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
 import { counterpartKeysOf, draftDeliveries } from './draftDeliveries';
 import { KeyPacer } from './KeyPacer';
 import { recordLoneResolve } from './loneResolve';
-import { orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
 import { markPending, markSuperseded } from './transitions';
@@ -88,7 +88,10 @@ function decide(
   const { record, route } = drafted;
   if (config.pagerduty.dryRun) return { record: { ...record, status: DeliveryStatus.DRY_RUN }, route };
   const counterpart = related.get(counterpartKeyOf(record));
-  const verdict = orderVerdict({ ...record, marker: markers.get(record.dedupKey), counterpart, now });
+  const marker = markers.get(record.dedupKey);
+  const newerKey = newerTriggerKeyOf(record, marker);
+  const newerTrigger = newerKey === undefined ? undefined : related.get(newerKey);
+  const verdict = orderVerdict({ ...record, marker, counterpart, newerTrigger, now });
   if (verdict.kind === 'supersede') {
     const stopTrigger = verdict.supersedeTrigger ? counterpart : undefined;
     return { record: { ...record, status: DeliveryStatus.SUPERSEDED, lastError: verdict.reason }, route, stopTrigger };
@@ -163,6 +166,12 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     const markers = config.pagerduty.dryRun
       ? new Map()
       : await store.getMarkers(unique.map((item) => item.record.dedupKey));
+    // A resolve older than its identity's marker is stale only if the newer trigger may have landed: read those.
+    const newerKeys = unique.flatMap((item) => {
+      const key = newerTriggerKeyOf(item.record, markers.get(item.record.dedupKey));
+      return key === undefined || related.has(key) ? [] : [key];
+    });
+    if (newerKeys.length > 0) for (const [key, row] of await store.get(newerKeys)) related.set(key, row);
     planned = unique.map((item) => decide(item, deps, related, markers, now));
     const outcomes = await store.claim(planned.map((item) => item.record));
     claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
@@ -191,13 +200,34 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     return failOpen(group, deps, summary, now);
   }
 
+  // Stop the triggers these resolves overtake BEFORE sending anything: a relay run may be about to send one. When a
+  // stop loses its compare-and-set, the trigger is being sent right now: the resolve then waits for it (queued).
+  const stopping = claimed.filter((item) => item.stopTrigger !== undefined);
+  const waiting: DeliveryRecord[] = [];
+  if (stopping.length > 0) {
+    const stops = stopping.map((item) =>
+      markSuperseded(item.stopTrigger as DeliveryRecord, now, 'its resolve arrived first'),
+    );
+    let won: boolean[] = [];
+    try {
+      won = await store.replaceMany(stops);
+    } catch (error) {
+      logger.warn('could not stop the triggers overtaken by their resolves; the resolves wait for the relay', {
+        error,
+      });
+    }
+    stopping.forEach((item, index) => {
+      if (won[index]) return;
+      const leaseMs = config.store.leaseSeconds * 1000;
+      waiting.push(markPending(item.record, now, now + leaseMs));
+      item.record = { ...item.record, status: DeliveryStatus.PENDING };
+    });
+  }
+
   const toSend: Planned[] = [];
-  const stopped: DeliveryRecord[] = [];
   const loneResolves: Planned[] = [];
   for (const item of claimed) {
     const { record } = item;
-    if (item.stopTrigger !== undefined)
-      stopped.push(markSuperseded(item.stopTrigger, now, 'its resolve arrived first'));
     switch (record.status) {
       case DeliveryStatus.DRY_RUN:
         summary.dryRun++;
@@ -255,7 +285,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
     await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
   }
-  const writes = [...stopped, ...finals];
+  const writes = [...waiting, ...finals];
   if (writes.length > 0) {
     try {
       const written = await store.replaceMany(writes);

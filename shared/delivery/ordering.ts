@@ -5,7 +5,8 @@
  *
  * | Delivery | Situation                                                        | Verdict                                     |
  * |----------|------------------------------------------------------------------|---------------------------------------------|
- * | any      | a newer occurrence of the identity has been seen                  | supersede (a stale trigger would reopen, a stale resolve would close the live incident) |
+ * | trigger  | a newer occurrence of the identity has been seen                  | supersede (a stale trigger would reopen what is over) |
+ * | resolve  | a newer occurrence's trigger may have reached PagerDuty           | supersede (it would close the live incident) |
  * | trigger  | its own resolve is already known                                  | supersede (never a trigger after its resolve) |
  * | resolve  | its trigger is delivered, or unknown to the bridge                | send (PagerDuty drops a resolve it cannot match) |
  * | resolve  | its trigger is being sent right now (live lease)                  | defer until the lease ends                   |
@@ -22,7 +23,7 @@ import { DeliveryStatus, EventAction } from '../constants';
 import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
-import { NO_OCCURRENCE } from './deliveryKey';
+import { deliveryKeyOf, NO_OCCURRENCE } from './deliveryKey';
 
 type OrderVerdict =
   | { kind: 'send'; stopTrigger?: boolean }
@@ -41,18 +42,24 @@ function orderVerdict(input: {
   dedupKey?: string;
   marker?: OccurrenceMarker;
   counterpart?: DeliveryRecord;
+  /** The trigger of the marker's (newer) occurrence, when there is one: a resolve is stale only if it may have landed. */
+  newerTrigger?: DeliveryRecord;
   now: number;
 }): OrderVerdict {
   const { action, occurrence, marker, counterpart, now } = input;
   const groupResolve = action === EventAction.RESOLVE && input.dedupKey?.startsWith(GROUP_KEY_PREFIX) === true;
   if (groupResolve && (counterpart === undefined || !UNFINISHED.has(counterpart.status))) return { kind: 'send' };
-  if (!groupResolve && occurrence !== NO_OCCURRENCE && marker !== undefined && marker.latestOccurrence > occurrence) {
+  const newer =
+    !groupResolve && occurrence !== NO_OCCURRENCE && marker !== undefined && marker.latestOccurrence > occurrence;
+  if (newer && action === EventAction.TRIGGER) {
+    return { kind: 'supersede', reason: 'a newer occurrence of this alert exists: an older trigger would reopen it' };
+  }
+  // An older resolve would close the newer occurrence's incident, if that incident may exist. When the newer trigger
+  // never went out (queued, or itself resolved before delivery), the older resolve is still needed to close its own.
+  if (newer && mayHaveLanded(input.newerTrigger)) {
     return {
       kind: 'supersede',
-      reason:
-        action === EventAction.TRIGGER
-          ? 'a newer occurrence of this alert exists: an older trigger would reopen it'
-          : 'a newer occurrence of this alert has fired since: this resolve would close it',
+      reason: 'a newer occurrence of this alert has fired since: this resolve would close it',
     };
   }
   if (action === EventAction.TRIGGER) {
@@ -67,5 +74,28 @@ function orderVerdict(input: {
   return { kind: 'supersede', reason: RESOLVED_BEFORE_DELIVERY, supersedeTrigger: UNFINISHED.has(counterpart.status) };
 }
 
+/**
+ * The key of the trigger of the identity's newest occurrence, for a per-alert resolve of an older one (the only case
+ * `orderVerdict` needs it); undefined otherwise.
+ */
+function newerTriggerKeyOf(
+  record: Pick<DeliveryRecord, 'action' | 'dedupKey' | 'occurrence'>,
+  marker: OccurrenceMarker | undefined,
+): string | undefined {
+  if (record.action !== EventAction.RESOLVE || record.dedupKey.startsWith(GROUP_KEY_PREFIX)) return undefined;
+  if (record.occurrence === NO_OCCURRENCE || marker === undefined || marker.latestOccurrence <= record.occurrence) {
+    return undefined;
+  }
+  return deliveryKeyOf({ dedupKey: record.dedupKey, action: EventAction.TRIGGER, occurrence: marker.latestOccurrence });
+}
+
+/** Whether a trigger may have reached PagerDuty: delivered, attempted, or being sent. */
+function mayHaveLanded(trigger: DeliveryRecord | undefined): boolean {
+  if (trigger === undefined) return false;
+  return (
+    trigger.status === DeliveryStatus.DELIVERED || trigger.status === DeliveryStatus.SENDING || trigger.attempts > 0
+  );
+}
+
 export type { OrderVerdict };
-export { orderVerdict, RESOLVED_BEFORE_DELIVERY };
+export { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY };

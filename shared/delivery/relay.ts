@@ -17,7 +17,7 @@ import type { DeliveryStore } from '../store/DeliveryStore';
 import { counterpartKeyOf } from './deliveryKey';
 import { KeyPacer } from './KeyPacer';
 import { recordLoneResolve } from './loneResolve';
-import { orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import type { RouteChoice, Router } from './Router';
 import type { sendRecord } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
@@ -88,17 +88,31 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
   // What ordering needs, for the whole batch in two reads.
   const related = await store.get(due.map((record) => counterpartKeyOf(record)));
   const markers = await store.getMarkers(due.map((record) => record.dedupKey));
+  const newerKeys = due.flatMap((record) => {
+    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
+    return key === undefined || related.has(key) ? [] : [key];
+  });
+  if (newerKeys.length > 0) for (const [key, row] of await store.get(newerKeys)) related.set(key, row);
 
   /** Orders one delivery; true when it should be sent now. */
   const ordered = async (record: DeliveryRecord): Promise<boolean> => {
     const counterpartKey = counterpartKeyOf(record);
     const counterpart = related.get(counterpartKey);
-    const verdict = orderVerdict({ ...record, marker: markers.get(record.dedupKey), counterpart, now: now() });
+    const marker = markers.get(record.dedupKey);
+    const newerKey = newerTriggerKeyOf(record, marker);
+    const newerTrigger = newerKey === undefined ? undefined : related.get(newerKey);
+    const verdict = orderVerdict({ ...record, marker, counterpart, newerTrigger, now: now() });
     const stop =
       verdict.kind === 'supersede' ? verdict.supersedeTrigger : verdict.kind === 'send' && verdict.stopTrigger;
     if (stop && counterpart !== undefined) {
       const stopped = markSuperseded(counterpart, now(), 'its resolve arrived first');
       if (await store.replace(stopped)) related.set(counterpartKey, stopped);
+      else {
+        // The trigger changed under us (another invocation is sending it): this resolve waits for its lease.
+        if (await store.replace(markPending(record, now(), now() + config.store.leaseSeconds * 1000))) result.waiting++;
+        else result.lostRaces++;
+        return false;
+      }
     }
     if (verdict.kind === 'supersede') {
       const superseded = markSuperseded(record, now(), verdict.reason);

@@ -51,7 +51,6 @@ describe('Function: orderVerdict', () => {
 
   it.each([
     ['a trigger of an older occurrence', EventAction.TRIGGER, O1, marker(O2), undefined, /older trigger would reopen/],
-    ['a resolve of an older occurrence', EventAction.RESOLVE, O1, marker(O2), trigger(), /would close it/],
     [
       'a trigger whose resolve arrived first',
       EventAction.TRIGGER,
@@ -68,6 +67,43 @@ describe('Function: orderVerdict', () => {
     expect(verdict.kind).toBe('supersede');
     expect(verdict.kind === 'supersede' && verdict.reason).toMatch(reason);
   });
+
+  it('supersedes a resolve of an older occurrence when the newer trigger may have reached PagerDuty', () => {
+    // Prepare
+    const newer = trigger({ occurrence: O2, status: DeliveryStatus.RETRY, attempts: 1 });
+
+    // Act
+    const verdict = orderVerdict({
+      action: EventAction.RESOLVE,
+      occurrence: O1,
+      marker: marker(O2),
+      counterpart: trigger(),
+      newerTrigger: newer,
+      now: NOW,
+    });
+
+    // Assess
+    expect(verdict).toMatchObject({ kind: 'supersede', reason: expect.stringMatching(/would close it/) });
+  });
+
+  it.each([
+    ['never sent (queued)', trigger({ occurrence: O2, status: DeliveryStatus.PENDING, attempts: 0 })],
+    ['itself resolved before delivery', trigger({ occurrence: O2, status: DeliveryStatus.SUPERSEDED, attempts: 0 })],
+    ['unknown to the bridge', undefined],
+  ])(
+    'sends a resolve of an older occurrence when the newer trigger was %s (nothing newer can be open)',
+    (_name, newer) => {
+      const verdict = orderVerdict({
+        action: EventAction.RESOLVE,
+        occurrence: O1,
+        marker: marker(O2),
+        counterpart: trigger(),
+        newerTrigger: newer,
+        now: NOW,
+      });
+      expect(verdict).toEqual({ kind: 'send' });
+    },
+  );
 
   it.each([DeliveryStatus.PENDING, DeliveryStatus.RETRY])(
     'supersedes a resolve and its %s trigger that was never sent (no alert event for an alert already over)',

@@ -48,6 +48,10 @@ async function sendRecord(
   const at = now();
   const context = { deliveryKey: record.deliveryKey, dedupKey: record.dedupKey, route: record.routeName };
   if (result.ok) {
+    if (result.dedupKey !== undefined && result.dedupKey !== record.event.dedup_key) {
+      // A 202 is not a page (reference §1.4); an echoed key that differs means the event landed elsewhere than meant.
+      logger.warn('PagerDuty echoed a different dedup_key', { ...context, echoed: result.dedupKey });
+    }
     logger.info('delivered to PagerDuty', {
       ...context,
       action: record.event.event_action,

@@ -374,3 +374,19 @@ describe('alert-webhook: outbound requests', () => {
     expect(sent()).toHaveLength(1);
   });
 });
+
+describe('alert-webhook: PagerDuty echo check', () => {
+  it('warns when a 202 echoes a dedup_key other than the one sent', async () => {
+    // Prepare
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+    pd.script([{ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'somewhere-else' } }]);
+
+    // Act
+    const response = await bridge.post(sample);
+
+    // Assess
+    expect(response.json.delivered).toBe(1);
+    const warning = bridge.lines.map((line) => JSON.parse(line)).find((line) => line.message.includes('echoed'));
+    expect(warning).toMatchObject({ level: 'WARN', echoed: 'somewhere-else', dedupKey: FINGERPRINT });
+  });
+});

@@ -62,7 +62,7 @@ type HealthRule = (typeof HealthRule)[keyof typeof HealthRule];
  */
 const DEFAULT_DEGRADED_OUTBOX_AGE_SECONDS = 120;
 
-/** What one run saw. Counts are for the window since the last run unless said otherwise. */
+/** What one run saw. Counts are for the report window (HEALTH_WINDOW_SECONDS) unless said otherwise. */
 interface VerdictInput {
   /** Epoch milliseconds of the run (the watchdog's clock). */
   now: number;
@@ -70,7 +70,7 @@ interface VerdictInput {
   deliveries: Partial<Record<DeliveryStatus, number>>;
   /** Age in seconds of the oldest delivery still waiting (PENDING, RETRY or SENDING), or null when none waits. */
   oldestWaitingSeconds: number | null;
-  /** Deliveries and failures since the last run. */
+  /** Deliveries and failures in the report window. */
   window: {
     /** Events PagerDuty accepted. */
     delivered: number;
@@ -174,7 +174,7 @@ const RULES: readonly Rule[] = [
     verdict: Verdict.FAILING,
     check: ({ window }, { maxDeadDeliveries }) =>
       count(window.dead) > maxDeadDeliveries
-        ? `${plural(count(window.dead), 'delivery', 'deliveries')} died since the last run (limit ${maxDeadDeliveries})`
+        ? `${plural(count(window.dead), 'delivery', 'deliveries')} died in the report window (limit ${maxDeadDeliveries})`
         : undefined,
   },
   {
@@ -212,7 +212,7 @@ const RULES: readonly Rule[] = [
       const failures = sum(window.failures);
       const attempts = count(window.delivered) + failures;
       if (attempts === 0 || failures / attempts <= maxFailureRatio) return undefined;
-      return `${failures} of ${plural(attempts, 'attempt')} failed since the last run (${listCounts(window.failures)}; limit ratio ${maxFailureRatio})`;
+      return `${failures} of ${plural(attempts, 'attempt')} failed in the report window (${listCounts(window.failures)}; limit ratio ${maxFailureRatio})`;
     },
   },
   {
@@ -228,7 +228,7 @@ const RULES: readonly Rule[] = [
     verdict: Verdict.DEGRADED,
     check: ({ window }) => {
       const n = count(window.failures[DeliveryFailureReason.STORE]);
-      return n > 0 ? `${plural(n, 'store operation')} failed since the last run` : undefined;
+      return n > 0 ? `${plural(n, 'store operation')} failed in the report window` : undefined;
     },
   },
   {

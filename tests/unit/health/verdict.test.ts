@@ -90,7 +90,7 @@ describe('Function: healthVerdict', () => {
       change: withWindow({ dead: 1 }),
       verdict: 'failing',
       rule: HealthRule.DEAD_LETTERS,
-      reason: /^1 delivery died since the last run \(limit 0\)$/,
+      reason: /^1 delivery died in the report window \(limit 0\)$/,
     },
     {
       title: 'oldest undelivered over the outbox age limit',
@@ -135,7 +135,7 @@ describe('Function: healthVerdict', () => {
       change: withWindow({ delivered: 1, failures: { server: 1, network: 1 } }),
       verdict: 'degraded',
       rule: HealthRule.FAILURE_RATIO,
-      reason: /^2 of 3 attempts failed since the last run \(server 1, network 1; limit ratio 0.5\)$/,
+      reason: /^2 of 3 attempts failed in the report window \(server 1, network 1; limit ratio 0.5\)$/,
     },
     {
       title: 'rate limited below the failure ratio',

@@ -135,11 +135,13 @@ describe('crash consistency of the local runtime', () => {
 
     // Assess
     expect(killed.signal).toBe('SIGKILL');
-    // The crash came mid-burst: some callbacks were answered, some were not, and some rows were still waiting.
+    // The crash came mid-burst: some callbacks were answered, some were not. Whether rows were caught mid-send depends
+    // on the moment of the kill (`beforeRestart`); the deterministic version of that case is in outbox.test.ts
+    // ("redelivers through the relay what a crashed invocation claimed but never recorded").
     expect(acknowledged.length).toBeGreaterThan(0);
     expect(acknowledged.length).toBeLessThan(CALLBACKS);
     expect(answers.filter((status) => typeof status === 'number' && (status < 200 || status > 299))).toEqual([]);
-    expect(beforeRestart.some((status) => WAITING.has(status))).toBe(true);
+    expect(beforeRestart.length).toBeGreaterThan(0);
     expect(drained).toBe(true);
     const sent = acceptedKeys();
     expect(wanted.filter((key) => !sent.has(key))).toEqual([]);

@@ -54,7 +54,7 @@ function createStore(config: BridgeConfig): DeliveryStore {
 function createInstance(service: FunctionName, env: Env = process.env, options: InstanceOptions = {}): BridgeInstance {
   const logger = new Logger({ service, sink: options.logSink });
   try {
-    let config = loadConfig(env, { codeDir: options.codeDir });
+    let config = loadConfig(env, { codeDir: options.codeDir, service });
     logger.setLevel(config.logLevel);
     logger.addSecrets(config.secrets);
     const { router, routeKeys, problems, warnings } = createRouter(config, env);

@@ -8,6 +8,7 @@ import { sendRecord } from '../../shared/delivery/sendRecord';
 import { Deadline } from '../../shared/fc/deadline';
 import type { FcTimerEvent } from '../../shared/fc/types';
 import { recordActivity, relayActivity } from '../../shared/health/activity';
+import { type CanaryResult, INITIAL_CANARY_STATE, runCanary } from '../../shared/health/canary';
 import { pingHeartbeat } from '../../shared/health/heartbeat';
 import { buildHealthReport, type HealthReport } from '../../shared/health/report';
 import { reconcileSelfAlert } from '../../shared/health/selfAlert';
@@ -17,12 +18,16 @@ import type { OutboxSummary } from '../../shared/store/DeliveryStore';
 
 /** Time kept for reading the store, the self-alert and the heartbeat after the relay. */
 const REPORT_RESERVE_MS = 10_000;
+/** Budget of one canary request: the webhook answers within WEBHOOK_DEADLINE_MS (4 s by default). */
+const CANARY_TIMEOUT_MS = 8_000;
 
 type ConfigFailure = { ok: false; error: { code: string; problems: readonly string[] } };
 
 function createDeliveryHealth(instance: BridgeInstance) {
   /** Whether this instance's self-alert is open; unknown after a cold start (PagerDuty dedupes either way). */
   let selfAlertState: 'open' | 'closed' | undefined;
+  /** The canary in flight; forgotten on a cold start, whose first run sends a fresh canary. */
+  let canaryState = INITIAL_CANARY_STATE;
 
   return async function deliveryHealth(event: FcTimerEvent): Promise<HealthReport | ConfigFailure> {
     if (!instance.ok) {
@@ -53,6 +58,24 @@ function createDeliveryHealth(instance: BridgeInstance) {
         logger.error('relay failed: the store is unreachable', { error });
       }
     }
+    let canary: CanaryResult | undefined;
+    if (config.health.canaryUrl !== undefined) {
+      // Dry-run: nothing reaches PagerDuty, so a canary could never be delivered.
+      if (config.pagerduty.dryRun) canary = { state: 'off', detail: 'dry-run: nothing is sent to PagerDuty' };
+      else {
+        const ran = await runCanary({
+          url: config.health.canaryUrl,
+          token: config.webhook.tokens[0],
+          now: clock(),
+          state: canaryState,
+          intervalSeconds: config.health.canaryIntervalSeconds,
+          store,
+          timeoutMs: deadline.callTimeoutMs(CANARY_TIMEOUT_MS),
+        });
+        canaryState = ran.state;
+        canary = ran.result;
+      }
+    }
     const now = clock();
     let outbox: OutboxSummary | undefined;
     let counters: CounterTotals | undefined;
@@ -62,7 +85,7 @@ function createDeliveryHealth(instance: BridgeInstance) {
     } catch (error) {
       logger.error('health report: the store is unreachable', { error });
     }
-    const report = buildHealthReport({ trigger: event, relay, outbox, counters, config, now });
+    const report = buildHealthReport({ trigger: event, relay, outbox, counters, config, now, canary });
 
     const reconciled = await reconcileSelfAlert({
       previous: selfAlertState,

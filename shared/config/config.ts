@@ -12,7 +12,7 @@ import { type DeliveryMode, StoreKind } from '../constants';
 import { ConfigError, ErrorCode } from '../errors';
 import { validateConfig } from '../validation/generated/validators';
 import { Secret } from './Secret';
-import { SETTINGS, type Setting } from './settings';
+import { type FunctionName, SETTINGS, type Setting } from './settings';
 
 type Env = Record<string, string | undefined>;
 type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -113,6 +113,10 @@ interface HealthConfig {
   watchdogAlertname?: string;
   /** `WATCHDOG_INTERVAL_SECONDS`. @default 3600 (1 h) */
   watchdogIntervalSeconds: number;
+  /** `CANARY_URL`: the webhook's HTTP trigger URL the canary posts to. @default undefined (no canary) */
+  canaryUrl?: Secret;
+  /** `CANARY_INTERVAL_SECONDS`. @default 3600 (1 h) */
+  canaryIntervalSeconds: number;
   /** `HEALTH_MAX_DEAD_DELIVERIES`. @default 0 */
   maxDeadDeliveries: number;
   /** `HEALTH_MAX_FAILURE_RATIO`. @default 0.5 */
@@ -224,11 +228,12 @@ function readRoutesText(values: RawValues, codeDir: string, problems: string[]):
  *
  * @param env the environment (`process.env` in the functions)
  * @param options.codeDir where relative file settings resolve (the code package; `process.cwd()` by default)
+ * @param options.service the function reading it (rules that concern one function apply to it only)
  * @example
  * const config = loadConfig(process.env);
  * config.pagerduty.eventsUrl; // 'https://events.pagerduty.com/v2/enqueue'
  */
-function loadConfig(env: Env, options: { codeDir?: string } = {}): BridgeConfig {
+function loadConfig(env: Env, options: { codeDir?: string; service?: FunctionName } = {}): BridgeConfig {
   const codeDir = options.codeDir ?? process.cwd();
   const problems: string[] = [];
   const values: RawValues = {};
@@ -305,6 +310,8 @@ function loadConfig(env: Env, options: { codeDir?: string } = {}): BridgeConfig 
       windowSeconds: get<number>('HEALTH_WINDOW_SECONDS'),
       watchdogAlertname: get<string | undefined>('WATCHDOG_ALERTNAME'),
       watchdogIntervalSeconds: get<number>('WATCHDOG_INTERVAL_SECONDS'),
+      canaryUrl: secretOf(values.CANARY_URL),
+      canaryIntervalSeconds: get<number>('CANARY_INTERVAL_SECONDS'),
       maxDeadDeliveries: get<number>('HEALTH_MAX_DEAD_DELIVERIES'),
       maxFailureRatio: get<number>('HEALTH_MAX_FAILURE_RATIO'),
     },
@@ -321,18 +328,19 @@ function loadConfig(env: Env, options: { codeDir?: string } = {}): BridgeConfig 
       routingKey,
       config.health.routingKey,
       config.health.heartbeatUrl,
+      config.health.canaryUrl,
       config.credentials.accessKeyId,
       config.credentials.accessKeySecret,
       config.credentials.securityToken,
     ].filter((secret): secret is Secret => secret !== undefined),
   ];
-  checkCombinations(config, problems);
+  checkCombinations(config, problems, options.service);
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }
 
 /** Rules that involve several settings, checked after each one is valid on its own. */
-function checkCombinations(config: BridgeConfig, problems: string[]): void {
+function checkCombinations(config: BridgeConfig, problems: string[], service?: FunctionName): void {
   const { store, retry, webhook } = config;
   if (store.ttlSeconds < store.dedupWindowSeconds) {
     problems.push('DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)');
@@ -344,7 +352,13 @@ function checkCombinations(config: BridgeConfig, problems: string[]): void {
   if (config.deployed && store.kind !== StoreKind.TABLESTORE) {
     problems.push(`STORE=${store.kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`);
   }
-  if (config.deployed && webhook.tokens.length === 0 && !webhook.allowUnauthenticated) {
+  // Only the webhook takes callbacks: delivery-health (timer) runs without tokens.
+  if (
+    service !== 'delivery-health' &&
+    config.deployed &&
+    webhook.tokens.length === 0 &&
+    !webhook.allowUnauthenticated
+  ) {
     // Its own code, so the operator sees at once which of the two deployed-only rules fired.
     throw new ConfigError(
       ['WEBHOOK_TOKENS is required when deployed (or set ALLOW_UNAUTHENTICATED=true)'],

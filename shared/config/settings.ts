@@ -74,9 +74,9 @@ const SETTINGS: readonly Setting[] = [
   {
     env: 'WEBHOOK_TOKENS',
     type: 'secret-list',
-    functions: WEBHOOK,
+    functions: BOTH,
     description:
-      'Comma-separated shared secrets accepted from ARMS (several at once for rotation). Required when deployed.',
+      'Comma-separated shared secrets accepted from ARMS (several at once for rotation). Required when deployed. The canary posts with the first.',
   },
   {
     env: 'ALLOW_UNAUTHENTICATED',
@@ -382,6 +382,23 @@ const SETTINGS: readonly Setting[] = [
     minimum: 60,
     functions: HEALTH,
     description: 'Longest expected gap between Watchdog notifications: its ARMS repeat interval plus slack.',
+  },
+  {
+    env: 'CANARY_URL',
+    type: 'secret-url',
+    functions: HEALTH,
+    description:
+      'The webhook\'s HTTP trigger URL: delivery-health posts a synthetic alert (label bridge_canary="true") through it and checks it was delivered. Unset: off.',
+  },
+  {
+    env: 'CANARY_INTERVAL_SECONDS',
+    type: 'integer',
+    default: 3_600,
+    unit: 's',
+    minimum: 60,
+    functions: HEALTH,
+    description:
+      'How often the canary is sent; the bridge is failing when a canary is not delivered within one interval.',
   },
   {
     env: 'HEALTH_MAX_DEAD_DELIVERIES',

@@ -267,6 +267,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     const waitMs = keyId === undefined || budget <= 0 ? undefined : deps.pacer.reserve(keyId, 0);
     if (waitMs === undefined) return markPending(record, now);
     const outcome = await deps.send(record, route.routingKey, {
+      now: deps.now,
       config,
       logger,
       deadline,
@@ -316,6 +317,7 @@ async function failOpen(
       return;
     }
     const { record: result, reason } = await deps.send(record, route.routingKey, {
+      now: deps.now,
       config,
       logger,
       deadline,

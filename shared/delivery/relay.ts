@@ -152,7 +152,7 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
         continue;
       }
       result.attempted++;
-      const outcome = await deps.send(leased, route?.routingKey, { config, logger, deadline });
+      const outcome = await deps.send(leased, route?.routingKey, { config, logger, deadline, now });
       if (outcome.record.status === DeliveryStatus.DELIVERED) result.delivered++;
       else if (outcome.record.status === DeliveryStatus.DEAD) result.dead++;
       else result.retrying++;

@@ -10,6 +10,7 @@ import type { RelayResult } from '../delivery/relay';
 import type { FcTimerEvent } from '../fc/types';
 import { Counter, type CounterTotals, countsUnder, Latest } from '../store/Counters';
 import type { OutboxSummary } from '../store/DeliveryStore';
+import type { CanaryResult } from './canary';
 import { type HealthVerdict, healthVerdict } from './verdict';
 
 interface HealthReport {
@@ -49,6 +50,8 @@ interface HealthReport {
   lastCallbackAt: string | null;
   lastDeliveredAt: string | null;
   watchdog?: { alertname: string; lastSeenAt: string | null; intervalSeconds: number };
+  /** The end-to-end canary, when `CANARY_URL` is set (`off` in dry-run). */
+  canary?: CanaryResult;
   /** Self-alert and heartbeat outcomes of this run, when configured. */
   selfAlert?: { state: 'open' | 'closed' | 'unknown'; sent?: 'trigger' | 'resolve' };
   heartbeat?: { ok: boolean; status?: number; error?: string };
@@ -63,6 +66,8 @@ function buildHealthReport(input: {
   counters: CounterTotals | undefined;
   config: BridgeConfig;
   now: number;
+  /** This run's canary, when `CANARY_URL` is set. */
+  canary?: CanaryResult;
 }): HealthReport {
   const { config, now } = input;
   const counters = input.counters ?? { counts: {}, latest: {} };
@@ -106,6 +111,10 @@ function buildHealthReport(input: {
               lastSeenAt: watchdogSeen ?? null,
               intervalSeconds: config.health.watchdogIntervalSeconds,
             },
+      canary:
+        input.canary === undefined || input.canary.state === 'off'
+          ? undefined
+          : { ok: input.canary.state !== 'missing', detail: input.canary.detail },
     },
     config.health,
   );
@@ -133,6 +142,7 @@ function buildHealthReport(input: {
             lastSeenAt: iso(watchdogSeen),
             intervalSeconds: config.health.watchdogIntervalSeconds,
           },
+    canary: input.canary,
   };
 }
 

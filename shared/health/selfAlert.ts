@@ -43,6 +43,8 @@ const WHAT_TO_DO: Readonly<Record<HealthRule, string>> = {
   'dead-letters': 'inspect them with `npm run status`, fix the cause, then re-queue them with `npm run redrive`',
   'outbox-age': 'alerts are not reaching PagerDuty: the delivery-health log names the failure reason',
   watchdog: 'check the ARMS Watchdog rule, its notification policy, the webhook URL and WEBHOOK_TOKENS',
+  canary:
+    'the canary posted through the webhook did not reach PagerDuty: check CANARY_URL, WEBHOOK_TOKENS, the canary route and the delivery-health log',
   backlog: 'watch the next runs: the delivery-health log names the failure reason',
   'failure-ratio': 'the delivery-health log names the failure reasons',
   'rate-limited': 'spread routes over more integration keys or lower PAGERDUTY_RATE_PER_MINUTE',

@@ -14,6 +14,7 @@
  * | 4 | `dead-letters` | failing | `window.dead` > `maxDeadDeliveries` | each dead delivery is a page that did not happen |
  * | 5 | `outbox-age` | failing | `oldestWaitingSeconds` > `maxOutboxAgeSeconds` | alerts are waiting too long to reach PagerDuty |
  * | 6 | `watchdog` | failing | a watchdog is configured and has not arrived within `intervalSeconds` (or never) | the inbound path (ARMS → webhook) is broken |
+ * | 6a | `canary` | failing | a canary is configured and `canary.ok` is false | a synthetic alert posted through the webhook did not reach PagerDuty within its interval |
  * | 7 | `backlog` | degraded | `degradedOutboxAgeSeconds` < `oldestWaitingSeconds` ≤ `maxOutboxAgeSeconds` (young backlog; older is rule 5) | deliveries survived a run: PagerDuty or the store is struggling |
  * | 8 | `failure-ratio` | degraded | failures ÷ (delivered + failures) in the window > `maxFailureRatio` | most attempts fail; the backlog will age into `outbox-age` |
  * | 9 | `rate-limited` | degraded | any `rate-limited` failure in the window | PagerDuty throttles a key; deliveries are paced and delayed |
@@ -45,6 +46,7 @@ const HealthRule = {
   DEAD_LETTERS: 'dead-letters',
   OUTBOX_AGE: 'outbox-age',
   WATCHDOG: 'watchdog',
+  CANARY: 'canary',
   BACKLOG: 'backlog',
   FAILURE_RATIO: 'failure-ratio',
   RATE_LIMITED: 'rate-limited',
@@ -95,6 +97,12 @@ interface VerdictInput {
     lastSeenAt: number | null;
     /** It must arrive at least this often (`WATCHDOG_INTERVAL_SECONDS`). */
     intervalSeconds: number;
+  };
+  /** The end-to-end canary (`CANARY_URL`), when one is configured: `ok` false when the last one went missing. */
+  canary?: {
+    ok: boolean;
+    /** What went wrong, for the reason sentence. */
+    detail?: string;
   };
 }
 
@@ -195,6 +203,15 @@ const RULES: readonly Rule[] = [
       return now - watchdog.lastSeenAt > watchdog.intervalSeconds * 1000
         ? `the watchdog alert ${watchdog.name} has not arrived for ${silentSeconds} s (expected every ${watchdog.intervalSeconds} s)`
         : undefined;
+    },
+  },
+  {
+    name: HealthRule.CANARY,
+    verdict: Verdict.FAILING,
+    check: ({ canary }) => {
+      if (canary === undefined || canary.ok) return undefined;
+      const detail = canary.detail === undefined ? '' : ` (${canary.detail})`;
+      return `the canary alert sent through the webhook was not delivered to PagerDuty within its interval${detail}`;
     },
   },
   {

@@ -119,6 +119,22 @@ describe('Function: loadConfig', () => {
     expect(allowed.webhook.tokens).toEqual([]);
   });
 
+  it('does not ask the deployed delivery-health function for webhook tokens (it takes no callbacks)', () => {
+    // Act
+    const config = loadConfig(
+      {
+        FC_FUNCTION_NAME: 'delivery-health',
+        TABLESTORE_ENDPOINT: 'https://i.cn-hangzhou.ots.aliyuncs.com',
+        TABLESTORE_INSTANCE: 'i',
+      },
+      { service: 'delivery-health' },
+    );
+
+    // Assess
+    expect(config.deployed).toBe(true);
+    expect(config.webhook.tokens).toEqual([]);
+  });
+
   it('refuses an ephemeral store when deployed', () => {
     // Act
     const error = configError(() => loadConfig({ FC_FUNCTION_NAME: 'x', STORE: 'file', WEBHOOK_TOKENS: 'abcdefgh' }));

@@ -121,6 +121,15 @@ describe('Function: healthVerdict', () => {
       reason: /Watchdog has never arrived/,
     },
     {
+      title: 'canary not delivered within its interval',
+      change: (input) => {
+        input.canary = { ok: false, detail: 'its delivery is RETRY' };
+      },
+      verdict: 'failing',
+      rule: HealthRule.CANARY,
+      reason: /canary alert .* was not delivered to PagerDuty within its interval \(its delivery is RETRY\)/,
+    },
+    {
       title: 'young backlog over the degraded age',
       change: (input) => {
         input.oldestWaitingSeconds = 121;

@@ -77,7 +77,10 @@ for (const { name, entry, outName = 'index.js', optional } of entries) {
       logLevel: 'error',
       legalComments: 'none',
     });
-    writeFileSync(join(sdkDir, 'package.json'), `${JSON.stringify({ name: LAZY_SDK, main: 'index.js', type: 'commonjs' })}\n`);
+    writeFileSync(
+      join(sdkDir, 'package.json'),
+      `${JSON.stringify({ name: LAZY_SDK, main: 'index.js', type: 'commonjs' })}\n`,
+    );
     rows.push([relative(root, join(sdkDir, 'index.js')), statSync(join(sdkDir, 'index.js')).size]);
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * Cost does not grow with history (issue 6): a whole delivery-health run, through its real handler on the Tablestore
+ * store over the wire-compatible fake, reads the same number of rows beside 1,000 and beside 20,000 delivered rows
+ * (seeded into the fake directly), while it relays the same 10 due deliveries.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildHandler } from '../../functions/delivery-health/index';
+import { Secret } from '../../shared/config/Secret';
+import { DeliveryStatus, EventAction, Severity } from '../../shared/constants';
+import { createInstance } from '../../shared/instance';
+import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
+import { TablestoreStore } from '../../shared/store/TablestoreStore';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY, recordCells } from '../../shared/store/tablestoreRows';
+import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
+import { fcContext, timerEvent } from '../support/fcEvents';
+
+const TABLE = 'alert_delivery';
+const ROUTING_KEY = 'REL4YCOSTROUTINGKEY0000000000001';
+let clock = Date.now();
+let fake: FakeTablestore | undefined;
+let pd: FakePagerDuty | undefined;
+let store: TablestoreStore | undefined;
+
+afterEach(async () => {
+  await store?.close();
+  await fake?.close();
+  await pd?.close();
+});
+
+function record(key: string, overrides: Partial<DeliveryRecord>): DeliveryRecord {
+  return {
+    deliveryKey: key,
+    dedupKey: `identity-${key}`,
+    occurrence: clock - 60_000,
+    action: EventAction.TRIGGER,
+    routeName: 'default',
+    status: DeliveryStatus.PENDING,
+    version: 1,
+    event: {
+      event_action: EventAction.TRIGGER,
+      dedup_key: `identity-${key}`,
+      payload: { summary: '容器内存使用率大于80%', source: 'arms', severity: Severity.WARNING },
+    },
+    attempts: 0,
+    createdAt: clock,
+    updatedAt: clock,
+    expiresAt: clock + 7 * 86_400_000,
+    ...overrides,
+  };
+}
+
+describe('delivery-health run cost', () => {
+  it('reads the same rows per run beside 1,000 and 20,000 delivered rows', async () => {
+    // Prepare
+    clock = Date.now();
+    fake = await startFakeTablestore({ now: () => clock });
+    fake.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+    fake.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+    pd = await startFakePagerDuty();
+    const server = fake;
+    const credentials = { accessKeyId: new Secret('ak'), accessKeySecret: new Secret('sk') };
+    store = new TablestoreStore({
+      endpoint: server.endpoint,
+      instance: server.instance,
+      table: TABLE,
+      timeoutMs: 5_000,
+      credentials: () => credentials,
+      now: () => clock,
+    });
+    const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' };
+    const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
+    const seedHistory = (from: number, to: number) =>
+      server.tables.seed(
+        TABLE,
+        Array.from({ length: to - from }, (_, i) => {
+          const delivered = record(`h${String(from + i).padStart(6, '0')}`, {
+            status: DeliveryStatus.DELIVERED,
+            version: 3,
+            attempts: 1,
+            deliveredAt: clock,
+          });
+          return { pk: { pk: delivered.deliveryKey }, attrs: recordCells(delivered) };
+        }),
+      );
+    const run = async (prefix: string) => {
+      await store?.claim(Array.from({ length: 10 }, (_, i) => record(`${prefix}${i}`, { nextAttemptAt: clock - 1 })));
+      server.stats.reset();
+      const report = await health(timerEvent() as never, fcContext('delivery-health'));
+      return { report: report as { relay: { due: number; delivered: number } }, rowsRead: server.stats.rowsRead };
+    };
+
+    // Act
+    seedHistory(0, 1_000);
+    const small = await run('a');
+    seedHistory(1_000, 20_000);
+    const large = await run('b');
+
+    // Assess
+    expect(server.tables.count(TABLE)).toBeGreaterThanOrEqual(20_020);
+    expect(small.report.relay).toMatchObject({ due: 10, delivered: 10 });
+    expect(large.report.relay).toMatchObject({ due: 10, delivered: 10 });
+    expect(large.rowsRead).toBe(small.rowsRead);
+    expect(small.rowsRead).toBeLessThan(100);
+  });
+});

@@ -61,6 +61,12 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
     logger.addSecrets(routeKeys);
     if (problems.length > 0) throw new ConfigError(problems);
     for (const warning of warnings) logger.warn(`routing: ${warning}`);
+    const healthKey = config.health.routingKey?.reveal();
+    const alertKeys = [config.pagerduty.routingKey, ...routeKeys].map((key) => key?.reveal());
+    if (healthKey !== undefined && alertKeys.includes(healthKey)) {
+      // A self-alert through the key that is failing reaches nobody: the health key must page another service.
+      throw new ConfigError(['HEALTH_ROUTING_KEY must differ from PAGERDUTY_ROUTING_KEY and from every route key']);
+    }
     config = applyRoutingKeyRule(config, routeKeys.length > 0);
     const store = options.store ?? createStore(config);
     if (config.pagerduty.dryRun) {

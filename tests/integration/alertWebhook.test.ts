@@ -255,6 +255,7 @@ describe('alert-webhook: deployed with an invalid configuration', () => {
       'config_no_routing_key',
     ],
     [{ FC_FUNCTION_NAME: 'alert-webhook', WEBHOOK_TOKENS: TOKEN, MAX_ALERTS: 'lots' }, 'config_invalid'],
+    [{ WEBHOOK_TOKENS: TOKEN, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, HEALTH_ROUTING_KEY: ROUTING_KEY }, 'config_invalid'],
   ])('answers every request 503 with the config code, logs once, never crashes (%o)', async (env, code) => {
     // Prepare
     const bridge = webhookHarness(env);

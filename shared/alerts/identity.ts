@@ -2,8 +2,8 @@
  * Alert identity (PagerDuty's `dedup_key`) and occurrence key (CONTRACT §4). Changing either orphans every open
  * PagerDuty incident (its resolve would carry another key), so the canonical form is versioned and pinned by a test.
  */
-import { createHash } from 'node:crypto';
 import { DEDUP_KEY_MAX, IDENTITY_VERSION } from '../constants';
+import { sha256Hex } from '../sha256';
 import { parseTimestamp } from './parseTimestamp';
 
 /** Where an identity came from (`Alert.identitySource`). */
@@ -39,7 +39,7 @@ function canonicalLabelSet(labels: Readonly<Record<string, string>>, excludedLab
  *   // 'v1:' + sha256('[["alertname","HighCPU"],["instance","10.0.0.1:9100"],["severity","critical"]]')
  */
 function labelSetIdentity(labels: Readonly<Record<string, string>>, excludedLabels: readonly string[] = []): string {
-  const digest = createHash('sha256').update(canonicalLabelSet(labels, excludedLabels), 'utf8').digest('hex');
+  const digest = sha256Hex(canonicalLabelSet(labels, excludedLabels));
   return `${IDENTITY_VERSION}:${digest}`;
 }
 

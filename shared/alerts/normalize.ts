@@ -214,8 +214,14 @@ function normalizeAlert(raw: RawAlert, group: GroupContext, options: NormalizeOp
   const alertClass = firstOf(labels, CLASS_LABELS);
   const clientUrl = [group.externalURL, generatorURL].find((url) => urlWith(url, WEB) !== undefined);
 
+  const { identity, identitySource } = alertIdentity(
+    { fingerprint: raw.fingerprint, labels },
+    options.identityExcludedLabels,
+  );
+  // Named fields rather than a spread of the identity: one object shape from the literal on, and the same key order.
   const alert: Alert = {
-    ...alertIdentity({ fingerprint: raw.fingerprint, labels }, options.identityExcludedLabels),
+    identity,
+    identitySource,
     status: raw.status,
     summary: buildSummary(labels, annotations),
     source: buildSource(labels, raw, group),

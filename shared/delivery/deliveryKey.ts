@@ -3,8 +3,8 @@
  * key it already has (a duplicate); its resolve is a new key; a re-fire with a new `startsAt` is a new key. In
  * per-group mode the route joins the key, since one group can be split across routes.
  */
-import { createHash } from 'node:crypto';
 import type { EventAction } from '../constants';
+import { sha256Hex } from '../sha256';
 
 /** Bump when the canonical form below changes: old rows would no longer dedupe new notifications. */
 const DELIVERY_KEY_VERSION = 'd1';
@@ -31,7 +31,7 @@ function deliveryKeyOf(parts: {
     parts.occurrence,
     parts.routeName ?? null,
   ]);
-  return `${DELIVERY_KEY_VERSION}-${createHash('sha256').update(canonical, 'utf8').digest('hex')}`;
+  return `${DELIVERY_KEY_VERSION}-${sha256Hex(canonical)}`;
 }
 
 /**

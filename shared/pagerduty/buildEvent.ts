@@ -5,7 +5,7 @@
 import type { Alert, AlertGroup } from '../alerts/types';
 import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { alertDedupKey } from './dedupKey';
-import { fitEventSize } from './encode';
+import { fitEvent } from './encode';
 import {
   type BuildEventOptions,
   chooseSeverity,
@@ -102,7 +102,7 @@ function buildEvent(alert: Alert, group: AlertGroup, options: BuildEventOptions 
     client_url: clientUrl(group),
   });
 
-  const fitted = fitEventSize(event);
+  const fitted = fitEvent(event);
   return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
 }
 

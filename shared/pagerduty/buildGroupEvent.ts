@@ -7,7 +7,7 @@ import type { Alert, AlertGroup } from '../alerts/types';
 import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { BridgeError } from '../errors';
 import { groupDedupKey } from './dedupKey';
-import { fitEventSize } from './encode';
+import { fitEvent } from './encode';
 import {
   type BuildEventOptions,
   chooseSeverity,
@@ -177,7 +177,7 @@ function buildGroupEvent(alerts: readonly Alert[], group: AlertGroup, options: B
     client_url: clientUrl(group),
   });
 
-  const fitted = fitEventSize(event);
+  const fitted = fitEvent(event);
   return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
 }
 

@@ -2,9 +2,9 @@
  * PagerDuty `dedup_key`s. A key must stay the same for the life of an incident (a resolve under another key is
  * dropped by PagerDuty) and must never exceed 255 characters (reference §1.2, §1.4).
  */
-import { createHash } from 'node:crypto';
 import type { AlertGroup } from '../alerts/types';
 import { DEDUP_KEY_MAX } from '../constants';
+import { sha256Hex } from '../sha256';
 
 /** Prefix of a per-alert key that had to be hashed; the hex digest follows. */
 const HASHED_KEY_PREFIX = 'sha256:';
@@ -13,10 +13,6 @@ const HASHED_KEY_PREFIX = 'sha256:';
  * it must bump the version (as `IDENTITY_VERSION` does for alert identities).
  */
 const GROUP_KEY_PREFIX = 'group:v1:';
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /**
  * The `dedup_key` of a per-alert event: the alert identity itself (readable in PagerDuty, and the same key ARMS's

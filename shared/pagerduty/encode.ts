@@ -46,6 +46,44 @@ function eventByteLength(event: PagerDutyEventBody): number {
   return Buffer.byteLength(JSON.stringify({ routing_key: ROUTING_KEY_PLACEHOLDER, ...event }), 'utf8');
 }
 
+/** UTF-8 bytes one UTF-16 code unit can take in JSON: a `\uXXXX` escape (6); any other unit takes at most 3. */
+const MAX_JSON_BYTES_PER_CODE_UNIT = 6;
+/** Longest JSON number text, e.g. `-1.7976931348623157e+308` (24), with room to spare. */
+const MAX_JSON_NUMBER_LENGTH = 26;
+
+/**
+ * Whether `event` surely fits in `maxBytes` as sent (routing key included), by an upper bound of its UTF-8 JSON size
+ * computed without building the JSON: every string counted at its worst case, every number at the longest. Almost every
+ * event is a few KB, so this spares the exact measure (a full `JSON.stringify`) on each one. Any value that is not plain
+ * JSON data (a `toJSON`, a class instance, a bigint) answers false, and the exact measure decides, as before.
+ */
+function surelyFits(event: PagerDutyEventBody, maxBytes: number): boolean {
+  // `{"routing_key":"<32 characters>",` and the event's own braces.
+  let bound = 2 + MAX_JSON_BYTES_PER_CODE_UNIT * ('routing_key'.length + ROUTING_KEY_LENGTH) + 6;
+  const pending: unknown[] = [event];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string')
+      bound += MAX_JSON_BYTES_PER_CODE_UNIT * value.length + 3; // quotes and a comma
+    else if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+      bound += MAX_JSON_NUMBER_LENGTH + 1;
+    else if (Array.isArray(value)) {
+      bound += 3;
+      for (const item of value) pending.push(item);
+    } else if (typeof value === 'object') {
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      bound += 3;
+      for (const key of Object.keys(value)) {
+        bound += MAX_JSON_BYTES_PER_CODE_UNIT * key.length + 3; // quotes and a colon
+        pending.push((value as Record<string, unknown>)[key]);
+      }
+    } else return false;
+    if (bound > maxBytes) return false;
+  }
+  return true;
+}
+
 /** Copies `value`, cutting every string longer than the limit; `paths` collects what was cut. */
 function shortenStrings(value: unknown, path: string, paths: string[]): unknown {
   if (typeof value === 'string') {
@@ -175,4 +213,20 @@ function fitEventSize(
   return { event: current, bytes, cuts };
 }
 
-export { DETAILS_REMOVED_MESSAGE, eventByteLength, fitEventSize, ROUTING_KEY_LENGTH };
+/**
+ * `fitEventSize` for callers that do not need the byte count (the event builders): an event that surely fits is
+ * returned as is without the exact measure; any other goes through `fitEventSize`, so event and cuts are the same.
+ *
+ * @example
+ * const { event: fitted, cuts } = fitEvent(event);
+ */
+function fitEvent(
+  event: PagerDutyEventBody,
+  maxBytes: number = EVENT_MAX_BYTES,
+): { event: PagerDutyEventBody; cuts: string[] } {
+  if (surelyFits(event, maxBytes)) return { event, cuts: [] };
+  const fitted = fitEventSize(event, maxBytes);
+  return { event: fitted.event, cuts: fitted.cuts };
+}
+
+export { DETAILS_REMOVED_MESSAGE, eventByteLength, fitEvent, fitEventSize, ROUTING_KEY_LENGTH, surelyFits };

@@ -133,7 +133,17 @@ function notificationContext(group: AlertGroup): Record<string, unknown> {
 
 /** A copy without `undefined` values, so stored bodies and test expectations hold only what is known. */
 function withoutUndefined<T extends Record<string, unknown>>(record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
+  // A plain loop: this runs several times per alert, and entries/filter/fromEntries allocate a pair per key.
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (value === undefined) continue;
+    // As Object.fromEntries: a `__proto__` key stays an own property (assignment would set the copy's prototype).
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+    else copy[key] = value;
+  }
+  return copy as T;
 }
 
 /** A non-blank string, or undefined. */

@@ -8,7 +8,7 @@
  * Both are superseded instead of sent. Markers live beside the deliveries (same store, same TTL) and change only
  * forward, by compare-and-set on `version`.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../sha256';
 
 interface OccurrenceMarker {
   dedupKey: string;
@@ -21,7 +21,7 @@ interface OccurrenceMarker {
 
 /** Store key of a dedup_key's marker (a prefix apart from delivery keys, which start with `d1-`). */
 function markerKeyOf(dedupKey: string): string {
-  return `m1-${createHash('sha256').update(dedupKey, 'utf8').digest('hex')}`;
+  return `m1-${sha256Hex(dedupKey)}`;
 }
 
 export type { OccurrenceMarker };

@@ -1,11 +1,12 @@
 /**
- * The webhook's data path after intake: plan one delivery per alert, order it against what the store knows of its
- * identity, claim the deliveries (the dedupe), send the claimed ones to PagerDuty inside the invocation's deadline,
+ * The webhook's data path after intake: draft the callback's deliveries (one per alert, or one per group in per-group
+ * mode: `draftDeliveries.ts`), order each against what the store knows of its identity, claim the deliveries (the dedupe), send the claimed ones to PagerDuty inside the invocation's deadline,
  * and record each outcome. Persist, then answer: an alert counts as accepted only once its row exists (delivered,
  * queued for the relay, or final).
  *
  * Store round trips per callback do not grow with the number of alerts: a batch get of counterparts, a batch get of
- * occurrence markers, one batch claim, one batch of marker writes, one batch of final writes.
+ * occurrence markers (and of newer triggers, for older resolves), one batch claim, one batch of marker writes, one
+ * batch of trigger stops, one batch of final writes, one counter write.
  */
 import type { AlertGroup, RejectedAlert } from '../alerts/types';
 import { mapLimited } from '../async';
@@ -18,7 +19,7 @@ import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
-import { counterpartKeysOf, draftDeliveries } from './draftDeliveries';
+import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
 import { KeyPacer } from './KeyPacer';
 import { recordLoneResolve } from './loneResolve';
 import { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
@@ -158,8 +159,9 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   let claimed: Planned[];
   try {
     // Counterparts first: a resolve's route is its trigger's.
-    const related = await store.get(counterpartKeysOf(group, deps.router));
-    const drafted = draftDeliveries(group, deps, related, now);
+    const parts = planDeliveries(group, deps.router);
+    const related = await store.get(counterpartKeysOf(group, deps.router, parts));
+    const drafted = draftDeliveries(group, deps, related, now, parts);
     // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).
     const unique = [...new Map(drafted.map((item) => [item.record.deliveryKey, item])).values()];
     summary.duplicates += drafted.length - unique.length;

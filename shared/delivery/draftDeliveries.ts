@@ -17,10 +17,9 @@
  * - keeps the route it was split by (the route is part of its `dedup_key`, so a resolve can only ever match a trigger
  *   of the same route; the per-alert "a resolve follows its trigger's route" rule is implied).
  *
- * Known gap: Alertmanager drops a resolved alert from its group once that resolve was notified, so the last callback
- * of a group can hold only alerts older than the newest occurrence the group triggered with; that group resolve is
- * then older than the group's occurrence marker and ordering supersedes it as stale (the PagerDuty alert stays open).
- * `tests/integration/perGroup.test.ts` keeps this case as an expected failure.
+ * Alertmanager drops a resolved alert from its group once that resolve was notified, so a group's last resolve can
+ * hold only alerts older than the occurrence the group triggered with; `ordering.ts` therefore never holds a group
+ * resolve back as stale (`tests/integration/perGroup.test.ts` pins the case).
  *
  * Per-alert deliveries are drafted exactly as before per-group mode existed (their counterparts are now looked up
  * under the event's `dedup_key`, which differs from the identity only for identities over 255 characters).
@@ -126,8 +125,8 @@ function planDeliveries(group: AlertGroup, router: Router): PlannedPart[] {
  * The delivery keys whose rows drafting and ordering need: the counterpart of every delivery the callback will draft
  * (a per-alert resolve takes its trigger's route; ordering compares each delivery with its other half).
  */
-function counterpartKeysOf(group: AlertGroup, router: Router): string[] {
-  return planDeliveries(group, router).map((part) => counterpartKeyOf(part));
+function counterpartKeysOf(group: AlertGroup, router: Router, parts = planDeliveries(group, router)): string[] {
+  return parts.map((part) => counterpartKeyOf(part));
 }
 
 function recordOf(part: PlannedPart, built: BuiltEvent, route: RouteChoice, config: BridgeConfig, now: number) {
@@ -194,6 +193,7 @@ function draftGroup(part: PlannedPart, group: AlertGroup, deps: DraftDeps, now: 
  *
  * @param related the rows of {@link counterpartKeysOf} that exist (empty when the store is down: fail open)
  * @param now the invocation's clock (epoch ms): `createdAt`, `expiresAt`, a resolve's fallback timestamp
+ * @param parts the callback's plan, when the caller made it already for {@link counterpartKeysOf}
  * @example
  * const related = await store.get(counterpartKeysOf(group, router));
  * const drafted = draftDeliveries(group, { config, router, logger }, related, Date.now());
@@ -203,8 +203,9 @@ function draftDeliveries(
   deps: DraftDeps,
   related: ReadonlyMap<string, DeliveryRecord>,
   now: number,
+  parts = planDeliveries(group, deps.router),
 ): Drafted[] {
-  return planDeliveries(group, deps.router).map((part) =>
+  return parts.map((part) =>
     part.mode === DeliveryMode.PER_GROUP
       ? draftGroup(part, group, deps, now)
       : draftAlert(part, group, deps, related, now),
@@ -212,4 +213,4 @@ function draftDeliveries(
 }
 
 export type { DraftDeps, Drafted };
-export { counterpartKeysOf, draftDeliveries, groupOccurrence };
+export { counterpartKeysOf, draftDeliveries, groupOccurrence, planDeliveries };

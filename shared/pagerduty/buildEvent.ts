@@ -5,12 +5,12 @@
 import type { Alert, AlertGroup } from '../alerts/types';
 import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { alertDedupKey } from './dedupKey';
-import { fitEvent } from './encode';
 import {
   type BuildEventOptions,
   chooseSeverity,
   clientName,
   clientUrl,
+  finishEvent,
   isoTimestamp,
   nonBlank,
   notificationContext,
@@ -92,18 +92,14 @@ function buildEvent(alert: Alert, group: AlertGroup, options: BuildEventOptions 
 
   const links = toLinks(alert.links, cuts);
   const images = toImages(alert.images, cuts);
-  const event: PagerDutyEventBody = withoutUndefined({
-    event_action: alert.status === AlertStatus.FIRING ? EventAction.TRIGGER : EventAction.RESOLVE,
-    dedup_key: dedup.key,
-    payload,
-    links: links.length > 0 ? links : undefined,
-    images: images.length > 0 ? images : undefined,
-    client: clientName(group),
-    client_url: clientUrl(group),
-  });
-
-  const fitted = fitEvent(event);
-  return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
+  return finishEvent(
+    {
+      event_action: alert.status === AlertStatus.FIRING ? EventAction.TRIGGER : EventAction.RESOLVE,
+      dedup_key: dedup.key,
+      payload,
+    },
+    { links, images, group, cuts },
+  );
 }
 
 export type { BuildEventOptions };

@@ -7,12 +7,12 @@ import type { Alert, AlertGroup } from '../alerts/types';
 import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { BridgeError } from '../errors';
 import { groupDedupKey } from './dedupKey';
-import { fitEvent } from './encode';
 import {
   type BuildEventOptions,
   chooseSeverity,
   clientName,
   clientUrl,
+  finishEvent,
   isoTimestamp,
   nonBlank,
   notificationContext,
@@ -146,7 +146,7 @@ function buildGroupEvent(alerts: readonly Alert[], group: AlertGroup, options: B
     images = images.slice(0, MAX_GROUP_LINKS);
   }
 
-  const event: PagerDutyEventBody = withoutUndefined({
+  const core = {
     event_action: firing.length > 0 ? EventAction.TRIGGER : EventAction.RESOLVE,
     dedup_key: groupDedupKey(group, options.routeName),
     payload: withoutUndefined({
@@ -171,14 +171,8 @@ function buildGroupEvent(alerts: readonly Alert[], group: AlertGroup, options: B
         notification: notificationContext(group),
       }),
     }),
-    links: links.length > 0 ? links : undefined,
-    images: images.length > 0 ? images : undefined,
-    client: clientName(group),
-    client_url: clientUrl(group),
-  });
-
-  const fitted = fitEvent(event);
-  return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
+  };
+  return finishEvent(core, { links, images, group, cuts });
 }
 
 export type { BuildGroupEventOptions };

@@ -4,7 +4,8 @@
  */
 import type { Alert, AlertGroup, AlertImage, AlertLink } from '../alerts/types';
 import { CallbackFormat, PD_CLIENT_ALERTMANAGER, PD_CLIENT_ARMS, Severity } from '../constants';
-import type { PagerDutyImage, PagerDutyLink } from './types';
+import { fitEvent } from './encode';
+import type { BuiltEvent, PagerDutyEventBody, PagerDutyImage, PagerDutyLink } from './types';
 
 /** The severity used when neither the alert nor its route names one (Alertmanager's default too, reference §2.1). */
 const FALLBACK_SEVERITY: Severity = Severity.ERROR;
@@ -151,12 +152,33 @@ function nonBlank(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== '' ? value : undefined;
 }
 
+/**
+ * The envelope both builders share around their payload: links and images at the top level (only when there are any),
+ * `client` and `client_url` from the callback, then the 512 KB guard. `cuts` are what the builder had to cut already.
+ */
+function finishEvent(
+  core: Pick<PagerDutyEventBody, 'event_action' | 'dedup_key' | 'payload'>,
+  parts: { links: PagerDutyLink[]; images: PagerDutyImage[]; group: AlertGroup; cuts: string[] },
+): BuiltEvent {
+  const { links, images, group, cuts } = parts;
+  const event: PagerDutyEventBody = withoutUndefined({
+    ...core,
+    links: links.length > 0 ? links : undefined,
+    images: images.length > 0 ? images : undefined,
+    client: clientName(group),
+    client_url: clientUrl(group),
+  });
+  const fitted = fitEvent(event);
+  return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
+}
+
 export type { BuildEventOptions };
 export {
   chooseSeverity,
   clientName,
   clientUrl,
   FALLBACK_SEVERITY,
+  finishEvent,
   isoTimestamp,
   isSeverity,
   nonBlank,

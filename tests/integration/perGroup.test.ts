@@ -230,8 +230,8 @@ describe('per-group mode: one PagerDuty alert per notification group', () => {
   // Alertmanager drops a resolved alert from its group once that resolve was notified, so the last callback of a
   // group can hold only alerts older than the newest occurrence the group triggered with. The group resolve's
   // occurrence (newest startsAt among its alerts) is then older than the group's occurrence marker, and ordering
-  // supersedes it as stale: the PagerDuty alert stays open. Kept as an expected failure until the occurrence rule for
-  // group resolves is settled (see the per-group delivery report).
+  // would supersede it as stale, leaving the PagerDuty alert open; ordering.ts never holds a group resolve back as
+  // stale for that reason.
   it('resolves the group when the newest alert resolved first and left the group', async () => {
     // Prepare
     const bridge = bridgeOn({ DELIVERY_MODE: 'per-group' });

@@ -9,7 +9,6 @@ import {
   type BuildEventOptions,
   chooseSeverity,
   clientName,
-  clientUrl,
   finishEvent,
   isoTimestamp,
   nonBlank,
@@ -19,7 +18,7 @@ import {
   withoutUndefined,
 } from './eventParts';
 import { truncateCodePoints } from './truncateCodePoints';
-import type { BuiltEvent, PagerDutyEventBody, PagerDutyPayload } from './types';
+import type { BuiltEvent, PagerDutyPayload } from './types';
 
 /**
  * The event's time: a trigger is stamped with `startsAt` (when the problem began, which Alertmanager never sends,

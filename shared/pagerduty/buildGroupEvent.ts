@@ -11,7 +11,6 @@ import {
   type BuildEventOptions,
   chooseSeverity,
   clientName,
-  clientUrl,
   finishEvent,
   isoTimestamp,
   nonBlank,
@@ -22,7 +21,7 @@ import {
   withoutUndefined,
 } from './eventParts';
 import { truncateCodePoints } from './truncateCodePoints';
-import type { BuiltEvent, PagerDutyEventBody } from './types';
+import type { BuiltEvent } from './types';
 
 /** Most links and images one group event carries: a large group would otherwise repeat a runbook link per alert. */
 const MAX_GROUP_LINKS = 20;

@@ -7,30 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { invokeBundle } from '../support/bundle';
 import { httpEvent, timerEvent } from '../support/fcEvents';
 
 const root = join(__dirname, '..', '..');
 const sample = readFileSync(join(root, 'tests/fixtures/arms/sample.json'), 'utf8');
-const run = promisify(execFile);
-
-/** Requires the bundle in a fresh process, invokes its handler once, and returns the result and the log lines. */
-async function invokeBundle(fn: string, event: Buffer, env: Record<string, string>) {
-  const script = `
-    const bundle = require(${JSON.stringify(join(root, 'dist', fn, 'index.js'))});
-    const context = { requestId: 'bundle-test', credentials: {}, function: { name: ${JSON.stringify(fn)} } };
-    bundle.handler(Buffer.from(process.env.EVENT_B64, 'base64'), context).then(
-      (result) => process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n'),
-      (error) => { process.stdout.write('THREW ' + error.message + '\\n'); process.exitCode = 1; },
-    );`;
-  const { stdout } = await run(process.execPath, ['-e', script], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', EVENT_B64: event.toString('base64'), ...env },
-    timeout: 15_000,
-  });
-  const lines = stdout.trim().split('\n');
-  const resultLine = lines.find((line) => line.startsWith('RESULT ')) ?? '';
-  return { result: JSON.parse(resultLine.slice('RESULT '.length)), lines };
-}
+const _run = promisify(execFile);
 
 describe('Bundles', () => {
   it.each(['alert-webhook', 'delivery-health'])('%s is CommonJS with a source map and a package.json', (fn) => {

@@ -25,6 +25,7 @@ import {
   recordCells,
   shardOf,
 } from '../../shared/store/tablestoreRows';
+import { invokeBundle } from '../support/bundle';
 import { type FakeTablestore, type FakeTablestoreOptions, startFakeTablestore } from '../support/fakeTablestore';
 import { httpEvent, timerEvent } from '../support/fcEvents';
 
@@ -654,24 +655,6 @@ describe('Wiring: createInstance with STORE=tablestore', () => {
 });
 
 describe('Bundles with STORE=tablestore', () => {
-  /** Requires a built function bundle in a fresh `node` (strict bundle, as FC runs it) and invokes it once. */
-  async function invoke(fn: string, event: Buffer, env: Record<string, string>) {
-    const script = `
-      const bundle = require(${JSON.stringify(join(root, 'dist', fn, 'index.js'))});
-      const context = { requestId: 'tablestore-test', credentials: {}, function: { name: ${JSON.stringify(fn)} } };
-      bundle.handler(Buffer.from(process.env.EVENT_B64, 'base64'), context).then(
-        (result) => process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n'),
-        (error) => { process.stdout.write('THREW ' + error.message + '\\n'); process.exitCode = 1; },
-      );`;
-    const { stdout } = await run(process.execPath, ['-e', script], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', EVENT_B64: event.toString('base64'), ...env },
-      timeout: 15_000,
-    });
-    const line = stdout.split('\n').find((text) => text.startsWith('RESULT ')) ?? 'RESULT null';
-    return { result: JSON.parse(line.slice('RESULT '.length)), stdout };
-  }
-
   it('alert-webhook stores the ARMS sample and delivery-health reads it back (dry-run)', async () => {
     // Prepare
     const server = await start({ credentials: { accessKeyId: AK, secretAccessKey: SK } });
@@ -686,9 +669,9 @@ describe('Bundles with STORE=tablestore', () => {
     const sample = readFileSync(join(root, 'tests/fixtures/arms/sample.json'), 'utf8');
 
     // Act
-    const webhook = await invoke('alert-webhook', httpEvent({ body: sample }), env);
-    const repeat = await invoke('alert-webhook', httpEvent({ body: sample }), env);
-    const health = await invoke('delivery-health', timerEvent(), env);
+    const webhook = await invokeBundle('alert-webhook', httpEvent({ body: sample }), env);
+    const repeat = await invokeBundle('alert-webhook', httpEvent({ body: sample }), env);
+    const health = await invokeBundle('delivery-health', timerEvent(), env);
 
     // Assess
     expect(webhook.result.statusCode).toBe(200);

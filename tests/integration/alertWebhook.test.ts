@@ -308,8 +308,16 @@ describe('alert-webhook: FC context credentials', () => {
     // Prepare
     const seen: (string | undefined)[] = [];
     class RecordingStore extends MemoryStore {
-      public override useCredentials(credentials: { accessKeyId: { reveal(): string } } | undefined): void {
+      #secret = '';
+      public override useCredentials(
+        credentials: { accessKeyId: { reveal(): string }; accessKeySecret: { reveal(): string } } | undefined,
+      ): void {
         seen.push(credentials?.accessKeyId.reveal());
+        this.#secret = credentials?.accessKeySecret.reveal() ?? '';
+      }
+      // An SDK error that quotes the credential, as some do: the logger must scrub it from the line it writes.
+      public override async claim(): Promise<never> {
+        throw new Error(`signature mismatch for secret ${this.#secret}`);
       }
     }
     const lines: string[] = [];
@@ -340,6 +348,7 @@ describe('alert-webhook: FC context credentials', () => {
 
     // Assess
     expect(seen).toEqual(['STS.rotating-id-1', 'STS.rotating-id-2']);
+    expect(lines.some((line) => line.includes('signature mismatch for secret <secret>'))).toBe(true);
     expect(lines.join('\n')).not.toMatch(/rotating-secret-1|tok-1xyz|STS\.rotating-id/);
   });
 });

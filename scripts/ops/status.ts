@@ -72,6 +72,7 @@ async function main(): Promise<number> {
       counters,
       config,
       now,
+      stored,
     });
     if (options.json) {
       console.log(JSON.stringify(stored === undefined ? report : { ...report, stored }, null, 2));

@@ -68,6 +68,11 @@ function buildHealthReport(input: {
   now: number;
   /** This run's canary, when `CANARY_URL` is set. */
   canary?: CanaryResult;
+  /**
+   * Every stored delivery by state, when a full scan was paid for (`npm run status -- --scan`): lets the verdict see
+   * DEAD rows kept for a redrive. The timer's run never scans (its cost must not grow with history).
+   */
+  stored?: Partial<Record<DeliveryStatus, number>>;
 }): HealthReport {
   const { config, now } = input;
   const counters = input.counters ?? { counts: {}, latest: {} };
@@ -92,7 +97,7 @@ function buildHealthReport(input: {
   const verdict = healthVerdict(
     {
       now,
-      deliveries: input.outbox?.waiting ?? {},
+      deliveries: input.stored ?? input.outbox?.waiting ?? {},
       oldestWaitingSeconds,
       window: {
         delivered: window.delivered,

@@ -20,7 +20,7 @@
  * | 9 | `rate-limited` | degraded | any `rate-limited` failure in the window | PagerDuty throttles a key; deliveries are paced and delayed |
  * | 10 | `store-errors` | degraded | any `store` failure in the window (store reachable) | some reads or writes failed; outcomes may be recorded late |
  * | 11 | `client-errors` | degraded | any `client` failure in the window | PagerDuty refused an event (a bug or bad template); the delivery dies, so rule 4 decides when the dead budget is 0 |
- * | 12 | `dead-kept` | degraded | live `DEAD` records in the store (`deliveries.DEAD` > 0) | undelivered pages wait for `npm run redrive` |
+ * | 12 | `dead-kept` | degraded | live `DEAD` records in the store (`deliveries.DEAD` > 0; known only from a full scan, `npm run status -- --scan`) | undelivered pages wait for `npm run redrive` |
  * | 13 | `callbacks-rejected` | degraded | any rejected callback in the window | 401s: a wrong or rotated webhook token; other 4xx: a misconfigured ARMS template (may also be stray traffic) |
  * | – | `ok` | healthy | nothing above | |
  *

@@ -7,19 +7,16 @@
  * left (paced, stopped or out of time) stays due for the next run.
  */
 import { sleep as defaultSleep } from '../async';
-import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus } from '../constants';
 import { DeliveryFailureReason } from '../errors';
-import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { DeliveryStore } from '../store/DeliveryStore';
+import type { DeliverDeps } from './deliverGroup';
 import { counterpartKeyOf } from './deliveryKey';
 import { KeyPacer } from './KeyPacer';
 import { recordLoneResolve } from './loneResolve';
 import { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import type { RouteChoice, Router } from './Router';
-import type { sendRecord } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
 
 /** Most due deliveries read per run; the rest wait for the next run (the timer runs every minute). */
@@ -45,15 +42,8 @@ interface RelayResult {
   failures: Record<string, number>;
 }
 
-interface RelayDeps {
-  config: BridgeConfig;
-  router: Router;
-  store: DeliveryStore;
-  logger: Logger;
-  deadline: Deadline;
-  pacer: KeyPacer;
-  send: typeof sendRecord;
-  now?: () => number;
+/** The webhook's dependencies (`DeliverDeps`), plus a sleep for pacing (the relay waits for tokens; the webhook never). */
+interface RelayDeps extends DeliverDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 

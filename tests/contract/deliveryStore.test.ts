@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../shared/config/Secret';
-import { DeliveryStatus, EventAction, Severity } from '../../shared/constants';
+import { DeliveryStatus } from '../../shared/constants';
 import { markDelivered } from '../../shared/delivery/transitions';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
@@ -15,6 +15,7 @@ import { FileStore } from '../../shared/store/FileStore';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
 import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 
 const DAY = 86_400_000;
@@ -36,26 +37,7 @@ afterAll(async () => {
 });
 
 function record(key: string, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
-  return {
-    deliveryKey: key,
-    dedupKey: `identity-${key}`,
-    occurrence: 1_613_978_295_578,
-    action: EventAction.TRIGGER,
-    routeName: 'default',
-    status: DeliveryStatus.PENDING,
-    version: 1,
-    event: {
-      event_action: EventAction.TRIGGER,
-      dedup_key: `identity-${key}`,
-      payload: { summary: '容器内存使用率大于80%', source: 'arms', severity: Severity.WARNING },
-    },
-    attempts: 0,
-    createdAt: 1_000,
-    updatedAt: 1_000,
-    nextAttemptAt: 1_000,
-    expiresAt: 1_000 + 7 * DAY,
-    ...overrides,
-  };
+  return deliveryRecord(key, 1_000, { nextAttemptAt: 1_000, ...overrides });
 }
 
 const backends: [string, (now: () => number) => DeliveryStore][] = [

@@ -6,11 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHandler } from '../../functions/delivery-health/index';
 import { Secret } from '../../shared/config/Secret';
-import { DeliveryStatus, EventAction, Severity } from '../../shared/constants';
+import { DeliveryStatus } from '../../shared/constants';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
 import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY, recordCells } from '../../shared/store/tablestoreRows';
+import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 import { fcContext, timerEvent } from '../support/fcEvents';
@@ -29,25 +30,7 @@ afterEach(async () => {
 });
 
 function record(key: string, overrides: Partial<DeliveryRecord>): DeliveryRecord {
-  return {
-    deliveryKey: key,
-    dedupKey: `identity-${key}`,
-    occurrence: clock - 60_000,
-    action: EventAction.TRIGGER,
-    routeName: 'default',
-    status: DeliveryStatus.PENDING,
-    version: 1,
-    event: {
-      event_action: EventAction.TRIGGER,
-      dedup_key: `identity-${key}`,
-      payload: { summary: '容器内存使用率大于80%', source: 'arms', severity: Severity.WARNING },
-    },
-    attempts: 0,
-    createdAt: clock,
-    updatedAt: clock,
-    expiresAt: clock + 7 * 86_400_000,
-    ...overrides,
-  };
+  return deliveryRecord(key, clock, { occurrence: clock - 60_000, ...overrides });
 }
 
 describe('delivery-health run cost', () => {

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ensureTables } from '../../infra/tablestore';
 import { loadConfig } from '../../shared/config/config';
 import { Secret } from '../../shared/config/Secret';
-import { DeliveryStatus, EventAction, Severity } from '../../shared/constants';
+import { DeliveryStatus } from '../../shared/constants';
 import { markDelivered, markRetry, markSending } from '../../shared/delivery/transitions';
 import { StoreError } from '../../shared/errors';
 import { createInstance } from '../../shared/instance';
@@ -26,6 +26,7 @@ import {
   shardOf,
 } from '../../shared/store/tablestoreRows';
 import { invokeBundle } from '../support/bundle';
+import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakeTablestore, type FakeTablestoreOptions, startFakeTablestore } from '../support/fakeTablestore';
 import { httpEvent, timerEvent } from '../support/fcEvents';
 
@@ -73,26 +74,7 @@ function storeOn(server: FakeTablestore, options: Partial<TablestoreStoreOptions
 }
 
 function record(key: string, overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
-  return {
-    deliveryKey: key,
-    dedupKey: `identity-${key}`,
-    occurrence: 1_613_978_295_578,
-    action: EventAction.TRIGGER,
-    routeName: 'default',
-    status: DeliveryStatus.SENDING,
-    version: 1,
-    event: {
-      event_action: EventAction.TRIGGER,
-      dedup_key: `identity-${key}`,
-      payload: { summary: '容器内存使用率大于80%', source: 'arms', severity: Severity.WARNING },
-    },
-    attempts: 0,
-    createdAt: clock,
-    updatedAt: clock,
-    leaseUntil: clock + 30_000,
-    expiresAt: clock + 7 * DAY,
-    ...overrides,
-  };
+  return deliveryRecord(key, clock, { status: DeliveryStatus.SENDING, leaseUntil: clock + 30_000, ...overrides });
 }
 
 /** Rows sent per BatchWriteRow request, from the fake's request log. */

@@ -121,12 +121,29 @@ const PD_CLIENT_ARMS = 'ARMS';
 const PD_CLIENT_ALERTMANAGER = 'Alertmanager';
 
 /**
- * PagerDuty requests the webhook keeps in flight at once: enough to deliver a typical group well inside ARMS's 5 s,
- * few enough not to burst past PagerDuty's per-key rate (about 2 per second sustained, with some burst allowance).
+ * PagerDuty requests one sender keeps in flight at once, inside the key's pacing budget: with a keep-alive agent per
+ * host this fills a 50 ms round trip at several hundred events per second, far above PagerDuty's per-key limit, so the
+ * budget (not the window) sets the pace.
  */
-const WEBHOOK_SEND_CONCURRENCY = 8;
+const SENDS_IN_FLIGHT = 32;
 /** Time the webhook keeps for its last store write and the answer after the sends stop. */
 const WEBHOOK_ANSWER_RESERVE_MS = 750;
+/**
+ * PagerDuty's limiter looks back 60 s (https://developer.pagerduty.com/docs/events-api-v2-rate-limits); the bridge
+ * keeps a sent block in its window half a second longer, for the time between taking the block and PagerDuty seeing
+ * the sends.
+ */
+const PACING_WINDOW_MS = 60_500;
+/** Blocks taken this close together share one window entry (stamped with the later time): the entry list stays short. */
+const PACING_COALESCE_MS = 1_000;
+/** After a 429 the key's limit is halved, then grows back linearly to the configured rate over this time. */
+const PACING_RECOVERY_MS = 60_000;
+/** A 429 without `Retry-After` pauses the key this long. */
+const RATE_LIMIT_PAUSE_MS = 1_000;
+/** Most sends one sender takes from a key's budget in one compare-and-set of the key's row. */
+const PACING_BLOCK_MAX = 64;
+/** A resolve waiting for its trigger's send looks again this soon (its trigger's outcome usually frees it sooner). */
+const RESOLVE_RECHECK_MS = 2_000;
 
 // ---------------------------------------------------------------------------------------------
 // Tablestore
@@ -163,12 +180,18 @@ export {
   MAX_ANNOTATION_VALUE_LENGTH,
   MAX_LABEL_VALUE_LENGTH,
   MAX_LABELS_PER_ALERT,
+  PACING_BLOCK_MAX,
+  PACING_COALESCE_MS,
+  PACING_RECOVERY_MS,
+  PACING_WINDOW_MS,
   PD_CLIENT_ALERTMANAGER,
   PD_CLIENT_ARMS,
+  RATE_LIMIT_PAUSE_MS,
+  RESOLVE_RECHECK_MS,
+  SENDS_IN_FLIGHT,
   Severity,
   StoreKind,
   SUMMARY_MAX_CODE_POINTS,
   TABLESTORE_MIN_TTL_SECONDS,
   WEBHOOK_ANSWER_RESERVE_MS,
-  WEBHOOK_SEND_CONCURRENCY,
 };

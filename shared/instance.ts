@@ -7,7 +7,7 @@ import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './
 import type { FunctionName } from './config/settings';
 import { StoreKind } from './constants';
 import { createRouter } from './delivery/createRouter';
-import { KeyPacer } from './delivery/KeyPacer';
+import { KeyGate } from './delivery/KeyGate';
 import type { Router } from './delivery/Router';
 import { ConfigError } from './errors';
 import { Logger, type LogSink } from './logger';
@@ -16,6 +16,9 @@ import { FileStore } from './store/FileStore';
 import { MemoryStore } from './store/MemoryStore';
 import { TablestoreStore } from './store/TablestoreStore';
 
+/** A routing key's state outlives its last write by a day (then a quiet key starts afresh). */
+const KEY_STATE_TTL_MS = 86_400_000;
+
 type BridgeInstance =
   | {
       ok: true;
@@ -23,7 +26,8 @@ type BridgeInstance =
       config: BridgeConfig;
       router: Router;
       store: DeliveryStore;
-      pacer: KeyPacer;
+      /** The routing keys' shared pacing budget, circuits and drain leases (in the store). */
+      gate: KeyGate;
       now: () => number;
     }
   | { ok: false; logger: Logger; error: ConfigError };
@@ -72,9 +76,15 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
     if (config.pagerduty.dryRun) {
       logger.warn(`DRY-RUN: nothing will be sent to PagerDuty (${config.pagerduty.dryRunReason})`);
     }
-    // Per-key pacing state lives as long as the instance, across invocations.
-    const pacer = new KeyPacer(config.pagerduty.ratePerMinute, options.now);
-    return { ok: true, logger, config, router, store, pacer, now: options.now ?? Date.now };
+    // The gate's state is in the store, shared by every instance; the gate object only caches what it last saw.
+    const gate = new KeyGate({
+      store,
+      ratePerMinute: config.pagerduty.ratePerMinute,
+      probe: { baseMs: config.retry.baseSeconds * 1000, maxMs: config.retry.maxSeconds * 1000 },
+      ttlMs: KEY_STATE_TTL_MS,
+      now: options.now,
+    });
+    return { ok: true, logger, config, router, store, gate, now: options.now ?? Date.now };
   } catch (error) {
     const configError =
       error instanceof ConfigError

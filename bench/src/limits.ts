@@ -3,7 +3,7 @@
  * the limit (read from `shared/constants.ts`, so the text follows the code). Causes that were not measured are not
  * claimed: where a figure only bounds the cause, the sentence says so.
  */
-import { WEBHOOK_SEND_CONCURRENCY } from '../../shared/constants';
+import { SENDS_IN_FLIGHT as WEBHOOK_SEND_CONCURRENCY } from '../../shared/constants';
 import type { Json } from './support';
 import type { Target } from './targets';
 

@@ -31,7 +31,7 @@ function createAlertWebhook(instance: BridgeInstance) {
   return async function alertWebhook(request: FcHttpRequest, context: FcContext): Promise<FcHttpResponse> {
     // requireConfig has refused the request already when the configuration is invalid.
     if (!instance.ok) throw instance.error;
-    const { config, logger, router, store, pacer, now } = instance;
+    const { config, logger, router, store, gate, now } = instance;
     const deadline = new Deadline(config.webhook.deadlineMs);
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
@@ -57,7 +57,7 @@ function createAlertWebhook(instance: BridgeInstance) {
       store,
       logger,
       deadline,
-      pacer,
+      gate,
       send: sendRecord,
       now,
     });

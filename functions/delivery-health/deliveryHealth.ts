@@ -3,10 +3,14 @@
  * the report and its verdict, then tell the people who need to know: the self-alert on the health key, and the
  * heartbeat. Reads as the steps it takes; each lives in `shared/`.
  */
+
+import type { OpenCircuit } from '../../shared/delivery/KeyGate';
+import { routeKeyIds } from '../../shared/delivery/keyIdOf';
 import { type RelayResult, relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { Deadline } from '../../shared/fc/deadline';
-import type { FcTimerEvent } from '../../shared/fc/types';
+import { createKicker } from '../../shared/fc/invokeAsync';
+import type { FcContext, FcTimerEvent } from '../../shared/fc/types';
 import { recordActivity, relayActivity } from '../../shared/health/activity';
 import { type CanaryResult, INITIAL_CANARY_STATE, runCanary } from '../../shared/health/canary';
 import { pingHeartbeat } from '../../shared/health/heartbeat';
@@ -18,6 +22,8 @@ import type { OutboxSummary } from '../../shared/store/DeliveryStore';
 
 /** Time kept for reading the store, the self-alert and the heartbeat after the relay. */
 const REPORT_RESERVE_MS = 10_000;
+/** Time the next run's asynchronous invocation may take. */
+const CHAIN_TIMEOUT_MS = 1_000;
 /** Budget of one canary request: the webhook answers within WEBHOOK_DEADLINE_MS (4 s by default). */
 const CANARY_TIMEOUT_MS = 8_000;
 
@@ -28,16 +34,30 @@ function createDeliveryHealth(instance: BridgeInstance) {
   let selfAlertState: 'open' | 'closed' | undefined;
   /** The canary in flight; forgotten on a cold start, whose first run sends a fresh canary. */
   let canaryState = INITIAL_CANARY_STATE;
+  // A relay run that ends with due work left starts the next one at once (continuous drain); the timer is the backstop.
+  const chain = instance.ok
+    ? createKicker({
+        functionName: instance.config.functionName ?? instance.config.webhook.healthFunctionName,
+        endpoint: instance.config.webhook.functionComputeEndpoint,
+        credentials: instance.config.credentials,
+        logger: instance.logger,
+        minIntervalMs: 0,
+      })
+    : undefined;
 
-  return async function deliveryHealth(event: FcTimerEvent): Promise<HealthReport | ConfigFailure> {
+  return async function deliveryHealth(
+    event: FcTimerEvent,
+    context?: FcContext,
+  ): Promise<HealthReport | ConfigFailure> {
     if (!instance.ok) {
       // Logged once at cold start; every run says it again in its result so the FC console shows it.
       return { ok: false, error: { code: instance.error.code, problems: instance.error.problems } };
     }
-    const { config, logger, router, store, pacer, now: clock } = instance;
+    const { config, logger, router, store, gate, now: clock } = instance;
     const budgetMs = config.health.timeBudgetSeconds * 1000;
-    const relayDeadline = new Deadline(budgetMs - Math.min(REPORT_RESERVE_MS, budgetMs / 3));
-    const deadline = new Deadline(budgetMs);
+    const relayBudgetMs = budgetMs - Math.min(REPORT_RESERVE_MS, budgetMs / 3);
+    const relayDeadline = new Deadline(relayBudgetMs, clock);
+    const deadline = new Deadline(budgetMs, clock);
 
     let relay: RelayResult | undefined;
     if (!config.pagerduty.dryRun) {
@@ -49,11 +69,16 @@ function createDeliveryHealth(instance: BridgeInstance) {
           store,
           logger,
           deadline: relayDeadline,
-          pacer,
+          gate,
           send: sendRecord,
           now: clock,
         });
         await recordActivity(store, relayActivity(relay, clock()), config.store.ttlSeconds, logger);
+        // Chain only when the next run can act within its own budget: a key shut for longer is the timer's.
+        const resumesInTime = relay.resumeAt === undefined || relay.resumeAt - clock() < relayBudgetMs;
+        if (relay.more && resumesInTime && context !== undefined) {
+          await chain?.kick('drain', context, { timeoutMs: deadline.callTimeoutMs(CHAIN_TIMEOUT_MS) });
+        }
       } catch (error) {
         logger.error('relay failed: the store is unreachable', { error });
       }
@@ -79,13 +104,15 @@ function createDeliveryHealth(instance: BridgeInstance) {
     const now = clock();
     let outbox: OutboxSummary | undefined;
     let counters: CounterTotals | undefined;
+    let circuits: OpenCircuit[] | undefined;
     try {
       outbox = await store.outboxSummary();
       counters = await store.readCounters(now - config.health.windowSeconds * 1000);
+      circuits = await gate.openCircuits(routeKeyIds(router));
     } catch (error) {
       logger.error('health report: the store is unreachable', { error });
     }
-    const report = buildHealthReport({ trigger: event, relay, outbox, counters, config, now, canary });
+    const report = buildHealthReport({ trigger: event, relay, outbox, counters, config, now, canary, circuits });
 
     const reconciled = await reconcileSelfAlert({
       previous: selfAlertState,

@@ -90,9 +90,9 @@ interface RetryConfig {
   maxAttempts: number;
   /** `MAX_DELIVERY_AGE_SECONDS`. @default 86400 (1 day) */
   maxAgeSeconds: number;
-  /** `RETRY_BASE_SECONDS`. @default 30 */
+  /** `RETRY_BASE_SECONDS`: first probe interval of an open circuit. @default 1 */
   baseSeconds: number;
-  /** `RETRY_MAX_SECONDS`. @default 1800 (30 min) */
+  /** `RETRY_MAX_SECONDS`: longest probe interval of an open circuit. @default 5 */
   maxSeconds: number;
 }
 

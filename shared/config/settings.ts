@@ -299,20 +299,24 @@ const SETTINGS: readonly Setting[] = [
   {
     env: 'RETRY_BASE_SECONDS',
     type: 'integer',
-    default: 30,
+    default: 1,
     unit: 's',
     minimum: 1,
+    maximum: 60,
     functions: BOTH,
-    description: 'First retry delay; doubles per attempt with full jitter.',
+    description:
+      "First probe interval of a routing key's open circuit (5xx, timeouts, network errors); doubles per failed probe.",
   },
   {
     env: 'RETRY_MAX_SECONDS',
     type: 'integer',
-    default: 1_800,
+    default: 5,
     unit: 's',
     minimum: 1,
+    maximum: 60,
     functions: BOTH,
-    description: 'Longest retry delay.',
+    description:
+      'Longest probe interval of an open circuit: after PagerDuty recovers, the backlog drains within about this long.',
   },
   // --- Delivery health -----------------------------------------------------------------------------------------
   {

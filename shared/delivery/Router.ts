@@ -17,6 +17,8 @@ interface RouteChoice {
 interface Router {
   select(labels: Readonly<Record<string, string>>): RouteChoice;
   byName(name: string): RouteChoice | undefined;
+  /** Every configured route, the fallback `default` included (the health report's circuits). */
+  all(): RouteChoice[];
 }
 
 export type { RouteChoice, Router };

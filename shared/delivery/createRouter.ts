@@ -5,7 +5,13 @@
  */
 import type { BridgeConfig, Env } from '../config/config';
 import type { Secret } from '../config/Secret';
-import { findRouteByName, parseRoutes, type SelectedRoute, selectRoute } from '../pagerduty/routes';
+import {
+  FALLBACK_ROUTE_NAME,
+  findRouteByName,
+  parseRoutes,
+  type SelectedRoute,
+  selectRoute,
+} from '../pagerduty/routes';
 import type { RouteChoice, Router } from './Router';
 
 function toChoice(route: SelectedRoute, config: BridgeConfig): RouteChoice {
@@ -30,6 +36,11 @@ function createRouter(config: BridgeConfig, env: Env) {
       const route = findRouteByName(routes, name, routingKey);
       return route === undefined ? undefined : toChoice(route, config);
     },
+    all: () =>
+      [...routes.map((route) => route.name), FALLBACK_ROUTE_NAME].flatMap((name) => {
+        const route = findRouteByName(routes, name, routingKey);
+        return route === undefined ? [] : [toChoice(route, config)];
+      }),
   };
   const routeKeys: Secret[] = routes.flatMap((route) => (route.routingKey === undefined ? [] : [route.routingKey]));
   const modes = new Set(routes.map((route) => route.mode ?? config.pagerduty.mode));

@@ -1,18 +1,16 @@
 /**
- * The webhook's data path after intake: draft the callback's deliveries (one per alert, or one per group in per-group
- * mode: `draftDeliveries.ts`), order each against what the store knows of its identity, claim the deliveries (the dedupe), send the claimed ones to PagerDuty inside the invocation's deadline,
- * and record each outcome. Persist, then answer: an alert counts as accepted only once its row exists (delivered,
- * queued for the relay, or final).
- *
- * Store round trips per callback do not grow with the number of alerts: a batch get of counterparts, a batch get of
- * occurrence markers (and of newer triggers, for older resolves), one batch claim, one batch of marker writes, one
- * batch of trigger stops, one batch of final writes, one counter write.
+ * The webhook's data path after intake, as its steps: draft the callback's deliveries (one per alert, or one per group
+ * in per-group mode: `draftDeliveries.ts`), load what ordering needs (`orderingContext.ts`), decide each delivery's
+ * first state, claim them (the dedupe), check the claimed ones again against counterparts claimed concurrently by
+ * another instance, stop the triggers their resolves overtake, send through each key's gate (`sendLane.ts`), and
+ * record the outcomes in slices as they come. Persist, then answer: an alert counts as accepted only once its row
+ * exists (delivered, queued for the relay, or final). After a successful claim nothing fails open: the rows exist,
+ * and whatever this invocation cannot finish, the relay does.
  */
 import type { AlertGroup, RejectedAlert } from '../alerts/types';
-import { mapLimited } from '../async';
+import { mapLimited, sleep } from '../async';
 import type { BridgeConfig } from '../config/config';
-import { DeliveryStatus, WEBHOOK_ANSWER_RESERVE_MS, WEBHOOK_SEND_CONCURRENCY } from '../constants';
-import { DeliveryFailureReason } from '../errors';
+import { DeliveryStatus, SENDS_IN_FLIGHT, WEBHOOK_ANSWER_RESERVE_MS } from '../constants';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
@@ -20,11 +18,16 @@ import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
 import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
-import { KeyPacer } from './KeyPacer';
+import type { KeyGate } from './KeyGate';
+import { keyIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
-import { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
-import type { sendRecord } from './sendRecord';
+import { recordOutcomes } from './recordOutcomes';
+import { resolveWaitUntil } from './resolveWait';
+import { sendLane } from './sendLane';
+import type { SendOutcome, sendRecord } from './sendRecord';
 import { markPending, markSuperseded } from './transitions';
 
 interface DeliverDeps {
@@ -33,7 +36,7 @@ interface DeliverDeps {
   store: DeliveryStore;
   logger: Logger;
   deadline: Deadline;
-  pacer: KeyPacer;
+  gate: KeyGate;
   send: typeof sendRecord;
   now?: () => number;
 }
@@ -81,24 +84,22 @@ interface Planned {
 function decide(
   drafted: { record: DeliveryRecord; route: RouteChoice },
   deps: DeliverDeps,
-  related: Map<string, DeliveryRecord>,
-  markers: Map<string, OccurrenceMarker>,
+  context: OrderingContext,
   now: number,
 ): Planned {
   const { config } = deps;
   const { record, route } = drafted;
   if (config.pagerduty.dryRun) return { record: { ...record, status: DeliveryStatus.DRY_RUN }, route };
-  const counterpart = related.get(counterpartKeyOf(record));
-  const marker = markers.get(record.dedupKey);
-  const newerKey = newerTriggerKeyOf(record, marker);
-  const newerTrigger = newerKey === undefined ? undefined : related.get(newerKey);
-  const verdict = orderVerdict({ ...record, marker, counterpart, newerTrigger, now });
+  const { verdict, counterpart } = judge(record, context, now);
   if (verdict.kind === 'supersede') {
     const stopTrigger = verdict.supersedeTrigger ? counterpart : undefined;
     return { record: { ...record, status: DeliveryStatus.SUPERSEDED, lastError: verdict.reason }, route, stopTrigger };
   }
   if (verdict.kind === 'defer') {
-    return { record: { ...record, status: DeliveryStatus.PENDING, nextAttemptAt: verdict.until }, route };
+    return {
+      record: { ...record, status: DeliveryStatus.PENDING, nextAttemptAt: resolveWaitUntil(verdict.until, now) },
+      route,
+    };
   }
   if (route.routingKey === undefined) {
     return {
@@ -109,6 +110,40 @@ function decide(
   // Claimed already leased to this invocation: it sends at once, and if it dies the lease lets the relay take over.
   const leased = { ...record, status: DeliveryStatus.SENDING, leaseUntil: now + config.store.leaseSeconds * 1000 };
   return { record: leased, route, stopTrigger: verdict.stopTrigger ? counterpart : undefined };
+}
+
+/**
+ * A trigger and its resolve claimed at the same moment by two instances both read "no counterpart" before claiming.
+ * After its own claim each reads its counterpart again (single-row reads are strongly consistent, and each side's row
+ * exists before its second read, so at least one side sees the other) and is judged again: a trigger whose resolve
+ * now exists is not sent; a resolve whose trigger is being sent waits for it. Returns the records whose state changed
+ * (written by the caller), and updates `claimed` in place.
+ */
+async function recheckCounterparts(
+  claimed: Planned[],
+  deps: DeliverDeps,
+  context: OrderingContext,
+  now: number,
+): Promise<DeliveryRecord[]> {
+  const sending = claimed.filter((item) => item.record.status === DeliveryStatus.SENDING);
+  if (sending.length === 0) return [];
+  const keys = sending.map((item) => counterpartKeyOf(item.record));
+  const fresh = await deps.store.get(keys.filter((key) => !context.related.has(key)));
+  if (fresh.size === 0) return [];
+  for (const [key, row] of fresh) context.related.set(key, row);
+  const changed: DeliveryRecord[] = [];
+  for (const item of sending) {
+    if (!fresh.has(counterpartKeyOf(item.record))) continue;
+    const { verdict } = judge(item.record, context, now);
+    if (verdict.kind === 'supersede') {
+      item.record = markSuperseded(item.record, now, verdict.reason, false);
+      changed.push(item.record);
+    } else if (verdict.kind === 'defer') {
+      item.record = markPending(item.record, now, resolveWaitUntil(verdict.until, now));
+      changed.push(item.record);
+    }
+  }
+  return changed;
 }
 
 /** The marker writes that move each identity forward to the newest occurrence claimed in this callback. */
@@ -139,9 +174,8 @@ function markerAdvances(
 }
 
 async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
-  const { store, logger, deadline, config } = deps;
+  const { store, logger, config } = deps;
   const now = (deps.now ?? Date.now)();
-  deps.pacer.startInvocation();
   const summary: DeliverySummary = {
     received: group.alerts.length + group.rejected.length,
     delivered: 0,
@@ -155,8 +189,9 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     lost: 0,
   };
 
-  let planned: Planned[];
   let claimed: Planned[];
+  let context: OrderingContext;
+  let markers: Map<string, OccurrenceMarker>;
   try {
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
@@ -165,79 +200,118 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).
     const unique = [...new Map(drafted.map((item) => [item.record.deliveryKey, item])).values()];
     summary.duplicates += drafted.length - unique.length;
-    const markers = config.pagerduty.dryRun
-      ? new Map()
-      : await store.getMarkers(unique.map((item) => item.record.dedupKey));
-    // A resolve older than its identity's marker is stale only if the newer trigger may have landed: read those.
-    const newerKeys = unique.flatMap((item) => {
-      const key = newerTriggerKeyOf(item.record, markers.get(item.record.dedupKey));
-      return key === undefined || related.has(key) ? [] : [key];
-    });
-    if (newerKeys.length > 0) for (const [key, row] of await store.get(newerKeys)) related.set(key, row);
-    planned = unique.map((item) => decide(item, deps, related, markers, now));
-    const outcomes = await store.claim(planned.map((item) => item.record));
-    claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
-    // A finished delivery older than the dedup window no longer suppresses its repeat: take the row over (by CAS).
-    const windowMs = config.store.dedupWindowSeconds * 1000;
-    const takeovers = planned.flatMap((item, index) => {
-      const outcome = outcomes[index];
-      if (outcome === undefined || outcome.claimed || !FINISHED.has(outcome.existing.status)) return [];
-      if (outcome.existing.createdAt + windowMs > now) return [];
-      return [{ ...item, record: { ...item.record, version: outcome.existing.version + 1 } }];
-    });
-    if (takeovers.length > 0) {
-      const won = await store.replaceMany(takeovers.map((item) => item.record));
-      claimed.push(...takeovers.filter((_, index) => won[index]));
-    }
+    context = config.pagerduty.dryRun
+      ? { related, markers: new Map() }
+      : await loadOrderingContext(
+          store,
+          unique.map((item) => item.record),
+          related,
+        );
+    markers = context.markers;
+    const planned = unique.map((item) => decide(item, deps, context, now));
+    claimed = await claimPlanned(planned, deps, now);
     summary.duplicates += planned.length - claimed.length;
-    const advances = markerAdvances(
-      claimed.map((item) => item.record),
-      markers,
-      deps,
-      now,
-    );
-    if (advances.length > 0) await store.putMarkers(advances);
   } catch (error) {
     logger.error('delivery store unavailable: sending straight to PagerDuty (fail open)', { error });
     return failOpen(group, deps, summary, now);
   }
 
-  // Stop the triggers these resolves overtake BEFORE sending anything: a relay run may be about to send one. When a
-  // stop loses its compare-and-set, the trigger is being sent right now: the resolve then waits for it (queued).
-  const stopping = claimed.filter((item) => item.stopTrigger !== undefined);
-  const waiting: DeliveryRecord[] = [];
-  if (stopping.length > 0) {
-    const stops = stopping.map((item) =>
-      markSuperseded(item.stopTrigger as DeliveryRecord, now, 'its resolve arrived first'),
-    );
-    let won: boolean[] = [];
+  // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
+  const advances = markerAdvances(
+    claimed.map((item) => item.record),
+    markers,
+    deps,
+    now,
+  );
+  if (advances.length > 0) {
     try {
-      won = await store.replaceMany(stops);
+      await store.putMarkers(advances);
     } catch (error) {
-      logger.warn('could not stop the triggers overtaken by their resolves; the resolves wait for the relay', {
-        error,
-      });
+      // Ordering stays safe: each delivery is judged again against its counterpart before any send.
+      logger.warn('could not advance occurrence markers', { error });
     }
-    stopping.forEach((item, index) => {
-      if (won[index]) return;
-      const leaseMs = config.store.leaseSeconds * 1000;
-      waiting.push(markPending(item.record, now, now + leaseMs));
-      item.record = { ...item.record, status: DeliveryStatus.PENDING };
+  }
+  const waiting: DeliveryRecord[] = [];
+  try {
+    waiting.push(...(await recheckCounterparts(claimed, deps, context, now)));
+  } catch (error) {
+    // Unsure whether a counterpart appeared: send nothing now; the relay judges these rows after their lease.
+    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
+    tallyFinal(claimed, summary, logger);
+    summary.queued += claimed.filter((item) => item.record.status === DeliveryStatus.SENDING).length;
+    return summary;
+  }
+  waiting.push(...(await stopOvertakenTriggers(claimed, deps, now)));
+
+  const { toSend, loneResolves } = tallyFinal(claimed, summary, logger);
+  await sendClaimed(toSend, deps, summary, waiting, now);
+  for (const { record, route } of loneResolves) {
+    const timeoutMs = deps.deadline.callTimeoutMs(config.pagerduty.timeoutMs);
+    await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
+  }
+  return summary;
+}
+
+/** Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. */
+async function claimPlanned(planned: Planned[], deps: DeliverDeps, now: number): Promise<Planned[]> {
+  const { store, config } = deps;
+  const outcomes = await store.claim(planned.map((item) => item.record));
+  const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
+  const windowMs = config.store.dedupWindowSeconds * 1000;
+  const takeovers = planned.flatMap((item, index) => {
+    const outcome = outcomes[index];
+    if (outcome === undefined || outcome.claimed || !FINISHED.has(outcome.existing.status)) return [];
+    if (outcome.existing.createdAt + windowMs > now) return [];
+    return [{ ...item, record: { ...item.record, version: outcome.existing.version + 1 } }];
+  });
+  if (takeovers.length > 0) {
+    const won = await store.replaceMany(takeovers.map((item) => item.record));
+    claimed.push(...takeovers.filter((_, index) => won[index]));
+  }
+  return claimed;
+}
+
+/**
+ * Stops the triggers these resolves overtake BEFORE sending anything: a relay run may be about to send one. When a
+ * stop loses its compare-and-set, the trigger is being sent right now: the resolve then waits for it (returned, to be
+ * written as queued).
+ */
+async function stopOvertakenTriggers(claimed: Planned[], deps: DeliverDeps, now: number): Promise<DeliveryRecord[]> {
+  const stopping = claimed.filter((item) => item.stopTrigger !== undefined);
+  if (stopping.length === 0) return [];
+  const stops = stopping.map((item) =>
+    markSuperseded(item.stopTrigger as DeliveryRecord, now, 'its resolve arrived first'),
+  );
+  let won: boolean[] = [];
+  try {
+    won = await deps.store.replaceMany(stops);
+  } catch (error) {
+    deps.logger.warn('could not stop the triggers overtaken by their resolves; the resolves wait for the relay', {
+      error,
     });
   }
+  const waiting: DeliveryRecord[] = [];
+  stopping.forEach((item, index) => {
+    if (won[index]) return;
+    const leaseUntil = now + deps.config.store.leaseSeconds * 1000;
+    item.record = markPending(item.record, now, resolveWaitUntil(leaseUntil, now));
+    waiting.push(item.record);
+  });
+  return waiting;
+}
 
+/** Counts the claimed rows that are final or queued (one log line per kind), and returns those to send now. */
+function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger) {
   const toSend: Planned[] = [];
   const loneResolves: Planned[] = [];
+  const dryRun: DeliveryRecord[] = [];
+  const superseded: DeliveryRecord[] = [];
   for (const item of claimed) {
     const { record } = item;
     switch (record.status) {
       case DeliveryStatus.DRY_RUN:
         summary.dryRun++;
-        logger.info('dry-run: event stored, not sent', {
-          deliveryKey: record.deliveryKey,
-          route: record.routeName,
-          event: record.event,
-        });
+        dryRun.push(record);
         break;
       case DeliveryStatus.DEAD:
         summary.failed++;
@@ -245,12 +319,8 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
         break;
       case DeliveryStatus.SUPERSEDED:
         summary.superseded++;
+        superseded.push(record);
         if (record.lastError === RESOLVED_BEFORE_DELIVERY) loneResolves.push(item);
-        logger.info('not sent: out of order', {
-          deliveryKey: record.deliveryKey,
-          dedupKey: record.dedupKey,
-          reason: record.lastError,
-        });
         break;
       case DeliveryStatus.PENDING:
         summary.queued++;
@@ -259,47 +329,83 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
         toSend.push(item);
     }
   }
-
-  const finals = await mapLimited(toSend, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
-    // Only what the key's bucket allows at once goes out inline: the webhook never waits for tokens (ARMS waits 5 s
-    // at most, and a storm would hold every callback to the deadline). The rest, and everything after a 429 or past
-    // the deadline, is queued for the relay, which the webhook kicks.
-    const keyId = route.routingKey === undefined ? undefined : KeyPacer.idOf(route.routingKey);
-    const budget = deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS;
-    const waitMs = keyId === undefined || budget <= 0 ? undefined : deps.pacer.reserve(keyId, 0);
-    if (waitMs === undefined) return markPending(record, now);
-    const outcome = await deps.send(record, route.routingKey, {
-      now: deps.now,
-      config,
-      logger,
-      deadline,
-      reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
+  if (dryRun.length > 0) {
+    logger.info('dry-run: events stored, not sent', {
+      events: dryRun.map((record) => ({
+        deliveryKey: record.deliveryKey,
+        route: record.routeName,
+        event: record.event,
+      })),
     });
-    if (outcome.reason !== undefined) summary.failures[outcome.reason] = (summary.failures[outcome.reason] ?? 0) + 1;
-    if (outcome.reason === DeliveryFailureReason.RATE_LIMITED && keyId !== undefined) deps.pacer.block(keyId);
-    return outcome.record;
-  });
-  for (const record of finals) {
-    if (record.status === DeliveryStatus.DELIVERED) summary.delivered++;
-    else if (record.status === DeliveryStatus.DEAD) summary.failed++;
-    else summary.queued++;
   }
-  for (const { record, route } of loneResolves) {
-    const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
-    await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
+  if (superseded.length > 0) {
+    logger.info('not sent: out of order', {
+      deliveries: superseded.map((record) => ({ deliveryKey: record.deliveryKey, reason: record.lastError })),
+    });
   }
-  const writes = [...waiting, ...finals];
-  if (writes.length > 0) {
-    try {
-      const written = await store.replaceMany(writes);
-      const lost = written.filter((ok) => !ok).length;
-      if (lost > 0) logger.warn('a delivery changed under the webhook (taken over by the relay)', { count: lost });
-    } catch (error) {
-      // The rows stay SENDING with a lease: the relay re-sends them after it, and PagerDuty dedupes by dedup_key.
-      logger.error('could not record delivery outcomes; the relay will retry them after their lease', { error });
+  return { toSend, loneResolves };
+}
+
+/**
+ * Sends the claimed deliveries, one lane per routing key, through the key's gate without waiting for it (ARMS waits
+ * 5 s at most, and a storm would hold every callback to the deadline): what the gate or the deadline refuses is
+ * queued for the relay, which the webhook kicks.
+ */
+async function sendClaimed(
+  toSend: Planned[],
+  deps: DeliverDeps,
+  summary: DeliverySummary,
+  waiting: DeliveryRecord[],
+  now: number,
+): Promise<void> {
+  const { config, logger, store, deadline, gate } = deps;
+  const clock = deps.now ?? Date.now;
+  const lanes = new Map<string, { route: RouteChoice; records: DeliveryRecord[] }>();
+  for (const { record, route } of toSend) {
+    const laneId = route.routingKey === undefined ? `no-key:${route.name}` : keyIdOf(route.routingKey);
+    const lane = lanes.get(laneId) ?? { route, records: [] };
+    lane.records.push(record);
+    lanes.set(laneId, lane);
+  }
+  const tally = (outcomes: SendOutcome[]) => {
+    for (const outcome of outcomes) {
+      if (outcome.reason !== undefined) summary.failures[outcome.reason] = (summary.failures[outcome.reason] ?? 0) + 1;
+      if (outcome.record.status === DeliveryStatus.DELIVERED) summary.delivered++;
+      else if (outcome.record.status === DeliveryStatus.DEAD) summary.failed++;
+      else summary.queued++;
     }
+  };
+  const unsent: DeliveryRecord[] = [...waiting];
+  await Promise.all(
+    [...lanes.values()].map(async ({ route, records }) => {
+      const lane = await sendLane(records, {
+        keyId: route.routingKey === undefined ? undefined : keyIdOf(route.routingKey),
+        routingKey: route.routingKey,
+        route: route.name,
+        gate,
+        deadline,
+        sendTimeoutMs: config.pagerduty.timeoutMs,
+        reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
+        wait: false,
+        send: (record, probe) => deps.send(record, route.routingKey, { config, logger, probe, now: deps.now }),
+        record: async (outcomes) => {
+          tally(outcomes);
+          return (await recordOutcomes(outcomes, store, logger, clock)) !== undefined;
+        },
+        sleep,
+        now: clock,
+      });
+      summary.queued += lane.unsent.length;
+      unsent.push(...lane.unsent.map((record) => markPending(record, now)));
+    }),
+  );
+  if (unsent.length === 0) return;
+  try {
+    await store.replaceMany(unsent);
+  } catch (error) {
+    // Still SENDING with a lease: the relay takes them over when it ends.
+    logger.error('could not queue the deliveries left for the relay; it takes them over after their lease', { error });
   }
-  return summary;
 }
 
 /** Store down: send every alert directly, so a store outage alone never costs a page. Nothing is recorded. */
@@ -312,19 +418,17 @@ async function failOpen(
   const { config, logger, deadline } = deps;
   summary.degraded = 'store-unavailable';
   const drafted = draftDeliveries(group, deps, new Map(), now);
-  await mapLimited(drafted, WEBHOOK_SEND_CONCURRENCY, async ({ record, route }) => {
+  await mapLimited(drafted, SENDS_IN_FLIGHT, async ({ record, route }) => {
     if (config.pagerduty.dryRun) {
       summary.dryRun++;
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });
       return;
     }
-    const { record: result, reason } = await deps.send(record, route.routingKey, {
-      now: deps.now,
-      config,
-      logger,
-      deadline,
-      reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
-    });
+    if (deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS < config.pagerduty.timeoutMs) {
+      summary.lost++;
+      return;
+    }
+    const { record: result, reason } = await deps.send(record, route.routingKey, { now: deps.now, config, logger });
     if (reason !== undefined) summary.failures[reason] = (summary.failures[reason] ?? 0) + 1;
     if (result.status === DeliveryStatus.DELIVERED) summary.delivered++;
     else summary.lost++;

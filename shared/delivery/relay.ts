@@ -1,25 +1,38 @@
 /**
- * The relay: takes due deliveries from the store (PENDING/RETRY whose time has come, SENDING whose lease expired),
- * orders each against its identity (`ordering.ts`), claims it by compare-and-set, sends it and records the outcome.
+ * The relay: drains due deliveries (PENDING/RETRY whose time has come, SENDING whose lease expired), one lane per
+ * routing key, until nothing is due or its deadline comes. Per pass:
  *
- * Deliveries are taken oldest first, in one lane per routing key: lanes run side by side, each paced by the
- * instance's `KeyPacer` and stopped for the run when PagerDuty answers 429. Bounded by the run's deadline: what is
- * left (paced, stopped or out of time) stays due for the next run.
+ * 1. read up to `RELAY_BATCH` due rows and what ordering needs for them (`orderingContext.ts`: fixed reads);
+ * 2. per key, take the key's drain lease (`KeyGate`): at most one relay drains a key at a time, so relays never race
+ *    for rows; a key another relay drains is left to it;
+ * 3. judge each row (`ordering.ts`) and write the rows that are not to be sent (superseded, deferred) in one batch;
+ * 4. send the rest through the key's gate (`sendLane.ts`): leases and outcomes written in batches, several sends in
+ *    flight, the shared budget and the circuit honoured, waiting for the gate inside the deadline.
+ *
+ * A run that stops with due work left says so (`more`, and `resumeAt` when a key's gate opens only after this run's
+ * deadline): delivery-health then starts the next run at once when that run can act, so a backlog of N at rate R
+ * drains in about N / R with no pause between runs. The timer stays the backstop.
  */
 import { sleep as defaultSleep } from '../async';
+import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus } from '../constants';
-import { DeliveryFailureReason } from '../errors';
+import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { DeliverDeps } from './deliverGroup';
-import { counterpartKeyOf } from './deliveryKey';
-import { KeyPacer } from './KeyPacer';
+import type { DeliveryStore } from '../store/DeliveryStore';
+import type { KeyGate } from './KeyGate';
+import { keyIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
-import { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
+import { recordOutcomes } from './recordOutcomes';
+import { resolveWaitUntil } from './resolveWait';
+import { sendLane } from './sendLane';
+import type { SendOutcome, sendRecord } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
 
-/** Most due deliveries read per run; the rest wait for the next run (the timer runs every minute). */
+/** Most due deliveries read per pass. */
 const RELAY_BATCH = 500;
 
 interface RelayResult {
@@ -32,18 +45,31 @@ interface RelayResult {
   superseded: number;
   /** Resolves waiting for their trigger's send to finish. */
   waiting: number;
-  /** Taken by someone else between the read and the claim. */
+  /** Taken by someone else between the read and the write. */
   lostRaces: number;
-  /** Left for the next run: out of time, paced, or the key answered 429. */
+  /** Left for the next run: out of time, paced, circuit open, or drained by another relay. */
   deferred: number;
   /** Routing keys PagerDuty rate-limited during the run. */
   rateLimitedKeys: number;
   /** Failed attempts by reason (auth, rate-limited, client, server, network). */
   failures: Record<string, number>;
+  /** Passes over the due rows. */
+  passes: number;
+  /** Due work was left: the next run should follow (at once, or to wait for `resumeAt`). */
+  more: boolean;
+  /** The earliest time a key's gate opens again for the work left (epoch ms), when a lane stopped for it. */
+  resumeAt?: number;
 }
 
-/** The webhook's dependencies (`DeliverDeps`), plus a sleep for pacing (the relay waits for tokens; the webhook never). */
-interface RelayDeps extends DeliverDeps {
+interface RelayDeps {
+  config: BridgeConfig;
+  router: Router;
+  store: DeliveryStore;
+  logger: Logger;
+  deadline: Deadline;
+  gate: KeyGate;
+  send: typeof sendRecord;
+  now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -55,11 +81,8 @@ function routeOf(record: DeliveryRecord, router: Router, logger: Logger): RouteC
   return router.byName('default');
 }
 
-async function relayDue(deps: RelayDeps): Promise<RelayResult> {
-  const { config, router, store, logger, deadline, pacer } = deps;
-  const now = deps.now ?? Date.now;
-  const sleep = deps.sleep ?? defaultSleep;
-  const result: RelayResult = {
+function emptyResult(): RelayResult {
+  return {
     due: 0,
     attempted: 0,
     delivered: 0,
@@ -71,110 +94,209 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
     deferred: 0,
     rateLimitedKeys: 0,
     failures: {},
+    passes: 0,
+    more: false,
   };
-  pacer.startInvocation();
-  const due = await store.listDue(RELAY_BATCH);
-  result.due = due.length;
-  // What ordering needs, for the whole batch in two reads.
-  const related = await store.get(due.map((record) => counterpartKeyOf(record)));
-  const markers = await store.getMarkers(due.map((record) => record.dedupKey));
-  const newerKeys = due.flatMap((record) => {
-    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
-    return key === undefined || related.has(key) ? [] : [key];
-  });
-  if (newerKeys.length > 0) for (const [key, row] of await store.get(newerKeys)) related.set(key, row);
+}
 
-  /** Orders one delivery; true when it should be sent now. */
-  const ordered = async (record: DeliveryRecord): Promise<boolean> => {
-    const counterpartKey = counterpartKeyOf(record);
-    const counterpart = related.get(counterpartKey);
-    const marker = markers.get(record.dedupKey);
-    const newerKey = newerTriggerKeyOf(record, marker);
-    const newerTrigger = newerKey === undefined ? undefined : related.get(newerKey);
-    const verdict = orderVerdict({ ...record, marker, counterpart, newerTrigger, now: now() });
-    const stop =
-      verdict.kind === 'supersede' ? verdict.supersedeTrigger : verdict.kind === 'send' && verdict.stopTrigger;
-    if (stop && counterpart !== undefined) {
-      const stopped = markSuperseded(counterpart, now(), 'its resolve arrived first');
-      if (await store.replace(stopped)) related.set(counterpartKey, stopped);
-      else {
-        // The trigger changed under us (another invocation is sending it): this resolve waits for its lease.
-        if (await store.replace(markPending(record, now(), now() + config.store.leaseSeconds * 1000))) result.waiting++;
-        else result.lostRaces++;
-        return false;
-      }
-    }
-    if (verdict.kind === 'supersede') {
-      const superseded = markSuperseded(record, now(), verdict.reason);
-      if (await store.replace(superseded)) {
-        result.superseded++;
-        related.set(record.deliveryKey, superseded);
-        logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: verdict.reason });
-        if (verdict.reason === RESOLVED_BEFORE_DELIVERY) {
-          const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
-          await recordLoneResolve(record, routeOf(record, router, logger), { config, logger, timeoutMs, now: now() });
-        }
-      } else result.lostRaces++;
-      return false;
-    }
-    if (verdict.kind === 'defer') {
-      if (await store.replace(markPending(record, now(), verdict.until))) result.waiting++;
-      else result.lostRaces++;
-      return false;
-    }
-    return true;
-  };
+interface Lane {
+  route: RouteChoice | undefined;
+  keyId: string | undefined;
+  records: DeliveryRecord[];
+}
 
-  /** One routing key's deliveries, oldest first, paced. */
-  const lane = async (records: DeliveryRecord[], route: RouteChoice | undefined, keyId: string | undefined) => {
-    for (const [index, record] of records.entries()) {
-      const budget = deadline.remainingMs() - config.pagerduty.timeoutMs;
-      const waitMs = keyId === undefined ? 0 : budget > 0 ? pacer.reserve(keyId, budget) : undefined;
-      if (waitMs === undefined) {
-        result.deferred += records.length - index;
-        return;
-      }
-      if (waitMs > 0) await sleep(waitMs);
-      if (!(await ordered(record))) continue;
-      const leased = markSending(record, now(), config.store.leaseSeconds * 1000);
-      if (!(await store.replace(leased))) {
-        result.lostRaces++;
-        continue;
-      }
-      result.attempted++;
-      const outcome = await deps.send(leased, route?.routingKey, { config, logger, deadline, now });
-      if (outcome.record.status === DeliveryStatus.DELIVERED) result.delivered++;
-      else if (outcome.record.status === DeliveryStatus.DEAD) result.dead++;
-      else result.retrying++;
-      if (outcome.reason !== undefined) result.failures[outcome.reason] = (result.failures[outcome.reason] ?? 0) + 1;
-      if (await store.replace(outcome.record)) related.set(record.deliveryKey, outcome.record);
-      else result.lostRaces++;
-      if (outcome.reason === DeliveryFailureReason.RATE_LIMITED && keyId !== undefined) {
-        pacer.block(keyId);
-        result.rateLimitedKeys++;
-        logger.warn('PagerDuty rate-limited a routing key: the rest waits for the next run', {
-          route: record.routeName,
-        });
-        result.deferred += records.length - index - 1;
-        return;
-      }
-    }
-  };
+async function relayDue(deps: RelayDeps): Promise<RelayResult> {
+  const { config, store, deadline } = deps;
+  const result = emptyResult();
+  const seen = new Set<string>();
+  // Keep passing while there is time for a send and the last pass found something it could act on.
+  while (deadline.remainingMs() > config.pagerduty.timeoutMs) {
+    const due = (await store.listDue(RELAY_BATCH)).filter(
+      (record) => !seen.has(`${record.deliveryKey}@${record.version}`),
+    );
+    if (due.length === 0) break;
+    result.passes++;
+    result.due += due.length;
+    for (const record of due) seen.add(`${record.deliveryKey}@${record.version}`);
+    const progressed = await relayPass(due, deps, result);
+    if (!progressed) break;
+  }
+  if (!result.more && deadline.remainingMs() <= config.pagerduty.timeoutMs) {
+    // Out of time between passes: is anything still due? One cheap read decides whether the next run starts at once.
+    result.more = (await store.listDue(1)).length > 0;
+  }
+  return result;
+}
 
-  const lanes = new Map<
-    string,
-    { route: RouteChoice | undefined; keyId: string | undefined; records: DeliveryRecord[] }
-  >();
+/** One pass over `due`; true when it sent or settled anything (another pass may find more). */
+async function relayPass(due: DeliveryRecord[], deps: RelayDeps, result: RelayResult): Promise<boolean> {
+  const { router, store, logger, gate, config, deadline } = deps;
+  const now = deps.now ?? Date.now;
+  const context = await loadOrderingContext(store, due);
+  const lanes = new Map<string, Lane>();
   for (const record of due) {
     const route = routeOf(record, router, logger);
-    const keyId = route?.routingKey === undefined ? undefined : KeyPacer.idOf(route.routingKey);
+    const keyId = route?.routingKey === undefined ? undefined : keyIdOf(route.routingKey);
     const laneId = keyId ?? `no-key:${record.routeName}`;
-    const entry = lanes.get(laneId) ?? { route, keyId, records: [] };
-    entry.records.push(record);
-    lanes.set(laneId, entry);
+    const lane = lanes.get(laneId) ?? { route, keyId, records: [] };
+    lane.records.push(record);
+    lanes.set(laneId, lane);
   }
-  await Promise.all([...lanes.values()].map((entry) => lane(entry.records, entry.route, entry.keyId)));
-  return result;
+  const before = result.attempted + result.superseded + result.waiting + result.dead;
+  const drainLeaseMs = deadline.remainingMs() + config.store.leaseSeconds * 1000;
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
+      if (lane.keyId !== undefined && !(await gate.leaseDrain(lane.keyId, drainLeaseMs))) {
+        result.deferred += lane.records.length;
+        return;
+      }
+      try {
+        await drainLane(lane, context, deps, result, now);
+      } finally {
+        if (lane.keyId !== undefined) await gate.releaseDrain(lane.keyId);
+      }
+    }),
+  );
+  return result.attempted + result.superseded + result.waiting + result.dead > before;
+}
+
+async function drainLane(
+  lane: Lane,
+  context: OrderingContext,
+  deps: RelayDeps,
+  result: RelayResult,
+  now: () => number,
+): Promise<void> {
+  const { config, store, logger, deadline, gate, router } = deps;
+  // Judge every row first; what is not to be sent is settled in one batch write.
+  const settle: DeliveryRecord[] = [];
+  const stops: DeliveryRecord[] = [];
+  const sendable: DeliveryRecord[] = [];
+  const lone: DeliveryRecord[] = [];
+  for (const record of lane.records) {
+    const { verdict, counterpart } = judge(record, context, now());
+    // Later rows of the lane are judged against what this pass is about to write (a trigger superseded just above).
+    const stop = (trigger: DeliveryRecord) => {
+      const stopped = markSuperseded(trigger, now(), 'its resolve arrived first');
+      stops.push(stopped);
+      context.related.set(trigger.deliveryKey, stopped);
+    };
+    if (verdict.kind === 'supersede') {
+      const superseded = markSuperseded(record, now(), verdict.reason);
+      settle.push(superseded);
+      context.related.set(record.deliveryKey, superseded);
+      if (verdict.reason === RESOLVED_BEFORE_DELIVERY) lone.push(record);
+      if (verdict.supersedeTrigger && counterpart !== undefined) stop(counterpart);
+    } else if (verdict.kind === 'defer') {
+      settle.push(markPending(record, now(), resolveWaitUntil(verdict.until, now())));
+    } else {
+      if (verdict.stopTrigger && counterpart !== undefined) stop(counterpart);
+      sendable.push(record);
+    }
+  }
+  // A trigger settled above needs no stop from its resolve.
+  const settling = new Set(settle.map((record) => record.deliveryKey));
+  for (let index = stops.length - 1; index >= 0; index--) {
+    if (settling.has((stops[index] as DeliveryRecord).deliveryKey)) stops.splice(index, 1);
+  }
+  // Stops first: a trigger another relay may be about to send. A stop that loses its race means the trigger is being
+  // sent right now: its resolve then waits for it instead of going out.
+  if (stops.length > 0) {
+    const won = await store.replaceMany(stops);
+    stops.forEach((stop, index) => {
+      if (won[index]) {
+        context.related.set(stop.deliveryKey, stop);
+        return;
+      }
+      const resolveIndex = sendable.findIndex(
+        (record) =>
+          record.deliveryKey !== stop.deliveryKey &&
+          record.dedupKey === stop.dedupKey &&
+          record.occurrence === stop.occurrence,
+      );
+      const resolve = sendable[resolveIndex];
+      if (resolve === undefined) return;
+      sendable.splice(resolveIndex, 1);
+      settle.push(markPending(resolve, now(), resolveWaitUntil(now() + config.store.leaseSeconds * 1000, now())));
+    });
+  }
+  if (settle.length > 0) {
+    const won = await store.replaceMany(settle);
+    settle.forEach((record, index) => {
+      if (!won[index]) result.lostRaces++;
+      else if (record.status === DeliveryStatus.SUPERSEDED) result.superseded++;
+      else result.waiting++;
+      if (won[index]) context.related.set(record.deliveryKey, record);
+    });
+    for (const record of settle) {
+      if (record.status === DeliveryStatus.SUPERSEDED)
+        logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: record.lastError });
+    }
+  }
+  for (const record of lone) {
+    const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
+    await recordLoneResolve(record, routeOf(record, router, logger), { config, logger, timeoutMs, now: now() });
+  }
+  if (sendable.length === 0) return;
+
+  const leaseMs = config.store.leaseSeconds * 1000;
+  const laneResult = await sendLane(sendable, {
+    keyId: lane.keyId,
+    routingKey: lane.route?.routingKey,
+    route: lane.route?.name ?? sendable[0]?.routeName ?? 'default',
+    gate,
+    deadline,
+    sendTimeoutMs: config.pagerduty.timeoutMs,
+    reserveMs: 0,
+    wait: true,
+    send: (record, probe) => deps.send(record, lane.route?.routingKey, { config, logger, probe, now }),
+    lease: async (block) => {
+      const leased = block.map((record) =>
+        record.status === DeliveryStatus.SENDING && (record.leaseUntil ?? 0) > now()
+          ? record
+          : markSending(record, now(), leaseMs),
+      );
+      const fresh = leased.filter((record, index) => record !== block[index]);
+      const won = fresh.length === 0 ? [] : await store.replaceMany(fresh);
+      const lost = new Set(fresh.filter((_, index) => !won[index]).map((record) => record.deliveryKey));
+      result.lostRaces += lost.size;
+      return leased.filter((record) => !lost.has(record.deliveryKey));
+    },
+    record: (outcomes) => recordSlice(outcomes, deps, result, context),
+    sleep: deps.sleep ?? defaultSleep,
+    now,
+  });
+  // Rows leased and then not sent (deadline, circuit): queued again at once, not left to their lease.
+  const leasedUnsent = laneResult.unsent.filter((record) => record.status === DeliveryStatus.SENDING);
+  if (leasedUnsent.length > 0) await store.replaceMany(leasedUnsent.map((record) => markPending(record, now())));
+  result.deferred += laneResult.unsent.length;
+  // Left for lack of time, budget or a closed circuit: the next run should go on at once.
+  if (laneResult.unsent.length > 0) result.more = true;
+  if (laneResult.resumeAt !== undefined)
+    result.resumeAt = Math.min(result.resumeAt ?? laneResult.resumeAt, laneResult.resumeAt);
+  if (laneResult.stopped === 'rate-limited') result.rateLimitedKeys++;
+}
+
+async function recordSlice(
+  outcomes: SendOutcome[],
+  deps: RelayDeps,
+  result: RelayResult,
+  context: OrderingContext,
+): Promise<boolean> {
+  for (const outcome of outcomes) {
+    result.attempted++;
+    if (outcome.record.status === DeliveryStatus.DELIVERED) result.delivered++;
+    else if (outcome.record.status === DeliveryStatus.DEAD) result.dead++;
+    else result.retrying++;
+    if (outcome.reason !== undefined) result.failures[outcome.reason] = (result.failures[outcome.reason] ?? 0) + 1;
+  }
+  const written = await recordOutcomes(outcomes, deps.store, deps.logger, deps.now ?? Date.now);
+  if (written === undefined) return false;
+  outcomes.forEach((outcome, index) => {
+    if (written[index]) context.related.set(outcome.record.deliveryKey, outcome.record);
+    else result.lostRaces++;
+  });
+  return true;
 }
 
 export type { RelayDeps, RelayResult };

@@ -1,29 +1,29 @@
 /**
- * When to try a failed delivery again, and when to give up. Pure functions of the attempt count and the clock.
+ * When a failed delivery is given up (DEAD). Waiting between attempts is the key's business, not the delivery's: a
+ * 5xx, a timeout or a network error opens the routing key's circuit (`circuit.ts`) and a 429 narrows its budget
+ * (`pacing.ts`), so a failed delivery is due again at once (or after PagerDuty's `Retry-After`) and the key's gate
+ * decides when it goes.
  */
 import type { RetryConfig } from '../config/config';
 
 /**
- * Exponential backoff with full jitter (delay uniform in [0, min(max, base·2^(attempt−1))]), never earlier than
- * PagerDuty's `Retry-After` when it sent one.
- *
- * @param attempts attempts made so far (≥ 1)
- * @param random a number in [0, 1) (injectable for tests)
+ * A delivery is given up after `MAX_ATTEMPTS` failed attempts on a key that was taking sends, or when older than
+ * `MAX_DELIVERY_AGE_SECONDS`. A probe of an open circuit counts as an attempt but never exhausts the count: an
+ * outage of PagerDuty is not the delivery's fault, and only the age bounds it.
  */
-function retryDelayMs(
-  attempts: number,
+function shouldGiveUp(
+  attempt: { attempts: number; probe: boolean },
+  createdAt: number,
+  now: number,
   retry: RetryConfig,
-  retryAfterMs = 0,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(retry.maxSeconds, retry.baseSeconds * 2 ** Math.max(0, attempts - 1)) * 1000;
-  // At least one second, so a storm of failures never turns into a busy loop.
-  return Math.max(1000, retryAfterMs, Math.floor(random() * ceiling));
+): boolean {
+  if (now - createdAt >= retry.maxAgeSeconds * 1000) return true;
+  return !attempt.probe && attempt.attempts >= retry.maxAttempts;
 }
 
-/** A delivery is given up (DEAD) after too many attempts or when too old to matter. */
-function shouldGiveUp(attempts: number, createdAt: number, now: number, retry: RetryConfig): boolean {
-  return attempts >= retry.maxAttempts || now - createdAt >= retry.maxAgeSeconds * 1000;
+/** When a delivery whose attempt failed retryably is due again: at once, or after PagerDuty's `Retry-After`. */
+function retryDueAt(now: number, retryAfterMs = 0): number {
+  return now + Math.max(0, retryAfterMs);
 }
 
-export { retryDelayMs, shouldGiveUp };
+export { retryDueAt, shouldGiveUp };

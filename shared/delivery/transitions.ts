@@ -52,10 +52,16 @@ function markDead(record: DeliveryRecord, now: number, error: string, countAttem
 
 /**
  * Never to be sent: ordering made it stale or pointless (`ordering.ts`). Final. A delivery stopped while SENDING may
- * have reached PagerDuty, so that attempt is counted: its resolve must then still be sent.
+ * have reached PagerDuty, so that attempt is counted (unless the caller knows it was never sent): its resolve must then
+ * still be sent.
  */
-function markSuperseded(record: DeliveryRecord, now: number, reason: string): DeliveryRecord {
-  const inFlight = record.status === DeliveryStatus.SENDING ? 1 : 0;
+function markSuperseded(
+  record: DeliveryRecord,
+  now: number,
+  reason: string,
+  mayHaveBeenSent = record.status === DeliveryStatus.SENDING,
+): DeliveryRecord {
+  const inFlight = mayHaveBeenSent ? 1 : 0;
   return next(record, now, {
     status: DeliveryStatus.SUPERSEDED,
     lastError: reason,

@@ -6,6 +6,7 @@
  */
 import type { BridgeConfig } from '../config/config';
 import type { DeliveryStatus } from '../constants';
+import type { OpenCircuit } from '../delivery/KeyGate';
 import type { RelayResult } from '../delivery/relay';
 import type { FcTimerEvent } from '../fc/types';
 import { Counter, type CounterTotals, countsUnder, Latest } from '../store/Counters';
@@ -28,6 +29,8 @@ interface HealthReport {
   relay?: RelayResult;
   /** Deliveries still waiting, by status. */
   outbox: Partial<Record<DeliveryStatus, number>>;
+  /** Routing keys whose circuit is open: nothing but one probe at a time is sent to them. */
+  circuits: Array<{ route: string; openSince: string; lastError: string; nextProbeAt: string; failedProbes: number }>;
   /** Age in seconds of the oldest delivery still waiting, or null. */
   oldestWaitingSeconds: number | null;
   storeReachable: boolean;
@@ -68,6 +71,8 @@ function buildHealthReport(input: {
   now: number;
   /** This run's canary, when `CANARY_URL` is set. */
   canary?: CanaryResult;
+  /** The open circuits of the configured routing keys. */
+  circuits?: readonly OpenCircuit[];
   /**
    * Every stored delivery by state, when a full scan was paid for (`npm run status -- --scan`): lets the verdict see
    * DEAD rows kept for a redrive. The timer's run never scans (its cost must not grow with history).
@@ -116,6 +121,7 @@ function buildHealthReport(input: {
               lastSeenAt: watchdogSeen ?? null,
               intervalSeconds: config.health.watchdogIntervalSeconds,
             },
+      openCircuits: input.circuits,
       canary:
         input.canary === undefined || input.canary.state === 'off'
           ? undefined
@@ -134,6 +140,13 @@ function buildHealthReport(input: {
     dryRun: config.pagerduty.dryRun,
     relay: input.relay,
     outbox: input.outbox?.waiting ?? {},
+    circuits: (input.circuits ?? []).map((circuit) => ({
+      route: circuit.route,
+      openSince: new Date(circuit.openedAt).toISOString(),
+      lastError: circuit.lastError,
+      nextProbeAt: new Date(circuit.nextProbeAt).toISOString(),
+      failedProbes: circuit.failedProbes,
+    })),
     oldestWaitingSeconds,
     storeReachable,
     window,

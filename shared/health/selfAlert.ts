@@ -46,6 +46,8 @@ const WHAT_TO_DO: Readonly<Record<HealthRule, string>> = {
   canary:
     'the canary posted through the webhook did not reach PagerDuty: check CANARY_URL, WEBHOOK_TOKENS, the canary route and the delivery-health log',
   backlog: 'watch the next runs: the delivery-health log names the failure reason',
+  'circuit-open':
+    'PagerDuty fails for a routing key (5xx, timeouts or network): check status.pagerduty.com and the network to events.pagerduty.com; the backlog drains by itself when a probe succeeds',
   'failure-ratio': 'the delivery-health log names the failure reasons',
   'rate-limited': 'spread routes over more integration keys or lower PAGERDUTY_RATE_PER_MINUTE',
   'store-errors': 'check Tablestore latency and errors',

@@ -16,6 +16,7 @@
  * | 6 | `watchdog` | failing | a watchdog is configured and has not arrived within `intervalSeconds` (or never) | the inbound path (ARMS → webhook) is broken |
  * | 6a | `canary` | failing | a canary is configured and `canary.ok` is false | a synthetic alert posted through the webhook did not reach PagerDuty within its interval |
  * | 7 | `backlog` | degraded | `degradedOutboxAgeSeconds` < `oldestWaitingSeconds` ≤ `maxOutboxAgeSeconds` (young backlog; older is rule 5) | deliveries survived a run: PagerDuty or the store is struggling |
+ * | 7a | `circuit-open` | degraded | a routing key's circuit is open (`openCircuits` not empty) | PagerDuty (or the way to it) fails for that key: nothing but one probe at a time goes to it until a probe succeeds |
  * | 8 | `failure-ratio` | degraded | failures ÷ (delivered + failures) in the window > `maxFailureRatio` | most attempts fail; the backlog will age into `outbox-age` |
  * | 9 | `rate-limited` | degraded | any `rate-limited` failure in the window | PagerDuty throttles a key; deliveries are paced and delayed |
  * | 10 | `store-errors` | degraded | any `store` failure in the window (store reachable) | some reads or writes failed; outcomes may be recorded late |
@@ -48,6 +49,7 @@ const HealthRule = {
   WATCHDOG: 'watchdog',
   CANARY: 'canary',
   BACKLOG: 'backlog',
+  CIRCUIT_OPEN: 'circuit-open',
   FAILURE_RATIO: 'failure-ratio',
   RATE_LIMITED: 'rate-limited',
   STORE_ERRORS: 'store-errors',
@@ -98,6 +100,8 @@ interface VerdictInput {
     /** It must arrive at least this often (`WATCHDOG_INTERVAL_SECONDS`). */
     intervalSeconds: number;
   };
+  /** Routing keys whose circuit is open (`shared/delivery/circuit.ts`): route name, since when, the last error. */
+  openCircuits?: ReadonlyArray<{ route: string; openedAt: number; lastError: string }>;
   /** The end-to-end canary (`CANARY_URL`), when one is configured: `ok` false when the last one went missing. */
   canary?: {
     ok: boolean;
@@ -221,6 +225,18 @@ const RULES: readonly Rule[] = [
       age !== null && age > degradedOutboxAgeSeconds && age <= maxOutboxAgeSeconds
         ? `undelivered alerts are waiting, the oldest for ${age} s (degraded above ${degradedOutboxAgeSeconds} s)`
         : undefined,
+  },
+  {
+    name: HealthRule.CIRCUIT_OPEN,
+    verdict: Verdict.DEGRADED,
+    check: ({ openCircuits, now }) => {
+      if (openCircuits === undefined || openCircuits.length === 0) return undefined;
+      const each = openCircuits.map(
+        (circuit) =>
+          `route ${circuit.route} for ${Math.round((now - circuit.openedAt) / 1000)} s (${circuit.lastError})`,
+      );
+      return `PagerDuty fails for ${plural(openCircuits.length, 'routing key')}, probed one send at a time: ${each.join('; ')}`;
+    },
   },
   {
     name: HealthRule.FAILURE_RATIO,

@@ -14,6 +14,7 @@ import {
   mergeCounters,
 } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
+import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /** The result of claiming one delivery. */
@@ -136,6 +137,22 @@ abstract class DeliveryStore {
     return this._putMarkers(markers);
   }
 
+  /** The live (unexpired) states of these routing keys (see `KeyState.ts`), keyed by key id. */
+  public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const now = this.now();
+    const found = await this._getKeyStates([...new Set(keyIds)]);
+    for (const [key, state] of found) if (state.expiresAt <= now) found.delete(key);
+    return found;
+  }
+
+  /**
+   * Writes key states, each conditionally, as `putMarkers` does: `version` 1 only if none exists (or it expired), a
+   * later version only over `version - 1`. Returns, per state, whether it was written.
+   */
+  public async putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    return this._putKeyStates(states);
+  }
+
   /**
    * Adds activity counts to the current minute's bucket and the latest times to the all-time bucket, in one write
    * (see `Counters.ts`).
@@ -172,6 +189,8 @@ abstract class DeliveryStore {
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
+  protected abstract _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>>;
+  protected abstract _putKeyStates(states: readonly KeyState[]): Promise<boolean[]>;
   /** Adds to each bucket atomically (sums counts, keeps the larger latest values), creating it if needed. */
   protected abstract _addCounters(
     updates: readonly { bucket: number; delta: CounterDelta }[],

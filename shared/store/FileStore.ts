@@ -14,6 +14,7 @@ import { StoreError } from '../errors';
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+import type { KeyState } from './KeyState';
 import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
 
 const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -129,6 +130,27 @@ class FileStore extends DeliveryStore {
       }
       if (!live || existing?.version !== marker.version - 1) return false;
       renameSync(this.#writeTemp(markerKeyOf(marker.dedupKey), marker), target);
+      return true;
+    });
+  }
+
+  protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const found = new Map<string, KeyState>();
+    for (const keyId of keyIds) {
+      const state = this.#read<KeyState>(join(this.#markerDir, `k1-${keyId}.json`));
+      if (state !== undefined) found.set(keyId, state);
+    }
+    return found;
+  }
+
+  protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    const now = this.now();
+    return states.map((state) => {
+      const target = join(this.#markerDir, `k1-${state.keyId}.json`);
+      const existing = this.#read<KeyState>(target);
+      const live = existing !== undefined && existing.expiresAt > now;
+      if (state.version === 1 ? live : !live || existing?.version !== state.version - 1) return false;
+      renameSync(this.#writeTemp(`k1-${state.keyId}`, state), target);
       return true;
     });
   }

@@ -6,6 +6,7 @@
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /**
@@ -38,6 +39,7 @@ class MemoryStore extends DeliveryStore {
   readonly #rows = new Map<string, DeliveryRecord>();
   readonly #markers = new Map<string, OccurrenceMarker>();
   readonly #counters = new Map<number, CounterTotals>();
+  readonly #keyStates = new Map<string, KeyState>();
 
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     const now = this.now();
@@ -86,6 +88,26 @@ class MemoryStore extends DeliveryStore {
       const live = existing !== undefined && existing.expiresAt > now;
       const ok = marker.version === 1 ? !live : live && existing?.version === marker.version - 1;
       if (ok) this.#markers.set(marker.dedupKey, { ...marker });
+      return ok;
+    });
+  }
+
+  protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const found = new Map<string, KeyState>();
+    for (const key of keyIds) {
+      const state = this.#keyStates.get(key);
+      if (state !== undefined) found.set(key, clonePlain(state));
+    }
+    return found;
+  }
+
+  protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    const now = this.now();
+    return states.map((state) => {
+      const existing = this.#keyStates.get(state.keyId);
+      const live = existing !== undefined && existing.expiresAt > now;
+      const ok = state.version === 1 ? !live : live && existing?.version === state.version - 1;
+      if (ok) this.#keyStates.set(state.keyId, clonePlain(state));
       return ok;
     });
   }

@@ -517,6 +517,14 @@ class TablestoreStore extends DeliveryStore {
   // Occurrence markers and health counters (`tablestoreAuxiliary.ts`)
   // ------------------------------------------------------------------------------------------------------------
 
+  protected async _getKeyStates(_keyIds: readonly string[]): Promise<Map<string, import('./KeyState').KeyState>> {
+    throw new Error('TODO');
+  }
+
+  protected async _putKeyStates(_states: readonly import('./KeyState').KeyState[]): Promise<boolean[]> {
+    throw new Error('TODO');
+  }
+
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     return this.#auxiliary.getMarkers(dedupKeys);
   }

@@ -70,7 +70,7 @@ interface Report {
   heartbeat?: { ok: boolean; status?: number };
 }
 
-const REPORT_LINE = /\[delivery-health\][^\n]* timer ok in \d+ ms: (\{[^\n]*\})/g;
+const REPORT_LINE = /\[delivery-health\][^\n]* (?:timer|async invocation) ok in \d+ ms: (\{[^\n]*\})/g;
 
 /** Every report the runtime printed so far, in order. */
 function reports(runtime: RunningRuntime): Report[] {

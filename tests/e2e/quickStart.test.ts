@@ -26,7 +26,7 @@ describe('e2e: npm start with no configuration', () => {
 
       // Act
       const response = await first.post('/', sample, { 'Content-Type': 'text/plain; charset=UTF-8' });
-      await first.waitForOutput(/dry-run: event stored/);
+      await first.waitForOutput(/dry-run: events? stored/);
       const stopped = await first.stop({ keepStore: true });
       second = await startRuntime({ storePath });
       const again = await second.post('/any/path', sample, { 'Content-Type': 'application/json' });

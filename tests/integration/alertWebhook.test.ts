@@ -61,7 +61,7 @@ describe('alert-webhook: dry-run (no routing key, local)', () => {
       event: { event_action: 'trigger', dedup_key: FINGERPRINT, payload: { severity: 'warning' }, client: 'ARMS' },
     });
     const logged = bridge.lines.map((line) => JSON.parse(line)).find((line) => line.message.startsWith('dry-run'));
-    expect(logged.event.dedup_key).toBe(FINGERPRINT);
+    expect(logged.events[0].event.dedup_key).toBe(FINGERPRINT);
     expect(sent()).toHaveLength(0);
   });
 

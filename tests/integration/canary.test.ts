@@ -76,8 +76,8 @@ function canaryBridge(extra: Record<string, string> = {}) {
     PAGERDUTY_ROUTING_KEY: MAIN_KEY,
     PAGERDUTY_EVENTS_URL: proxy.url,
     PAGERDUTY_ROUTES: ROUTES,
-    RETRY_BASE_SECONDS: '3600',
-    RETRY_MAX_SECONDS: '3600',
+    RETRY_BASE_SECONDS: '60',
+    RETRY_MAX_SECONDS: '60',
     HEALTH_MAX_OUTBOX_AGE_SECONDS: '86400',
     ...extra,
   };

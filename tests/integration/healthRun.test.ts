@@ -71,10 +71,10 @@ describe('delivery-health', () => {
       HEARTBEAT_URL: heartbeatUrl,
       HEALTH_MAX_OUTBOX_AGE_SECONDS: '1',
       HEALTH_DEGRADED_OUTBOX_AGE_SECONDS: '0',
-      RETRY_BASE_SECONDS: '3600',
-      RETRY_MAX_SECONDS: '3600',
+      RETRY_BASE_SECONDS: '60',
+      RETRY_MAX_SECONDS: '60',
     };
-    const bridge = webhookHarness(env, store);
+    const bridge = webhookHarness(env, store, () => Date.now() + offset);
     pd.script([{ status: 500 }]);
 
     // Act 1: the trigger fails and waits; time passes beyond the outbox-age threshold.

@@ -129,9 +129,9 @@ describe('outbox: order per dedup_key', () => {
     offset = 3_600_000;
     const report = await bridge.tick();
 
-    // Assess
-    expect(resolved.json).toMatchObject({ delivered: 1 });
-    expect(report.relay).toMatchObject({ due: 0 });
+    // Assess: the 500 opened the key's circuit, so the resolve waits for the relay, which sends it as the probe.
+    expect(resolved.json).toMatchObject({ queued: 1, delivered: 0 });
+    expect(report.relay).toMatchObject({ delivered: 1 });
     expect(actions()).toEqual(['trigger', 'resolve']);
     expect(pd.events.slice(baseline).map((event) => event.outcome)).toEqual([500, 202]);
   });

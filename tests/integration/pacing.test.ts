@@ -1,9 +1,11 @@
 /**
  * Pacing per routing key through the real handlers: the bridge stays under PagerDuty's per-key rate instead of
- * hammering it into 429s (Alertmanager's behaviour), and stops a key for the invocation when PagerDuty says 429.
+ * hammering it into 429s (Alertmanager's behaviour), whichever instance sends, and narrows a key when PagerDuty says 429.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Secret } from '../../shared/config/Secret';
+import { keyIdOf } from '../../shared/delivery/keyIdOf';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { webhookHarness } from '../support/webhook';
@@ -23,9 +25,9 @@ afterEach(async () => {
   pd = undefined;
 });
 
-describe('pacing per routing key', () => {
-  it('sends only what the key allows now, queues the rest, and never draws a 429', async () => {
-    // Prepare: PagerDuty allows 10 per minute on the key; so does the bridge (a burst of 2, then one every 6 s).
+describe('pacing per routing key: one budget shared by every sender', () => {
+  it('sends at once what the key allows in its window, queues the rest, and never draws a 429', async () => {
+    // Prepare: PagerDuty allows 10 per 60 s on the key; so does the bridge.
     pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
     const bridge = webhookHarness(
       { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '10' },
@@ -37,13 +39,40 @@ describe('pacing per routing key', () => {
 
     // Assess
     expect(response.statusCode).toBe(202);
-    expect(response.json).toMatchObject({ delivered: 2, queued: 38 });
-    expect(pd.events.map((event) => event.outcome)).toEqual([202, 202]);
+    expect(response.json).toMatchObject({ delivered: 10, queued: 30 });
+    expect(pd.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
     const rows = await bridge.store.list();
-    expect(rows.filter((row) => row.status === 'PENDING')).toHaveLength(38);
+    expect(rows.filter((row) => row.status === 'PENDING')).toHaveLength(30);
   });
 
-  it('stops sending to a key for the invocation once PagerDuty answers 429, queueing the rest', async () => {
+  it('never lets two webhook instances and the relay together exceed the window', async () => {
+    // Prepare: three senders on one store, each with its own gate object (as three FC instances would have).
+    pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
+    const store = new MemoryStore();
+    const env = {
+      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+      PAGERDUTY_EVENTS_URL: pd.url,
+      PAGERDUTY_RATE_PER_MINUTE: '10',
+      HEALTH_TIME_BUDGET_SECONDS: '5',
+    };
+    const first = webhookHarness(env, store);
+    const second = webhookHarness(env, store);
+    const relay = webhookHarness(env, store);
+
+    // Act: both instances at once, then the relay.
+    const [a, b] = await Promise.all([first.post(storm(12)), second.post(storm(12).replaceAll('storm-', 'other-'))]);
+    const report = await relay.tick();
+
+    // Assess: exactly the window's 10 went out, none was refused, nothing was lost.
+    expect(pd.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
+    expect(a.json.delivered + b.json.delivered).toBe(10);
+    expect(report.relay).toMatchObject({ attempted: 0, delivered: 0 });
+    const rows = await store.list();
+    expect(rows.filter((row) => row.status === 'DELIVERED')).toHaveLength(10);
+    expect(rows.filter((row) => row.status === 'PENDING')).toHaveLength(14);
+  });
+
+  it('narrows the key after a 429 and queues the rest of the block', async () => {
     // Prepare
     pd = await startFakePagerDuty();
     pd.script([
@@ -55,17 +84,19 @@ describe('pacing per routing key', () => {
     );
 
     // Act
-    const response = await bridge.post(storm(20));
+    const response = await bridge.post(storm(100));
 
-    // Assess: at most the requests already in flight (8) and those picked before the 429 was read follow it.
+    // Assess: at most the sends already in flight follow the 429; the rest is queued, nothing lost.
     expect(pd.events.filter((event) => event.outcome === 429)).toHaveLength(1);
-    expect(pd.events.length).toBeLessThan(20);
-    expect(response.json.delivered + response.json.queued).toBe(20);
+    expect(pd.events.length).toBeLessThan(100);
+    expect(response.json.delivered + response.json.queued).toBe(100);
     const rows = await bridge.store.list();
     expect(rows.filter((row) => row.status === 'RETRY' && row.lastError?.startsWith('rate-limited'))).toHaveLength(1);
+    const [state] = [...(await bridge.store.getKeyStates([keyIdOf(new Secret(ROUTING_KEY))])).values()];
+    expect(state?.data).toMatchObject({ pacing: { narrowed: { limit: 60 } } });
   });
 
-  it('paces the relay per key and leaves the rest due for the next run', async () => {
+  it('lets the relay send what the window allows and leaves the rest due, saying the next run should follow', async () => {
     // Prepare: 12 deliveries queued unsent (deadline too short to send).
     pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
     const store = new MemoryStore();
@@ -81,7 +112,7 @@ describe('pacing per routing key', () => {
     const report = await webhookHarness(env, store).tick();
 
     // Assess
-    expect(report.relay).toMatchObject({ due: 12, attempted: 2, delivered: 2, deferred: 10 });
-    expect(pd.events.map((event) => event.outcome)).toEqual([202, 202]);
+    expect(report.relay).toMatchObject({ due: 12, attempted: 10, delivered: 10, deferred: 2, more: true });
+    expect(pd.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A MemoryStore whose operations can be made to fail, for the webhook's store-outage paths: `down` fails every call
  * (an unreachable store), `failWritesAfterClaim` lets claims land and then fails the final writes (a crash between
- * claim and outcome, as far as the store can tell).
+ * claim and outcome, as far as the store can tell), `failBatchWritesAfter` fails batch writes after the first few (a
+ * crash in the middle of recording outcomes).
  */
 import { StoreError } from '../../shared/errors';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
@@ -12,6 +13,9 @@ import type { OccurrenceMarker } from '../../shared/store/OccurrenceMarker';
 class FaultyStore extends MemoryStore {
   public down = false;
   public failWritesAfterClaim = false;
+  /** Batch writes (`replaceMany`) after this many succeed fail, as if the instance died there. */
+  public failBatchWritesAfter = Number.POSITIVE_INFINITY;
+  #batchWrites = 0;
 
   #check(): void {
     if (this.down) throw new StoreError('store unreachable (test fault)');
@@ -31,6 +35,7 @@ class FaultyStore extends MemoryStore {
   public override async replaceMany(records: readonly DeliveryRecord[]): Promise<boolean[]> {
     this.#check();
     if (this.failWritesAfterClaim) throw new StoreError('write failed (test fault)', { ambiguous: true });
+    if (this.#batchWrites++ >= this.failBatchWritesAfter) throw new StoreError('write failed (test fault)');
     return super.replaceMany(records);
   }
 

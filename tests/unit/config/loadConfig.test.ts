@@ -37,7 +37,7 @@ describe('Function: loadConfig', () => {
       leaseSeconds: 30,
       tablestoreTable: 'alert_delivery',
     });
-    expect(config.retry).toEqual({ maxAttempts: 20, maxAgeSeconds: 86_400, baseSeconds: 30, maxSeconds: 1800 });
+    expect(config.retry).toEqual({ maxAttempts: 20, maxAgeSeconds: 86_400, baseSeconds: 1, maxSeconds: 5 });
     expect(config.pagerduty.ratePerMinute).toBe(120);
     expect(Object.isFrozen(config.webhook)).toBe(true);
   });

@@ -1,0 +1,255 @@
+/**
+ * The gate every sender passes before sending to a routing key: the key's shared pacing budget (`pacing.ts`), its
+ * circuit (`circuit.ts`) and its drain lease, all in the key's one row in the store (`KeyState`), so every webhook
+ * and relay instance spends the same budget and sees the same circuit.
+ *
+ * Each change is a compare-and-set of the row: the gate applies a pure rule to the state it last saw (cached per
+ * instance) and writes `version + 1`; when someone else wrote first it reads the row again and re-applies the rule.
+ * Sends are taken in blocks (up to `PACING_BLOCK_MAX` per write), so the budget costs a small fraction of a store
+ * round trip per send; a success on a closed circuit writes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { PACING_BLOCK_MAX } from '../constants';
+import { DeliveryFailureReason } from '../errors';
+import type { DeliveryStore } from '../store/DeliveryStore';
+import type { KeyState } from '../store/KeyState';
+import { type CircuitState, mayProbe, nextProbeAt, type ProbeTiming, recordFailure, takeProbe } from './circuit';
+import { EMPTY_PACING, giveBack, narrow, nextSendAt, type PacingState, take } from './pacing';
+
+/** What a key's row holds. */
+interface KeyData {
+  pacing?: PacingState;
+  circuit?: CircuitState;
+  /** The relay draining this key, until when (at most one at a time). */
+  drain?: { owner: string; until: number };
+}
+
+/** The gate's answer to a sender asking for sends. */
+type Grant =
+  | { kind: 'send'; count: number; takenAt: number }
+  /** The circuit is open and this sender holds its one probe: send one delivery, then report it. */
+  | { kind: 'probe'; takenAt: number }
+  | { kind: 'wait'; until: number; why: 'paced' | 'circuit-open' };
+
+/** The outcome of one send, as the gate needs it. */
+interface SendReport {
+  ok: boolean;
+  probe: boolean;
+  reason?: DeliveryFailureReason;
+  retryAfterMs?: number;
+  /** One line, never a secret. */
+  error?: string;
+  route: string;
+}
+
+/** An open circuit, for the health report. */
+interface OpenCircuit extends CircuitState {
+  keyId: string;
+}
+
+interface KeyGateOptions {
+  store: DeliveryStore;
+  /** `PAGERDUTY_RATE_PER_MINUTE`: sends per key per PagerDuty window. */
+  ratePerMinute: number;
+  probe: ProbeTiming;
+  /** How long a key's row outlives its last write. */
+  ttlMs: number;
+  now?: () => number;
+}
+
+/** Failures that are the key's (PagerDuty or the way to it), not the event's: they open the circuit. */
+const CIRCUIT_FAILURES: ReadonlySet<string> = new Set([DeliveryFailureReason.SERVER, DeliveryFailureReason.NETWORK]);
+/** Whether a failure is one after which nothing more should be sent to the key for now (the gate decides when). */
+function stopsKey(reason: DeliveryFailureReason | undefined): boolean {
+  return reason === DeliveryFailureReason.RATE_LIMITED || (reason !== undefined && CIRCUIT_FAILURES.has(reason));
+}
+
+/** Cached state older than this is read again before a sender is told to wait (someone may have closed the circuit). */
+const CACHE_FRESH_MS = 1_000;
+/** Compare-and-set attempts before giving up on one change (contention of many senders on one key). */
+const MAX_CAS_ATTEMPTS = 8;
+
+class KeyGate {
+  readonly #store: DeliveryStore;
+  readonly #rate: number;
+  readonly #probe: ProbeTiming;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  /** This instance, as the drain lease names it. */
+  readonly #owner = randomUUID();
+  readonly #cache = new Map<string, { state: KeyState | undefined; readAt: number }>();
+
+  public constructor(options: KeyGateOptions) {
+    this.#store = options.store;
+    this.#rate = options.ratePerMinute;
+    this.#probe = options.probe;
+    this.#ttlMs = options.ttlMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Asks for up to `wanted` sends on the key. `probeLeaseMs` is how long a probe may take (the send timeout): another
+   * sender may probe after it.
+   */
+  public async acquire(keyId: string, wanted: number, probeLeaseMs: number): Promise<Grant> {
+    const ask = Math.min(wanted, PACING_BLOCK_MAX);
+    return this.#change(keyId, (data, now) => {
+      const pacing = data.pacing ?? EMPTY_PACING;
+      if (data.circuit !== undefined) {
+        if (!mayProbe(data.circuit, now)) {
+          return { result: { kind: 'wait', until: nextProbeAt(data.circuit), why: 'circuit-open' } as Grant };
+        }
+        const taken = take(pacing, this.#rate, now, 1);
+        if (taken.granted === 0) {
+          return { result: { kind: 'wait', until: nextSendAt(pacing, this.#rate, now), why: 'paced' } as Grant };
+        }
+        const circuit = takeProbe(data.circuit, now, probeLeaseMs);
+        return { data: { ...data, pacing: taken.state, circuit }, result: { kind: 'probe', takenAt: now } as Grant };
+      }
+      const taken = take(pacing, this.#rate, now, ask);
+      if (taken.granted === 0) {
+        return { result: { kind: 'wait', until: nextSendAt(pacing, this.#rate, now), why: 'paced' } as Grant };
+      }
+      return {
+        data: { ...data, pacing: taken.state },
+        result: { kind: 'send', count: taken.granted, takenAt: now } as Grant,
+      };
+    });
+  }
+
+  /** Returns sends taken in a block and not made (the block was cut short by a failure or the deadline). */
+  public async giveBack(keyId: string, takenAt: number, unused: number): Promise<void> {
+    if (unused <= 0) return;
+    await this.#change(keyId, (data) => ({
+      data: { ...data, pacing: giveBack(data.pacing ?? EMPTY_PACING, takenAt, unused) },
+      result: undefined,
+    }));
+  }
+
+  /**
+   * Tells the gate how a send went: a success closes an open circuit; a 5xx, timeout or network error opens it (or,
+   * on a probe, pushes the next probe later); a 429 narrows the key's budget. Returns whether the key should be left
+   * alone for now (the sender stops its block).
+   */
+  public async report(keyId: string, report: SendReport): Promise<boolean> {
+    const now = this.#now();
+    if (report.ok) {
+      const cached = this.#cache.get(keyId)?.state?.data as KeyData | undefined;
+      if (cached?.circuit === undefined && !report.probe) return false;
+      await this.#change(keyId, (data) =>
+        data.circuit === undefined ? { result: undefined } : { data: withoutCircuit(data), result: undefined },
+      );
+      return false;
+    }
+    if (report.reason === DeliveryFailureReason.RATE_LIMITED) {
+      await this.#change(keyId, (data) => ({
+        data: { ...data, pacing: narrow(data.pacing ?? EMPTY_PACING, this.#rate, now, report.retryAfterMs) },
+        result: undefined,
+      }));
+      return true;
+    }
+    if (report.reason === undefined || !CIRCUIT_FAILURES.has(report.reason)) return false;
+    await this.#change(keyId, (data) => {
+      const circuit = recordFailure(
+        data.circuit,
+        { now, error: report.error ?? report.reason ?? 'failed', route: report.route, probe: report.probe },
+        this.#probe,
+      );
+      return circuit === data.circuit ? { result: undefined } : { data: { ...data, circuit }, result: undefined };
+    });
+    return true;
+  }
+
+  /** Takes the key's drain lease until `now + leaseMs`: false when another relay holds it. */
+  public async leaseDrain(keyId: string, leaseMs: number): Promise<boolean> {
+    return this.#change(
+      keyId,
+      (data, now) => {
+        const holder = data.drain;
+        if (holder !== undefined && holder.owner !== this.#owner && holder.until > now) return { result: false };
+        return { data: { ...data, drain: { owner: this.#owner, until: now + leaseMs } }, result: true };
+      },
+      { fresh: true },
+    );
+  }
+
+  /** Gives the drain lease back, if this instance still holds it. */
+  public async releaseDrain(keyId: string): Promise<void> {
+    await this.#change(keyId, (data) => {
+      if (data.drain?.owner !== this.#owner) return { result: undefined };
+      const { drain: _drain, ...rest } = data;
+      return { data: rest, result: undefined };
+    });
+  }
+
+  /** The open circuits among these keys (read from the store). */
+  public async openCircuits(keyIds: readonly string[]): Promise<OpenCircuit[]> {
+    if (keyIds.length === 0) return [];
+    const states = await this.#store.getKeyStates(keyIds);
+    const open: OpenCircuit[] = [];
+    for (const [keyId, state] of states) {
+      const circuit = (state.data as KeyData).circuit;
+      if (circuit !== undefined) open.push({ keyId, ...circuit });
+    }
+    return open;
+  }
+
+  /**
+   * Applies `rule` to the key's state and writes the result by compare-and-set (no write when the rule returns no
+   * data). On a lost race, or before a "wait" from a cache older than a second, reads the row again and re-applies
+   * the rule; `fresh` reads it first (a refused drain lease must not come from a stale cache).
+   */
+  async #change<R>(
+    keyId: string,
+    rule: (data: KeyData, now: number) => { data?: KeyData; result: R },
+    options: { fresh?: boolean } = {},
+  ): Promise<R> {
+    const cached = options.fresh ? undefined : this.#cache.get(keyId);
+    let entry = cached ?? (await this.#read(keyId));
+    let reread = cached === undefined;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const now = this.#now();
+      const state = entry.state;
+      const outcome = rule((state?.data ?? {}) as KeyData, now);
+      if (outcome.data === undefined) {
+        const waiting = (outcome.result as Grant | undefined)?.kind === 'wait';
+        if (waiting && !reread && now - entry.readAt > CACHE_FRESH_MS) {
+          entry = await this.#read(keyId);
+          reread = true;
+          continue;
+        }
+        return outcome.result;
+      }
+      const next: KeyState = {
+        keyId,
+        version: (state?.version ?? 0) + 1,
+        updatedAt: now,
+        expiresAt: now + this.#ttlMs,
+        data: outcome.data as Record<string, unknown>,
+      };
+      const [written] = await this.#store.putKeyStates([next]);
+      if (written) {
+        this.#cache.set(keyId, { state: next, readAt: now });
+        return outcome.result;
+      }
+      entry = await this.#read(keyId);
+      reread = true;
+    }
+    throw new Error(`key state ${keyId}: too much contention (${MAX_CAS_ATTEMPTS} lost compare-and-sets)`);
+  }
+
+  async #read(keyId: string): Promise<{ state: KeyState | undefined; readAt: number }> {
+    const state = (await this.#store.getKeyStates([keyId])).get(keyId);
+    const entry = { state, readAt: this.#now() };
+    this.#cache.set(keyId, entry);
+    return entry;
+  }
+}
+
+function withoutCircuit(data: KeyData): KeyData {
+  const { circuit: _circuit, ...rest } = data;
+  return rest;
+}
+
+export type { Grant, KeyData, OpenCircuit, SendReport };
+export { KeyGate, stopsKey };

@@ -1,0 +1,17 @@
+import { createHash } from 'node:crypto';
+import type { Secret } from '../config/Secret';
+import type { Router } from './Router';
+
+/** A routing key's id in the store and in logs: a hash, so the key itself is never held as a row key or printed. */
+function keyIdOf(routingKey: Secret): string {
+  return createHash('sha256').update(routingKey.reveal()).digest('hex').slice(0, 16);
+}
+
+/** The key ids of every route with a key, each once, with the route's name (the health report's circuits). */
+function routeKeyIds(router: Router): string[] {
+  const ids = new Set<string>();
+  for (const route of router.all()) if (route.routingKey !== undefined) ids.add(keyIdOf(route.routingKey));
+  return [...ids];
+}
+
+export { keyIdOf, routeKeyIds };

@@ -1,0 +1,55 @@
+/**
+ * What ordering (`ordering.ts`) needs to judge a set of deliveries, loaded in a fixed number of store reads whatever
+ * their number: each delivery's counterpart (the resolve of a trigger, the trigger of a resolve), its identity's
+ * occurrence marker, and, for a resolve older than its marker, the newer occurrence's trigger. Used by the webhook and
+ * the relay alike, so both judge a delivery against the same facts.
+ */
+import type { DeliveryRecord } from '../store/DeliveryRecord';
+import type { DeliveryStore } from '../store/DeliveryStore';
+import type { OccurrenceMarker } from '../store/OccurrenceMarker';
+import { counterpartKeyOf } from './deliveryKey';
+import { newerTriggerKeyOf, type OrderVerdict, orderVerdict } from './ordering';
+
+type OrderedRecord = Pick<DeliveryRecord, 'deliveryKey' | 'dedupKey' | 'action' | 'occurrence' | 'routeName'>;
+
+interface OrderingContext {
+  /** Rows by delivery key: counterparts and newer triggers (updated by callers as they write). */
+  related: Map<string, DeliveryRecord>;
+  markers: Map<string, OccurrenceMarker>;
+}
+
+/**
+ * Loads the context of `records`. `related` may hold rows already read (a resolve's route is its trigger's, so the
+ * webhook reads counterparts before drafting); only what is missing is read.
+ */
+async function loadOrderingContext(
+  store: DeliveryStore,
+  records: readonly OrderedRecord[],
+  known?: Map<string, DeliveryRecord>,
+): Promise<OrderingContext> {
+  const related = known ?? (await store.get(records.map((record) => counterpartKeyOf(record))));
+  const markers = records.length === 0 ? new Map() : await store.getMarkers(records.map((record) => record.dedupKey));
+  // A resolve older than its identity's marker is stale only if the newer trigger may have landed: read those.
+  const newerKeys = records.flatMap((record) => {
+    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
+    return key === undefined || related.has(key) ? [] : [key];
+  });
+  if (newerKeys.length > 0) for (const [key, row] of await store.get(newerKeys)) related.set(key, row);
+  return { related, markers };
+}
+
+/** The verdict of one delivery in a loaded context, and the counterpart it was judged against. */
+function judge(
+  record: OrderedRecord,
+  context: OrderingContext,
+  now: number,
+): { verdict: OrderVerdict; counterpart?: DeliveryRecord } {
+  const counterpart = context.related.get(counterpartKeyOf(record));
+  const marker = context.markers.get(record.dedupKey);
+  const newerKey = newerTriggerKeyOf(record, marker);
+  const newerTrigger = newerKey === undefined ? undefined : context.related.get(newerKey);
+  return { verdict: orderVerdict({ ...record, marker, counterpart, newerTrigger, now }), counterpart };
+}
+
+export type { OrderingContext };
+export { judge, loadOrderingContext };

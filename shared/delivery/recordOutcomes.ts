@@ -1,0 +1,56 @@
+/**
+ * Records a slice of send outcomes in one batch write, then frees the resolves that were waiting for those triggers:
+ * a resolve held behind its trigger's send (`ordering.ts`: defer) is due at once when the trigger's outcome is
+ * recorded, not when the trigger's lease would have ended.
+ */
+import { DeliveryStatus, EventAction } from '../constants';
+import type { Logger } from '../logger';
+import type { DeliveryRecord } from '../store/DeliveryRecord';
+import type { DeliveryStore } from '../store/DeliveryStore';
+import { counterpartKeyOf } from './deliveryKey';
+import type { SendOutcome } from './sendRecord';
+import { markPending } from './transitions';
+
+/** Returns, per outcome, whether it was written (false: the row changed under us); undefined when the store failed. */
+async function recordOutcomes(
+  outcomes: readonly SendOutcome[],
+  store: DeliveryStore,
+  logger: Logger,
+  now: () => number,
+): Promise<boolean[] | undefined> {
+  const records = outcomes.map((outcome) => outcome.record);
+  let written: boolean[];
+  try {
+    written = await store.replaceMany(records);
+  } catch (error) {
+    // The rows stay SENDING with a lease: the relay re-sends them after it, and PagerDuty dedupes by dedup_key.
+    logger.error('could not record delivery outcomes; the relay will retry them after their lease', { error });
+    return undefined;
+  }
+  const lost = written.filter((ok) => !ok).length;
+  if (lost > 0) logger.warn('a delivery changed under its sender (taken over by the relay)', { count: lost });
+  const triggers = records.filter((record, index) => written[index] && record.action === EventAction.TRIGGER);
+  if (triggers.length > 0) await freeWaitingResolves(triggers, store, logger, now);
+  return written;
+}
+
+async function freeWaitingResolves(
+  triggers: readonly DeliveryRecord[],
+  store: DeliveryStore,
+  logger: Logger,
+  now: () => number,
+): Promise<void> {
+  try {
+    const resolves = await store.get(triggers.map((trigger) => counterpartKeyOf(trigger)));
+    const at = now();
+    const waiting = [...resolves.values()].filter(
+      (resolve) => resolve.status === DeliveryStatus.PENDING && (resolve.nextAttemptAt ?? 0) > at,
+    );
+    if (waiting.length > 0) await store.replaceMany(waiting.map((resolve) => markPending(resolve, at)));
+  } catch (error) {
+    // Harmless: the resolve is due anyway at its recheck time.
+    logger.warn('could not free the resolves waiting for their triggers; they follow at their recheck', { error });
+  }
+}
+
+export { recordOutcomes };

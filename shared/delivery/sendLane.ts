@@ -1,0 +1,171 @@
+/**
+ * Sends one routing key's deliveries through its gate (`KeyGate.ts`): blocks of sends taken from the key's shared
+ * budget, up to `SENDS_IN_FLIGHT` on the wire at once, outcomes recorded in slices as they come (a crash re-sends at
+ * most the slice in flight), the circuit honoured (one probe at a time while it is open). Used by the webhook, which
+ * never waits for the gate (ARMS waits 5 s), and by the relay, which waits inside its deadline.
+ *
+ * No send starts unless the deadline leaves it its whole `PAGERDUTY_TIMEOUT_MS` plus `reserveMs`: a send on the wire
+ * always completes and is recorded, so PagerDuty never gets the same event twice because of our own deadline.
+ */
+import type { Secret } from '../config/Secret';
+import { SENDS_IN_FLIGHT } from '../constants';
+import type { Deadline } from '../fc/deadline';
+import type { DeliveryRecord } from '../store/DeliveryRecord';
+import { type KeyGate, stopsKey } from './KeyGate';
+import type { SendOutcome } from './sendRecord';
+
+interface LaneOptions {
+  /** The key's gate id (`keyIdOf`); undefined when the route has no key (the send makes the delivery DEAD). */
+  keyId: string | undefined;
+  routingKey: Secret | undefined;
+  route: string;
+  gate: KeyGate;
+  deadline: Deadline;
+  /** `PAGERDUTY_TIMEOUT_MS`. */
+  sendTimeoutMs: number;
+  /** Time kept after the last send completes (recording, answering). */
+  reserveMs: number;
+  /** Wait for the gate (relay) or leave what it refuses now (webhook). */
+  wait: boolean;
+  send: (record: DeliveryRecord, probe: boolean) => Promise<SendOutcome>;
+  /** Leases a block before it is sent (relay); returns the records won. Absent: already leased (webhook claims). */
+  lease?: (records: DeliveryRecord[]) => Promise<DeliveryRecord[]>;
+  /**
+   * Records a slice of outcomes (called in order, never concurrently); false when the store failed: the lane then
+   * starts no more sends (what it could not record, the relay sends after the lease; what it never sent, too).
+   */
+  record: (outcomes: SendOutcome[]) => Promise<boolean>;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  /** Outcomes recorded per write. @default SENDS_IN_FLIGHT */
+  sliceSize?: number;
+}
+
+interface LaneResult {
+  outcomes: SendOutcome[];
+  /** Not sent: the gate refused (webhook), the deadline came, or the key's circuit opened. */
+  unsent: DeliveryRecord[];
+  /** Why the lane stopped early, when it did. */
+  stopped?: 'deadline' | 'paced' | 'circuit-open' | 'rate-limited' | 'store';
+  /** Lost between the read and the lease (another relay took it). */
+  lostLeases: number;
+  /** When the gate opens again, if the lane stopped because it opens too late for this deadline (epoch ms). */
+  resumeAt?: number;
+}
+
+async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions): Promise<LaneResult> {
+  const { keyId, gate, deadline, now } = options;
+  const queue = [...records];
+  const result: LaneResult = { outcomes: [], unsent: [], lostLeases: 0 };
+  const pending: SendOutcome[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const sliceSize = options.sliceSize ?? SENDS_IN_FLIGHT;
+  const flush = (all: boolean) => {
+    while (pending.length > 0 && (all || pending.length >= sliceSize)) {
+      const slice = pending.splice(0, sliceSize);
+      flushing = flushing.then(async () => {
+        if (!(await options.record(slice))) storeFailed = true;
+      });
+    }
+    return flushing;
+  };
+  /** Room to start a send: its whole timeout and the reserve still fit in the deadline. */
+  const room = () => deadline.remainingMs() - options.reserveMs - options.sendTimeoutMs;
+
+  const inFlight = new Set<Promise<void>>();
+  let halted = false;
+  let storeFailed = false;
+  const sendOne = async (record: DeliveryRecord, probe: boolean) => {
+    const outcome = await options.send(record, probe);
+    result.outcomes.push(outcome);
+    pending.push(outcome);
+    // Stop the block at once (before the gate's write): sends still starting would only meet the same failure.
+    if (stopsKey(outcome.reason)) halted = true;
+    if (keyId !== undefined) {
+      const stop = await gate.report(keyId, {
+        ok: outcome.reason === undefined,
+        probe,
+        reason: outcome.reason,
+        retryAfterMs: outcome.retryAfterMs,
+        error: outcome.error,
+        route: options.route,
+      });
+      if (stop) halted = true;
+    }
+    void flush(false);
+  };
+  const start = (record: DeliveryRecord, probe: boolean) => {
+    const running = sendOne(record, probe).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+    return running;
+  };
+
+  while (queue.length > 0) {
+    if (storeFailed) {
+      result.stopped = 'store';
+      break;
+    }
+    if (room() <= 0) {
+      result.stopped = 'deadline';
+      break;
+    }
+    if (keyId === undefined) {
+      // No key: each send only records the delivery DEAD (no request is made).
+      await start(queue.shift() as DeliveryRecord, false);
+      continue;
+    }
+    if (halted) {
+      // The circuit opened or PagerDuty said 429 during this block: let the gate decide what comes next.
+      await Promise.all(inFlight);
+      halted = false;
+    }
+    const grant = await gate.acquire(keyId, queue.length, options.sendTimeoutMs);
+    if (grant.kind === 'wait') {
+      const waitMs = grant.until - now();
+      if (!options.wait) {
+        result.stopped = grant.why;
+        break;
+      }
+      if (waitMs > room()) {
+        // The gate opens after this run could send: say when, so the caller can have the next run wait for it.
+        result.stopped = grant.why;
+        result.resumeAt = grant.until;
+        break;
+      }
+      await options.sleep(Math.max(1, waitMs));
+      continue;
+    }
+    const count = grant.kind === 'probe' ? 1 : grant.count;
+    let block = queue.splice(0, count);
+    if (options.lease !== undefined) {
+      const won = await options.lease(block);
+      result.lostLeases += block.length - won.length;
+      if (won.length < block.length) await gate.giveBack(keyId, grant.takenAt, block.length - won.length);
+      block = won;
+    }
+    if (grant.kind === 'probe') {
+      // One probe at a time: wait for its answer before asking the gate again.
+      const probeRecord = block[0];
+      if (probeRecord !== undefined) await start(probeRecord, true);
+      continue;
+    }
+    for (const [index, record] of block.entries()) {
+      while (inFlight.size >= SENDS_IN_FLIGHT) await Promise.race(inFlight);
+      if (halted || storeFailed || room() <= 0) {
+        // Cut short: the rest of the block goes back to the queue (leased rows stay leased: the caller re-queues).
+        queue.unshift(...block.slice(index));
+        await gate.giveBack(keyId, grant.takenAt, block.length - index);
+        break;
+      }
+      void start(record, false);
+    }
+  }
+  await Promise.all(inFlight);
+  if (halted && result.stopped === undefined && queue.length > 0) result.stopped = 'circuit-open';
+  result.unsent = queue;
+  await flush(true);
+  return result;
+}
+
+export type { LaneOptions, LaneResult };
+export { sendLane };

@@ -1,6 +1,6 @@
 /**
  * The delivery store port, after Powertools' `BasePersistenceLayer`: this base owns batching, expiry and the due
- * view over the records; a backend implements four primitives (memory, file, Tablestore). Every write is one
+ * view over the records; a backend implements the `_` primitives (memory, file, Tablestore). Every write is one
  * conditional full-row put, so a record's cells always share one TTL.
  */
 import type { Secret } from '../config/Secret';
@@ -49,6 +49,19 @@ const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, Deliv
 function isDue(record: DeliveryRecord, now: number): boolean {
   if (DUE_STATUSES.has(record.status)) return (record.nextAttemptAt ?? 0) <= now;
   return record.status === DeliveryStatus.SENDING && (record.leaseUntil ?? 0) <= now;
+}
+
+/**
+ * The write rule of versioned rows (occurrence markers): version 1 only where no live row is (none, or an expired
+ * one), version N only over a live N - 1. Backends that check it themselves (memory, file) call this.
+ */
+function followsVersion(
+  existing: { version: number; expiresAt: number } | undefined,
+  version: number,
+  now: number,
+): boolean {
+  const live = existing !== undefined && existing.expiresAt > now;
+  return version === 1 ? !live : live && existing.version === version - 1;
 }
 
 abstract class DeliveryStore {
@@ -181,4 +194,4 @@ abstract class DeliveryStore {
 }
 
 export type { ClaimOutcome, OutboxSummary, StoreCredentials };
-export { DeliveryStore, isDue, WAITING_STATUSES };
+export { DeliveryStore, followsVersion, isDue, WAITING_STATUSES };

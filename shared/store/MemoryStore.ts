@@ -5,7 +5,7 @@
 
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
-import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+import { type ClaimOutcome, DeliveryStore, followsVersion } from './DeliveryStore';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /**
@@ -70,6 +70,7 @@ class MemoryStore extends DeliveryStore {
   protected async _scan(): Promise<DeliveryRecord[]> {
     return [...this.#rows.values()].map((row) => clonePlain(row));
   }
+
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();
     for (const key of dedupKeys) {
@@ -82,9 +83,7 @@ class MemoryStore extends DeliveryStore {
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
     const now = this.now();
     return markers.map((marker) => {
-      const existing = this.#markers.get(marker.dedupKey);
-      const live = existing !== undefined && existing.expiresAt > now;
-      const ok = marker.version === 1 ? !live : live && existing?.version === marker.version - 1;
+      const ok = followsVersion(this.#markers.get(marker.dedupKey), marker.version, now);
       if (ok) this.#markers.set(marker.dedupKey, { ...marker });
       return ok;
     });

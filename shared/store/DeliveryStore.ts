@@ -14,6 +14,7 @@ import {
   mergeCounters,
 } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
+import { assertKeyId, type KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /** The result of claiming one delivery. */
@@ -52,8 +53,8 @@ function isDue(record: DeliveryRecord, now: number): boolean {
 }
 
 /**
- * The write rule of versioned rows (occurrence markers): version 1 only where no live row is (none, or an expired
- * one), version N only over a live N - 1. Backends that check it themselves (memory, file) call this.
+ * The write rule of versioned rows (occurrence markers, key states): version 1 only where no live row is (none, or
+ * an expired one), version N only over a live N - 1. Backends that check it themselves (memory, file) call this.
  */
 function followsVersion(
   existing: { version: number; expiresAt: number } | undefined,
@@ -149,6 +150,26 @@ abstract class DeliveryStore {
     return this._putMarkers(markers);
   }
 
+  /** The live (unexpired) key states of these key ids (see `KeyState.ts`), keyed by key id. */
+  public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const unique = [...new Set(keyIds)];
+    for (const keyId of unique) assertKeyId(keyId);
+    const now = this.now();
+    const found = await this._getKeyStates(unique);
+    for (const [keyId, state] of found) if (state.expiresAt <= now) found.delete(keyId);
+    return found;
+  }
+
+  /**
+   * Writes key states, each conditionally, like `putMarkers`: version 1 only if none exists (or it expired), a later
+   * version only over `version - 1`. Returns, per state, whether it was written (false: someone moved it first); one
+   * lost race does not stop the others.
+   */
+  public async putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    for (const state of states) assertKeyId(state.keyId);
+    return this._putKeyStates(states);
+  }
+
   /**
    * Adds activity counts to the current minute's bucket and the latest times to the all-time bucket, in one write
    * (see `Counters.ts`).
@@ -185,6 +206,9 @@ abstract class DeliveryStore {
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
+  protected abstract _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>>;
+  /** Each state on `followsVersion`, in order (the same key twice in one call: the second over the first). */
+  protected abstract _putKeyStates(states: readonly KeyState[]): Promise<boolean[]>;
   /** Adds to each bucket atomically (sums counts, keeps the larger latest values), creating it if needed. */
   protected abstract _addCounters(
     updates: readonly { bucket: number; delta: CounterDelta }[],

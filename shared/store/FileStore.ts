@@ -3,14 +3,14 @@
  * crashes.
  *
  * ```
- *  <STORE_PATH>/deliveries/<deliveryKey>.json   markers/m1-<hash>.json   counters/<minute>.json
- *              tmp/  rows being written       locks/  writes in progress
+ *  <STORE_PATH>/deliveries/<deliveryKey>.json   markers/m1-<hash>.json   key-states/<keyId>.json
+ *              counters/<minute>.json           tmp/  rows being written    locks/  writes in progress
  * ```
  *
  * Several writers share one directory: `npm start` runs the webhook and delivery-health in two threads, and a second
  * runtime or an operator tool may run on the same STORE_PATH. So every write that depends on what is stored (a claim,
- * the takeover of an expired row, a replace by version, markers by version, counter sums, the pruning of expired
- * rows) is one `#compareAndSwap`, the same steps for every kind of row:
+ * the takeover of an expired row, a replace by version, markers and key states by version, counter sums, the pruning
+ * of expired rows) is one `#compareAndSwap`, the same steps for every kind of row:
  *
  * ```
  *  1. lock     create locks/<dir>.<row>.lock exclusively (open 'wx': one creator wins, across threads and processes);
@@ -58,6 +58,7 @@ import { StoreError } from '../errors';
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore, followsVersion } from './DeliveryStore';
+import type { KeyState } from './KeyState';
 import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
 
 const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -135,6 +136,7 @@ function parseHolder(text: string): LockHolder | undefined {
 class FileStore extends DeliveryStore {
   readonly #dir: string;
   readonly #markerDir: string;
+  readonly #keyStateDir: string;
   readonly #counterDir: string;
   readonly #tmpDir: string;
   readonly #lockDir: string;
@@ -147,6 +149,7 @@ class FileStore extends DeliveryStore {
     super(options);
     this.#dir = join(options.path, 'deliveries');
     this.#markerDir = join(options.path, 'markers');
+    this.#keyStateDir = join(options.path, 'key-states');
     this.#counterDir = join(options.path, 'counters');
     this.#tmpDir = join(options.path, 'tmp');
     this.#lockDir = join(options.path, 'locks');
@@ -206,7 +209,7 @@ class FileStore extends DeliveryStore {
   }
 
   // ------------------------------------------------------------------------------------------------------------
-  // Versioned rows: occurrence markers (`followsVersion`)
+  // Versioned rows: occurrence markers and key states (`followsVersion`)
   // ------------------------------------------------------------------------------------------------------------
 
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
@@ -220,6 +223,19 @@ class FileStore extends DeliveryStore {
 
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
     return markers.map((marker) => this.#putVersioned(this.#markerFileOf(marker.dedupKey), marker));
+  }
+
+  protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const found = new Map<string, KeyState>();
+    for (const keyId of keyIds) {
+      const state = this.#read<KeyState>(this.#keyStateFileOf(keyId));
+      if (state !== undefined) found.set(keyId, state);
+    }
+    return found;
+  }
+
+  protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    return states.map((state) => this.#putVersioned(this.#keyStateFileOf(state.keyId), state));
   }
 
   #putVersioned<T extends { version: number; expiresAt: number }>(file: string, row: T): boolean {
@@ -390,6 +406,11 @@ class FileStore extends DeliveryStore {
     return join(this.#markerDir, `${markerKeyOf(dedupKey)}.json`);
   }
 
+  /** Key ids are checked by the port (16 hex digits). */
+  #keyStateFileOf(keyId: string): string {
+    return join(this.#keyStateDir, `${keyId}.json`);
+  }
+
   #counterFileOf(bucket: number): string {
     return join(this.#counterDir, `${bucket}.json`);
   }
@@ -398,7 +419,14 @@ class FileStore extends DeliveryStore {
   #ensureDirectories(): void {
     if (this.#ready) return;
     try {
-      for (const dir of [this.#dir, this.#markerDir, this.#counterDir, this.#tmpDir, this.#lockDir]) {
+      for (const dir of [
+        this.#dir,
+        this.#markerDir,
+        this.#keyStateDir,
+        this.#counterDir,
+        this.#tmpDir,
+        this.#lockDir,
+      ]) {
         mkdirSync(dir, { recursive: true });
       }
     } catch (error) {

@@ -6,6 +6,7 @@
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore, followsVersion } from './DeliveryStore';
+import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /**
@@ -37,6 +38,7 @@ function clonePlain<T>(value: T): T {
 class MemoryStore extends DeliveryStore {
   readonly #rows = new Map<string, DeliveryRecord>();
   readonly #markers = new Map<string, OccurrenceMarker>();
+  readonly #keyStates = new Map<string, KeyState>();
   readonly #counters = new Map<number, CounterTotals>();
 
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
@@ -85,6 +87,24 @@ class MemoryStore extends DeliveryStore {
     return markers.map((marker) => {
       const ok = followsVersion(this.#markers.get(marker.dedupKey), marker.version, now);
       if (ok) this.#markers.set(marker.dedupKey, { ...marker });
+      return ok;
+    });
+  }
+
+  protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const found = new Map<string, KeyState>();
+    for (const keyId of keyIds) {
+      const state = this.#keyStates.get(keyId);
+      if (state !== undefined) found.set(keyId, clonePlain(state));
+    }
+    return found;
+  }
+
+  protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    const now = this.now();
+    return states.map((state) => {
+      const ok = followsVersion(this.#keyStates.get(state.keyId), state.version, now);
+      if (ok) this.#keyStates.set(state.keyId, clonePlain(state));
       return ok;
     });
   }

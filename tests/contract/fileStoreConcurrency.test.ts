@@ -148,7 +148,7 @@ function lastWinner(results: readonly RaceResult[], step: number): number {
 /** Every step had exactly one winner, the stored rows are the last winners', and no increment was lost. */
 async function assessRace(path: string, results: readonly RaceResult[]): Promise<void> {
   const perfect = { noWinner: 0, oneWinner: ROUNDS, severalWinners: 0 };
-  expect.soft(tally(results)).toEqual({ REPLACE: perfect, TAKEOVER: perfect, MARKER: perfect });
+  expect.soft(tally(results)).toEqual({ REPLACE: perfect, TAKEOVER: perfect, MARKER: perfect, KEY_STATE: perfect });
 
   const lastRound = RACE_START + (ROUNDS - 1) * ROUND_MS;
   const store = new FileStore({ path, now: () => lastRound });
@@ -159,6 +159,10 @@ async function assessRace(path: string, results: readonly RaceResult[]): Promise
   });
   expect.soft(rows.get(RaceKey.TAKEN_OVER)?.routeName).toBe(`writer-${lastWinner(results, Step.TAKEOVER)}`);
   expect.soft((await store.getMarkers([RaceKey.DEDUP_KEY])).get(RaceKey.DEDUP_KEY)?.version).toBe(ROUNDS);
+  expect.soft((await store.getKeyStates([RaceKey.KEY_ID])).get(RaceKey.KEY_ID)).toMatchObject({
+    version: ROUNDS,
+    data: { writer: lastWinner(results, Step.KEY_STATE), round: ROUNDS - 1 },
+  });
   expect.soft(await store.readCounters(lastRound - 60_000)).toEqual({
     counts: { [RaceKey.COUNTER]: WRITERS * INCREMENTS },
     latest: {},

@@ -28,11 +28,12 @@ const RaceKey = {
   REPLACED: 'race-replaced',
   TAKEN_OVER: 'race-taken-over',
   DEDUP_KEY: 'race-identity',
+  KEY_ID: '00000000000000aa',
   COUNTER: 'race.increments',
 } as const;
 
 /** The steps of a round, as bits of the writer's result for that round. */
-const Step = { REPLACE: 1, TAKEOVER: 2, MARKER: 4 } as const;
+const Step = { REPLACE: 1, TAKEOVER: 2, MARKER: 4, KEY_STATE: 8 } as const;
 
 interface RaceTask {
   mode: 'race';
@@ -85,6 +86,14 @@ async function race(task: RaceTask, barrier: () => void | Promise<void>): Promis
       expiresAt: RACE_START + DAY_MS,
     };
     if ((await store.putMarkers([marker]))[0]) won |= Step.MARKER;
+    const state = {
+      keyId: RaceKey.KEY_ID,
+      version: round + 1,
+      updatedAt: clock,
+      expiresAt: RACE_START + DAY_MS,
+      data: { writer: task.writer, round },
+    };
+    if ((await store.putKeyStates([state]))[0]) won |= Step.KEY_STATE;
     wins.push(won);
   }
   await barrier();

@@ -1,6 +1,6 @@
 /**
  * The delivery store port, after Powertools' `BasePersistenceLayer`: this base owns batching, expiry and the due
- * view over the records; a backend implements four primitives (memory, file, Tablestore). Every write is one
+ * view over the records; a backend implements the `_` primitives (memory, file, Tablestore). Every write is one
  * conditional full-row put, so a record's cells always share one TTL.
  */
 import type { Secret } from '../config/Secret';
@@ -14,7 +14,7 @@ import {
   mergeCounters,
 } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
-import type { KeyState } from './KeyState';
+import { assertKeyId, type KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
 /** The result of claiming one delivery. */
@@ -50,6 +50,19 @@ const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, Deliv
 function isDue(record: DeliveryRecord, now: number): boolean {
   if (DUE_STATUSES.has(record.status)) return (record.nextAttemptAt ?? 0) <= now;
   return record.status === DeliveryStatus.SENDING && (record.leaseUntil ?? 0) <= now;
+}
+
+/**
+ * The write rule of versioned rows (occurrence markers, key states): version 1 only where no live row is (none, or
+ * an expired one), version N only over a live N - 1. Backends that check it themselves (memory, file) call this.
+ */
+function followsVersion(
+  existing: { version: number; expiresAt: number } | undefined,
+  version: number,
+  now: number,
+): boolean {
+  const live = existing !== undefined && existing.expiresAt > now;
+  return version === 1 ? !live : live && existing.version === version - 1;
 }
 
 abstract class DeliveryStore {
@@ -137,19 +150,23 @@ abstract class DeliveryStore {
     return this._putMarkers(markers);
   }
 
-  /** The live (unexpired) states of these routing keys (see `KeyState.ts`), keyed by key id. */
+  /** The live (unexpired) key states of these key ids (see `KeyState.ts`), keyed by key id. */
   public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    const unique = [...new Set(keyIds)];
+    for (const keyId of unique) assertKeyId(keyId);
     const now = this.now();
-    const found = await this._getKeyStates([...new Set(keyIds)]);
-    for (const [key, state] of found) if (state.expiresAt <= now) found.delete(key);
+    const found = await this._getKeyStates(unique);
+    for (const [keyId, state] of found) if (state.expiresAt <= now) found.delete(keyId);
     return found;
   }
 
   /**
-   * Writes key states, each conditionally, as `putMarkers` does: `version` 1 only if none exists (or it expired), a
-   * later version only over `version - 1`. Returns, per state, whether it was written.
+   * Writes key states, each conditionally, like `putMarkers`: version 1 only if none exists (or it expired), a later
+   * version only over `version - 1`. Returns, per state, whether it was written (false: someone moved it first); one
+   * lost race does not stop the others.
    */
   public async putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    for (const state of states) assertKeyId(state.keyId);
     return this._putKeyStates(states);
   }
 
@@ -190,6 +207,7 @@ abstract class DeliveryStore {
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
   protected abstract _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>>;
+  /** Each state on `followsVersion`, in order (the same key twice in one call: the second over the first). */
   protected abstract _putKeyStates(states: readonly KeyState[]): Promise<boolean[]>;
   /** Adds to each bucket atomically (sums counts, keeps the larger latest values), creating it if needed. */
   protected abstract _addCounters(
@@ -200,4 +218,4 @@ abstract class DeliveryStore {
 }
 
 export type { ClaimOutcome, OutboxSummary, StoreCredentials };
-export { DeliveryStore, isDue, WAITING_STATUSES };
+export { DeliveryStore, followsVersion, isDue, WAITING_STATUSES };

@@ -5,7 +5,7 @@
 
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
-import { type ClaimOutcome, DeliveryStore } from './DeliveryStore';
+import { type ClaimOutcome, DeliveryStore, followsVersion } from './DeliveryStore';
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 
@@ -38,8 +38,8 @@ function clonePlain<T>(value: T): T {
 class MemoryStore extends DeliveryStore {
   readonly #rows = new Map<string, DeliveryRecord>();
   readonly #markers = new Map<string, OccurrenceMarker>();
-  readonly #counters = new Map<number, CounterTotals>();
   readonly #keyStates = new Map<string, KeyState>();
+  readonly #counters = new Map<number, CounterTotals>();
 
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     const now = this.now();
@@ -72,6 +72,7 @@ class MemoryStore extends DeliveryStore {
   protected async _scan(): Promise<DeliveryRecord[]> {
     return [...this.#rows.values()].map((row) => clonePlain(row));
   }
+
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();
     for (const key of dedupKeys) {
@@ -84,9 +85,7 @@ class MemoryStore extends DeliveryStore {
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
     const now = this.now();
     return markers.map((marker) => {
-      const existing = this.#markers.get(marker.dedupKey);
-      const live = existing !== undefined && existing.expiresAt > now;
-      const ok = marker.version === 1 ? !live : live && existing?.version === marker.version - 1;
+      const ok = followsVersion(this.#markers.get(marker.dedupKey), marker.version, now);
       if (ok) this.#markers.set(marker.dedupKey, { ...marker });
       return ok;
     });
@@ -94,9 +93,9 @@ class MemoryStore extends DeliveryStore {
 
   protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
     const found = new Map<string, KeyState>();
-    for (const key of keyIds) {
-      const state = this.#keyStates.get(key);
-      if (state !== undefined) found.set(key, clonePlain(state));
+    for (const keyId of keyIds) {
+      const state = this.#keyStates.get(keyId);
+      if (state !== undefined) found.set(keyId, clonePlain(state));
     }
     return found;
   }
@@ -104,9 +103,7 @@ class MemoryStore extends DeliveryStore {
   protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
     const now = this.now();
     return states.map((state) => {
-      const existing = this.#keyStates.get(state.keyId);
-      const live = existing !== undefined && existing.expiresAt > now;
-      const ok = state.version === 1 ? !live : live && existing?.version === state.version - 1;
+      const ok = followsVersion(this.#keyStates.get(state.keyId), state.version, now);
       if (ok) this.#keyStates.set(state.keyId, clonePlain(state));
       return ok;
     });

@@ -20,8 +20,9 @@
  *  outboxSummary ─ the whole due index (O(backlog)) → BatchGetRow → counts of the live entries' rows by status.
  * ```
  *
- * Occurrence markers and health counters are main-table rows of their own (`tablestoreRows.ts`): markers by
- * compare-and-set like deliveries, counters by INCREMENT (one BatchWriteRow per call) and read by key range.
+ * Occurrence markers, key states and health counters are main-table rows of their own (`tablestoreRows.ts`): markers
+ * and key states by compare-and-set like deliveries, counters by INCREMENT (one BatchWriteRow per call) and read by key
+ * range.
  *
  * Every operation is bounded by `STORE_TIMEOUT_MS` (our timer, not the SDK's idle timeout), SDK retries are off and
  * this adapter retries failed rows itself. Ambiguous writes (timeouts, resets, 5xx) are retried: a conditional write
@@ -34,6 +35,7 @@ import { ConfigError, StoreError } from '../errors';
 import type { CounterDelta, CounterTotals } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore, isDue, type OutboxSummary } from './DeliveryStore';
+import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 import { TablestoreAuxiliaryRows } from './tablestoreAuxiliary';
 import { Budget, TablestoreCalls, type WriteOutcome, type WriteRow } from './tablestoreCalls';
@@ -514,16 +516,8 @@ class TablestoreStore extends DeliveryStore {
   }
 
   // ------------------------------------------------------------------------------------------------------------
-  // Occurrence markers and health counters (`tablestoreAuxiliary.ts`)
+  // Occurrence markers, key states and health counters (`tablestoreAuxiliary.ts`)
   // ------------------------------------------------------------------------------------------------------------
-
-  protected async _getKeyStates(_keyIds: readonly string[]): Promise<Map<string, import('./KeyState').KeyState>> {
-    throw new Error('TODO');
-  }
-
-  protected async _putKeyStates(_states: readonly import('./KeyState').KeyState[]): Promise<boolean[]> {
-    throw new Error('TODO');
-  }
 
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     return this.#auxiliary.getMarkers(dedupKeys);
@@ -531,6 +525,14 @@ class TablestoreStore extends DeliveryStore {
 
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
     return this.#auxiliary.putMarkers(markers, this.now());
+  }
+
+  protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    return this.#auxiliary.getKeyStates(keyIds);
+  }
+
+  protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
+    return this.#auxiliary.putKeyStates(states, this.now());
   }
 
   protected async _addCounters(

@@ -1,9 +1,10 @@
 /**
- * The main table's rows that are not deliveries: occurrence markers (`OccurrenceMarker.ts`), moved forward by
- * compare-and-set like deliveries, and the health counters (`Counters.ts`), added by INCREMENT and read by key range.
- * Row keys and columns: `tablestoreRows.ts`.
+ * The main table's rows that are not deliveries: versioned rows (occurrence markers, `OccurrenceMarker.ts`, and key
+ * states, `KeyState.ts`), moved forward by compare-and-set like deliveries, and the health counters (`Counters.ts`),
+ * added by INCREMENT and read by key range. Row keys and columns: `tablestoreRows.ts`.
  */
 import { type CounterDelta, type CounterTotals, MINUTE_MS } from './Counters';
+import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 import { Budget, type TablestoreCalls, type WriteOutcome, type WriteRow } from './tablestoreCalls';
 import { cellsOf, condition, equal, long, mainKey, putRow, rowError, sdk } from './tablestoreRequests';
@@ -11,18 +12,19 @@ import {
   bucketStartKey,
   COUNTER_KIND,
   counterRowKey,
-  isMarkerRow,
+  KEY_STATE_ROWS,
   KIND_COLUMN,
   LATEST_KIND,
-  markerCells,
-  markerFromCells,
-  markerKeyOf,
+  MARKER_ROWS,
   parseCounterRowKey,
-  sameMarker,
+  sameVersionedRow,
   toNumber,
   VERSION_COLUMN,
+  type VersionedRows,
 } from './tablestoreRows';
 import type { SdkCondition } from './tablestoreSdk';
+
+type Versioned = { version: number; expiresAt: number };
 
 class TablestoreAuxiliaryRows {
   readonly #calls: TablestoreCalls;
@@ -36,75 +38,102 @@ class TablestoreAuxiliaryRows {
   }
 
   // ------------------------------------------------------------------------------------------------------------
-  // Occurrence markers (rows keyed `m1-<hash>`)
+  // Versioned rows: occurrence markers (`m1-<hash>`) and key states (`k1-<keyId>`)
   // ------------------------------------------------------------------------------------------------------------
 
   public async getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
+    return this.#getVersioned(MARKER_ROWS, dedupKeys);
+  }
+
+  public async putMarkers(markers: readonly OccurrenceMarker[], now: number): Promise<boolean[]> {
+    return this.#putVersioned(MARKER_ROWS, markers, now);
+  }
+
+  public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
+    return this.#getVersioned(KEY_STATE_ROWS, keyIds);
+  }
+
+  public async putKeyStates(states: readonly KeyState[], now: number): Promise<boolean[]> {
+    return this.#putVersioned(KEY_STATE_ROWS, states, now);
+  }
+
+  async #getVersioned<T extends Versioned>(kind: VersionedRows<T>, ids: readonly string[]): Promise<Map<string, T>> {
     const rows = await this.#calls.get(
       new Budget(this.#timeoutMs),
       this.#table,
-      dedupKeys.map((dedupKey) => mainKey(markerKeyOf(dedupKey))),
+      ids.map((id) => mainKey(kind.rowKeyOf(id))),
     );
-    const found = new Map<string, OccurrenceMarker>();
+    const found = new Map<string, T>();
     rows.forEach((row, index) => {
-      const cells = row && cellsOf(row);
-      if (cells !== undefined && isMarkerRow(cells)) found.set(dedupKeys[index] as string, markerFromCells(cells));
+      const value = row && kind.fromCells(cellsOf(row));
+      if (value !== undefined) found.set(ids[index] as string, value);
     });
     return found;
   }
 
-  /** Version 1: only where no live marker is (expect-not-exist, or over an expired one as read); later: over v - 1. */
-  public async putMarkers(markers: readonly OccurrenceMarker[], now: number): Promise<boolean[]> {
-    if (new Set(markers.map((marker) => marker.dedupKey)).size < markers.length) {
+  /**
+   * Version 1: only where no live row is (expect-not-exist, or over an expired one exactly as read); later versions:
+   * over a live `version - 1`. Rows are independent (one lost race does not stop the others); the same id twice in one
+   * call is written one at a time, in order.
+   */
+  async #putVersioned<T extends Versioned>(
+    kind: VersionedRows<T>,
+    items: readonly T[],
+    now: number,
+  ): Promise<boolean[]> {
+    if (new Set(items.map((item) => kind.idOf(item))).size < items.length) {
       const results: boolean[] = [];
-      for (const marker of markers) results.push(...(await this.putMarkers([marker], now)));
+      for (const item of items) results.push(...(await this.#putVersioned(kind, [item], now)));
       return results;
     }
     const budget = new Budget(this.#timeoutMs);
-    const results = markers.map(() => false);
-    let round: Array<{ index: number; takeover?: OccurrenceMarker }> = markers.map((_, index) => ({ index }));
+    const results = items.map(() => false);
+    let round: Array<{ index: number; takeover?: T }> = items.map((_, index) => ({ index }));
     for (let attempt = 0; round.length > 0 && attempt < 3; attempt++) {
       const outcomes = await this.#calls.write(
         budget,
         round.map(({ index, takeover }) => {
-          const marker = markers[index] as OccurrenceMarker;
+          const item = items[index] as T;
           let rowCondition: SdkCondition;
           if (takeover !== undefined) {
             rowCondition = condition('EXPECT_EXIST', [
               equal(VERSION_COLUMN, takeover.version),
               equal('expiresAt', takeover.expiresAt),
             ]);
-          } else if (marker.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
+          } else if (item.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
           else {
             rowCondition = condition('EXPECT_EXIST', [
-              equal(VERSION_COLUMN, marker.version - 1),
+              equal(VERSION_COLUMN, item.version - 1),
               ['expiresAt', 'GREATER_THAN', now],
             ]);
           }
-          return putRow(this.#table, markerKeyOf(marker.dedupKey), markerCells(marker), rowCondition);
+          return putRow(this.#table, kind.rowKeyOf(kind.idOf(item)), kind.cellsOf(item), rowCondition);
         }),
       );
       const failed = outcomes.find((outcome) => outcome.status === 'failed');
-      if (failed?.status === 'failed') throw rowError('put marker', failed);
+      if (failed?.status === 'failed') throw rowError(`put ${kind.name}`, failed);
       const retried = new Set<number>();
       const toRead = round.filter(({ index }, position) => {
         const outcome = outcomes[position] as WriteOutcome;
         if (outcome.status === 'ok') results[index] = true;
         if (outcome.status !== 'condition') return false;
         if (outcome.retried) retried.add(index);
-        return outcome.retried || (markers[index] as OccurrenceMarker).version === 1;
+        return outcome.retried || (items[index] as T).version === 1;
       });
       round = [];
       if (toRead.length === 0) break;
-      const current = await this.getMarkers(toRead.map(({ index }) => (markers[index] as OccurrenceMarker).dedupKey));
-      for (const item of toRead) {
-        const marker = markers[item.index] as OccurrenceMarker;
-        const found = current.get(marker.dedupKey);
-        if (retried.has(item.index) && found !== undefined && sameMarker(found, marker))
-          results[item.index] = true; // our ambiguous attempt landed
-        else if (marker.version !== 1) continue;
-        else if (found === undefined) round.push({ index: item.index });
-        else if (found.expiresAt <= now) round.push({ index: item.index, takeover: found });
+      const current = await this.#getVersioned(
+        kind,
+        toRead.map(({ index }) => kind.idOf(items[index] as T)),
+      );
+      for (const entry of toRead) {
+        const item = items[entry.index] as T;
+        const found = current.get(kind.idOf(item));
+        if (retried.has(entry.index) && found !== undefined && sameVersionedRow(kind, found, item))
+          results[entry.index] = true; // our ambiguous attempt landed
+        else if (item.version !== 1) continue;
+        else if (found === undefined) round.push({ index: entry.index });
+        else if (found.expiresAt <= now) round.push({ index: entry.index, takeover: found });
       }
     }
     return results;

@@ -10,14 +10,16 @@
  *   `dueAt <= now` by range, so its cost follows the undelivered rows, never the delivered history. `shard` (a hash
  *   of the key, `DUE_SHARDS` values) keeps the time-ordered key from being one hot partition.
  *
- * Occurrence markers (`OccurrenceMarker.ts`) and the health counters (`Counters.ts`) are main-table rows too, keyed
- * `m1-<hash>` and `c1-<minute>-…` (delivery keys never start so), with a `kind` column: same table, same TTL, same RAM
- * policy; the full scan skips them.
+ * Occurrence markers (`OccurrenceMarker.ts`), key states (`KeyState.ts`) and the health counters (`Counters.ts`) are
+ * main-table rows too, keyed `m1-<hash>`, `k1-<keyId>` and `c1-<minute>-…` (delivery keys start `d1-`), with a `kind`
+ * column: same table, same TTL, same RAM policy; the full scan skips them. Markers and key states are both versioned
+ * rows (`VersionedRows`), written by the same compare-and-set.
  */
 import { createHash } from 'node:crypto';
 import { DeliveryStatus, type EventAction } from '../constants';
 import type { PagerDutyEventBody } from '../pagerduty/types';
 import type { DeliveryRecord } from './DeliveryRecord';
+import type { KeyState } from './KeyState';
 import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
 
 /** Primary key column of the main table. */
@@ -117,42 +119,89 @@ function isAuxiliaryRow(cells: ReadonlyMap<string, unknown>): boolean {
   return cells.has(KIND_COLUMN);
 }
 
-function markerCells(marker: OccurrenceMarker): Record<string, CellValue> {
-  return {
+/**
+ * A kind of main-table row moved forward by compare-and-set on `version` (markers, key states): how its rows are keyed,
+ * written and read back. `tablestoreAuxiliary.ts` writes every kind the same way.
+ */
+interface VersionedRows<T extends { version: number; expiresAt: number }> {
+  /** What the rows are, in errors. */
+  name: string;
+  /** The row's id in the port (a dedup key, a key id). */
+  idOf(row: T): string;
+  /** The main-table primary key of an id. */
+  rowKeyOf(id: string): string;
+  cellsOf(row: T): Record<string, CellValue>;
+  /** The row of these cells, or undefined when they are not a row of this kind. */
+  fromCells(cells: ReadonlyMap<string, unknown>): T | undefined;
+}
+
+/** An INTEGER cell that must be there. */
+function requiredInt(cells: ReadonlyMap<string, unknown>, name: string, kind: string): number {
+  const value = toNumber(cells.get(name));
+  if (value === undefined) throw new Error(`${kind} row has no ${name} column`);
+  return value;
+}
+
+const MARKER_ROWS: VersionedRows<OccurrenceMarker> = {
+  name: 'marker',
+  idOf: (marker) => marker.dedupKey,
+  rowKeyOf: markerKeyOf,
+  cellsOf: (marker) => ({
     [KIND_COLUMN]: MARKER_KIND,
     dedupKey: marker.dedupKey,
     latestOccurrence: BigInt(marker.latestOccurrence),
     version: BigInt(marker.version),
     updatedAt: BigInt(marker.updatedAt),
     expiresAt: BigInt(marker.expiresAt),
-  };
-}
+  }),
+  fromCells(cells) {
+    if (cells.get(KIND_COLUMN) !== MARKER_KIND) return undefined;
+    return {
+      dedupKey: String(cells.get('dedupKey')),
+      latestOccurrence: requiredInt(cells, 'latestOccurrence', 'marker'),
+      version: requiredInt(cells, 'version', 'marker'),
+      updatedAt: requiredInt(cells, 'updatedAt', 'marker'),
+      expiresAt: requiredInt(cells, 'expiresAt', 'marker'),
+    };
+  },
+};
 
-function isMarkerRow(cells: ReadonlyMap<string, unknown>): boolean {
-  return cells.get(KIND_COLUMN) === MARKER_KIND;
-}
+const KEY_STATE_KIND = 'keystate';
+/** Key state rows: `k1-<keyId>` (a hash of the routing key), `data` as one JSON string. */
+const KEY_STATE_PREFIX = 'k1-';
 
-/** The marker of a marker row; throws on a row that is not one. */
-function markerFromCells(cells: ReadonlyMap<string, unknown>): OccurrenceMarker {
-  const int = (name: string) => {
-    const value = toNumber(cells.get(name));
-    if (value === undefined) throw new Error(`marker row has no ${name} column`);
-    return value;
-  };
-  return {
-    dedupKey: String(cells.get('dedupKey')),
-    latestOccurrence: int('latestOccurrence'),
-    version: int('version'),
-    updatedAt: int('updatedAt'),
-    expiresAt: int('expiresAt'),
-  };
-}
+const KEY_STATE_ROWS: VersionedRows<KeyState> = {
+  name: 'key state',
+  idOf: (state) => state.keyId,
+  rowKeyOf: (keyId) => `${KEY_STATE_PREFIX}${keyId}`,
+  cellsOf: (state) => ({
+    [KIND_COLUMN]: KEY_STATE_KIND,
+    keyId: state.keyId,
+    version: BigInt(state.version),
+    updatedAt: BigInt(state.updatedAt),
+    expiresAt: BigInt(state.expiresAt),
+    data: JSON.stringify(state.data),
+  }),
+  fromCells(cells) {
+    if (cells.get(KIND_COLUMN) !== KEY_STATE_KIND) return undefined;
+    return {
+      keyId: String(cells.get('keyId')),
+      version: requiredInt(cells, 'version', 'key state'),
+      updatedAt: requiredInt(cells, 'updatedAt', 'key state'),
+      expiresAt: requiredInt(cells, 'expiresAt', 'key state'),
+      data: JSON.parse(String(cells.get('data') ?? '{}')) as Record<string, unknown>,
+    };
+  },
+};
 
-function sameMarker(a: OccurrenceMarker, b: OccurrenceMarker): boolean {
-  return (
-    JSON.stringify(markerCells(a), (_, v) => (typeof v === 'bigint' ? v.toString() : v)) ===
-    JSON.stringify(markerCells(b), (_, v) => (typeof v === 'bigint' ? v.toString() : v))
-  );
+/** Same stored cells (what a retry compares to tell "my earlier attempt landed" from "someone else's row"). */
+function sameVersionedRow<T extends { version: number; expiresAt: number }>(
+  kind: VersionedRows<T>,
+  a: T,
+  b: T,
+): boolean {
+  const text = (row: T) => JSON.stringify(kind.cellsOf(row), (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return text(a) === text(b);
 }
 
 /** The record of a main row; throws on a row that is not one (missing key columns, unparsable event). */
@@ -258,7 +307,7 @@ function entryMatches(entry: DueEntry, record: DeliveryRecord | undefined): bool
   return record !== undefined && dueAtOf(record) === entry.dueAt;
 }
 
-export type { CellValue, DueEntry };
+export type { CellValue, DueEntry, VersionedRows };
 export {
   bucketStartKey,
   COUNTER_KIND,
@@ -272,19 +321,17 @@ export {
   EXPIRES_COLUMN,
   entryMatches,
   isAuxiliaryRow,
-  isMarkerRow,
+  KEY_STATE_ROWS,
   KIND_COLUMN,
   LATEST_KIND,
   MAIN_PK,
   MAIN_PRIMARY_KEY,
-  markerCells,
-  markerFromCells,
-  markerKeyOf,
+  MARKER_ROWS,
   parseCounterRowKey,
   recordCells,
   recordFromCells,
   sameCells,
-  sameMarker,
+  sameVersionedRow,
   shardOf,
   toNumber,
   VERSION_COLUMN,

@@ -12,6 +12,7 @@ import { markDelivered } from '../../shared/delivery/transitions';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 import { FileStore } from '../../shared/store/FileStore';
+import type { KeyState } from '../../shared/store/KeyState';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
 import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
@@ -188,6 +189,125 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     const markers = await store.getMarkers(['identity-a', 'identity-b']);
     expect([...markers.keys()]).toEqual(['identity-a']);
     expect(markers.get('identity-a')).toMatchObject({ latestOccurrence: 200, version: 2 });
+  });
+
+  describe('Key states', () => {
+    const KEY = '0123456789abcdef';
+    const OTHER = 'fedcba9876543210';
+    const state = (overrides: Partial<KeyState> = {}): KeyState => ({
+      keyId: KEY,
+      version: 1,
+      updatedAt: 2_000,
+      expiresAt: DAY,
+      data: { window: { sent: 3, since: 1_500 }, circuit: 'closed', lease: null },
+      ...overrides,
+    });
+
+    it('writes version 1 where none is, and reads it back as written', async () => {
+      // Prepare
+      clock = 2_000;
+      const store = create(now);
+
+      // Act
+      const written = await store.putKeyStates([state()]);
+      const read = await store.getKeyStates([KEY, OTHER]);
+
+      // Assess
+      expect(written).toEqual([true]);
+      expect([...read.entries()]).toEqual([[KEY, state()]]);
+    });
+
+    it('refuses a second version 1, takes version 2 over 1, refuses a stale version', async () => {
+      // Prepare
+      clock = 2_000;
+      const store = create(now);
+      await store.putKeyStates([state()]);
+
+      // Act
+      const again = await store.putKeyStates([state({ data: { circuit: 'open' } })]);
+      const advanced = await store.putKeyStates([state({ version: 2, data: { circuit: 'open' } })]);
+      const stale = await store.putKeyStates([state({ version: 2, data: { circuit: 'half-open' } })]);
+      const skipped = await store.putKeyStates([state({ version: 4 })]);
+
+      // Assess
+      expect([again, advanced, stale, skipped]).toEqual([[false], [true], [false], [false]]);
+      expect((await store.getKeyStates([KEY])).get(KEY)).toMatchObject({ version: 2, data: { circuit: 'open' } });
+    });
+
+    it('treats an expired state as absent: not read, version 1 over it, never version 2', async () => {
+      // Prepare
+      clock = 2_000;
+      const store = create(now);
+      await store.putKeyStates([state({ expiresAt: 5_000 })]);
+      clock = 5_000;
+
+      // Act
+      const read = await store.getKeyStates([KEY]);
+      const overExpired = await store.putKeyStates([state({ version: 2, expiresAt: 9_000 })]);
+      const fresh = await store.putKeyStates([state({ updatedAt: 5_000, expiresAt: 9_000 })]);
+
+      // Assess
+      expect(read.size).toBe(0);
+      expect([overExpired, fresh]).toEqual([[false], [true]]);
+      expect((await store.getKeyStates([KEY])).get(KEY)).toMatchObject({ version: 1, updatedAt: 5_000 });
+    });
+
+    it('writes the states of one call independently: a stale one does not stop the others', async () => {
+      // Prepare
+      clock = 2_000;
+      const store = create(now);
+      await store.putKeyStates([state()]);
+
+      // Act
+      const results = await store.putKeyStates([
+        state({ keyId: OTHER }),
+        state({ version: 3 }),
+        state({ keyId: 'aaaaaaaaaaaaaaaa' }),
+      ]);
+
+      // Assess
+      expect(results).toEqual([true, false, true]);
+      const read = await store.getKeyStates([KEY, OTHER, 'aaaaaaaaaaaaaaaa']);
+      expect([...read.values()].map((row) => [row.keyId, row.version])).toEqual([
+        [KEY, 1],
+        [OTHER, 1],
+        ['aaaaaaaaaaaaaaaa', 1],
+      ]);
+    });
+
+    it('applies the same key twice in one call in order', async () => {
+      // Prepare
+      clock = 2_000;
+      const store = create(now);
+
+      // Act
+      const results = await store.putKeyStates([state(), state({ version: 2 }), state({ version: 2 })]);
+
+      // Assess
+      expect(results).toEqual([true, true, false]);
+    });
+
+    it.each([
+      ['a routing key', 'R0UT1NGKEY0000000000000000000001'],
+      ['upper-case hex', '0123456789ABCDEF'],
+      ['a path', '../../etc/passwd'],
+    ])('refuses %s as a key id, on read and write, naming no value', async (_case, keyId) => {
+      // Prepare
+      const store = create(now);
+
+      // Act
+      const errors = await Promise.all([
+        store.getKeyStates([keyId]).catch((error: unknown) => error),
+        store.putKeyStates([state({ keyId })]).catch((error: unknown) => error),
+      ]);
+
+      // Assess
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(TypeError);
+        expect((error as Error).message).toMatch(/16 lowercase hex digits/);
+        expect((error as Error).message).not.toContain(keyId);
+      }
+    });
   });
 
   it('sums counters per minute and keeps the latest times, reading a window of buckets', async () => {

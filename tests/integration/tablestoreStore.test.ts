@@ -607,6 +607,43 @@ describe('Class: TablestoreStore', () => {
       expect(await store.list()).toEqual([]);
     });
   });
+
+  describe('Key states', () => {
+    const keyId = '0123456789abcdef';
+    const state = { keyId, version: 1, updatedAt: 0, expiresAt: 0, data: { circuit: 'open', window: [1, 2] } };
+
+    it('one main-table row k1-<keyId> with the data as one JSON string; the full scan skips it', async () => {
+      // Prepare
+      const server = await start();
+      const store = storeOn(server);
+
+      // Act
+      const written = await store.putKeyStates([{ ...state, updatedAt: clock, expiresAt: clock + DAY }]);
+
+      // Assess
+      expect(written).toEqual([true]);
+      expect(server.tables.rows(TABLE).map((row) => [row.pk.pk, row.attrs.kind, row.attrs.data])).toEqual([
+        [`k1-${keyId}`, 'keystate', '{"circuit":"open","window":[1,2]}'],
+      ]);
+      expect(await store.list()).toEqual([]);
+    });
+
+    it('an ambiguous write that landed is ours: the retry fails its condition, and the row read back is ours', async () => {
+      // Prepare
+      const server = await start();
+      const store = storeOn(server);
+      const fault = server.faults.add({ op: 'BatchWriteRow', action: { kind: 'landThenReset' } });
+
+      // Act
+      const written = await store.putKeyStates([{ ...state, version: 1, updatedAt: clock, expiresAt: clock + DAY }]);
+
+      // Assess
+      expect(fault.fired).toBe(1);
+      expect(server.stats.snapshot().requests.BatchWriteRow).toBe(2);
+      expect(written).toEqual([true]);
+      expect((await store.getKeyStates([keyId])).get(keyId)).toMatchObject({ version: 1, data: state.data });
+    });
+  });
 });
 
 describe('Wiring: createInstance with STORE=tablestore', () => {

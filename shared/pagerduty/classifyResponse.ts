@@ -72,7 +72,7 @@ function withDetails(prefix: string, body: string): string {
   return details === '' ? prefix : `${prefix}: ${details}`;
 }
 
-/** A one-line description of a fetch failure: undici hides the socket error (`ECONNRESET`…) in `cause`. */
+/** A one-line description of a failed request: the client keeps the socket error (`ECONNRESET`…) in `cause`. */
 function describeNetworkError(error: Error | undefined): string {
   if (!error) return 'no response from PagerDuty';
   if (error.name === 'TimeoutError') return 'no response from PagerDuty before the request timeout';
@@ -89,7 +89,7 @@ function describeNetworkError(error: Error | undefined): string {
  *
  * @param status - the HTTP status, or undefined when no response arrived
  * @param body - the response body as text ('' when none)
- * @param networkError - the fetch error when no response arrived (timeouts are `TimeoutError`s)
+ * @param networkError - the request's error when no response arrived (timeouts are `TimeoutError`s)
  *
  * @example
  * classifyResponse(202, '{"status":"success","message":"Event processed","dedup_key":"k"}'); // { ok: true, dedupKey: 'k' }

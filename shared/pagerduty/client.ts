@@ -1,16 +1,17 @@
 /**
- * The PagerDuty Events API v2 client: one POST per event with Node's global `fetch` (undici keeps connections alive
- * by default), a per-request timeout combined with the caller's deadline, no redirects, and a verdict instead of a
- * throw. The routing key enters the request body here and nowhere else, and never appears in a result.
+ * The PagerDuty Events API v2 client: one POST per event over a keep-alive connection (`httpPost.ts`: one agent per
+ * host), a per-request timeout combined with the caller's deadline, no redirects, and a verdict instead of a throw,
+ * which also says whether the request may have reached PagerDuty (`onWire`). The routing key enters the request body
+ * here and nowhere else, and never appears in a result.
  */
 
-import { anySignal } from '../async';
 import type { Secret } from '../config/Secret';
 import { REDACTED } from '../config/Secret';
 import { SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { ConfigError, DeliveryFailureReason } from '../errors';
 import { eventProblems } from './assertValidEvent';
 import { classifyResponse } from './classifyResponse';
+import { httpPost } from './httpPost';
 import { parseRetryAfter } from './parseRetryAfter';
 import { truncateCodePoints } from './truncateCodePoints';
 import type { PagerDutyChangeEventBody, PagerDutyEventBody, SendResult } from './types';
@@ -33,6 +34,12 @@ interface SendEventOptions {
   timeoutMs: number;
   /** The invocation's deadline (or any other reason to stop); either signal ends the request. */
   signal?: AbortSignal;
+  /**
+   * Called once the whole request has been handed to the network: from then on PagerDuty may act on the event even if
+   * the answer is lost, so a caller should let the send finish rather than cut it. Not called for an event that is
+   * not sent (schema, routing key) or a request that fails before being written. Must not throw.
+   */
+  onSent?: () => void;
 }
 
 /** Options of {@link sendChangeEvent}: as for alert events, with a change event. */
@@ -40,35 +47,6 @@ interface SendChangeEventOptions extends Omit<SendEventOptions, 'event'> {
   /** The alert enqueue URL (`PAGERDUTY_EVENTS_URL`); the change URL is derived from it. */
   url: string;
   event: PagerDutyChangeEventBody;
-}
-
-/** The response body as text, at most {@link MAX_RESPONSE_BYTES}. */
-async function readBody(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The error to classify when fetch threw: which signal fired decides between timeout and the caller's abort. */
-function failureOf(error: unknown, timeout: AbortSignal, caller: AbortSignal | undefined): Error {
-  if (timeout.aborted) return Object.assign(new Error('request timeout'), { name: 'TimeoutError' });
-  if (caller?.aborted) {
-    const reason = caller.reason instanceof Error ? caller.reason.message : String(caller.reason);
-    return Object.assign(new Error(`aborted: ${reason}`), { name: 'AbortError' });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Removes the secret from a message, in case an endpoint echoed the request body. */
@@ -81,32 +59,31 @@ async function post(
   url: string,
   body: Record<string, unknown>,
   secret: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; onSent?: () => void },
 ): Promise<SendResult> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = anySignal(options.signal ? [timeout, options.signal] : [timeout]);
+  const answer = await httpPost(url, {
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': USER_AGENT },
+    body: Buffer.from(JSON.stringify(body), 'utf8'),
+    timeoutMs: options.timeoutMs,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
+    signal: options.signal,
+    onSent: options.onSent,
+  });
   let result: SendResult;
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': USER_AGENT },
-      body: JSON.stringify(body),
-      // Never follow: a redirect would carry the routing key to whatever host it names. `manual` (not `error`)
-      // keeps the 3xx status, so the verdict can say "check PAGERDUTY_EVENTS_URL" instead of "network error".
-      redirect: 'manual',
-      signal,
-    });
-    const text = await readBody(response);
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+  if (answer.ok) {
+    // A 3xx is an answer like any other: never followed, since a redirect would carry the routing key to whatever
+    // host it names; the verdict says "check PAGERDUTY_EVENTS_URL" instead.
+    const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], Date.now());
     result = {
-      ...classifyResponse(response.status, text),
-      statusCode: response.status,
+      ...classifyResponse(answer.status, answer.body),
+      statusCode: answer.status,
       latencyMs: 0,
+      onWire: true,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     };
-  } catch (error) {
-    result = { ...classifyResponse(undefined, '', failureOf(error, timeout, options.signal)), latencyMs: 0 };
+  } else {
+    result = { ...classifyResponse(undefined, '', answer.error), latencyMs: 0, onWire: answer.onWire };
   }
   result.latencyMs = Math.round(performance.now() - started);
   if (!result.ok) result.message = scrub(result.message, secret);
@@ -115,7 +92,7 @@ async function post(
 
 /** A verdict for an event that was not sent at all (latency 0, no status). */
 function notSent(reason: DeliveryFailureReason, message: string): SendResult {
-  return { ok: false, retryable: false, reason, message, latencyMs: 0 };
+  return { ok: false, retryable: false, reason, message, latencyMs: 0, onWire: false };
 }
 
 /**

@@ -84,6 +84,13 @@ type SendResult = ResponseVerdict & {
   latencyMs: number;
   /** The `Retry-After` header in milliseconds, when PagerDuty sent one (undocumented for the Events API). */
   retryAfterMs?: number;
+  /**
+   * Whether the request may have reached PagerDuty: true once its connection was established (so with every answer,
+   * and with a timeout, reset or abort after connecting: the event may have been accepted); false when it was never
+   * sent (schema, routing key) or failed before connecting (refused, DNS, TLS, aborted while connecting), so sending
+   * it again cannot duplicate it.
+   */
+  onWire: boolean;
 };
 
 /** What a builder returns: the event, and one line per piece of data it had to cut (for a warning log). */

@@ -1,7 +1,8 @@
 /**
  * The PagerDuty client over real HTTP against the loopback fake (`tests/support/fakePagerDuty.ts`): every verdict,
  * timeouts, resets, Retry-After, routing by key, redirects, Change Events, the builders' output as a contract, and
- * that no routing key ever appears in a result.
+ * that no routing key ever appears in a result; and its transport against hand-written loopback answers
+ * (`tests/support/loopbackServer.ts`): keep-alive reuse, the answer bound, aborts, `onWire` and `onSent`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../shared/config/Secret';
@@ -13,6 +14,7 @@ import type { PagerDutyEventBody, SendResult } from '../../shared/pagerduty/type
 import { makeAlert, makeGroup, OTHER_ROUTING_KEY, ROUTING_KEY } from '../fixtures/pagerduty/alerts';
 import errorBodies from '../fixtures/pagerduty/errorBodies.json';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { type LoopbackServer, startLoopbackServer } from '../support/loopbackServer';
 
 const routingKey = new Secret(ROUTING_KEY);
 const TIMEOUT_MS = 5_000;
@@ -87,6 +89,7 @@ describe('Function: sendEvent (over HTTP)', () => {
       ...classifyResponse(status, typeof body === 'object' ? JSON.stringify(body) : (body ?? '')),
       statusCode: status,
       latencyMs: result.latencyMs,
+      onWire: true,
     });
   });
 
@@ -243,6 +246,233 @@ describe('Function: sendEvent (over HTTP)', () => {
     // Assess
     expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network' });
     expect(result.ok || result.message).toContain('ECONNREFUSED');
+  });
+});
+
+describe('Function: sendEvent (keep-alive transport, onWire, onSent)', () => {
+  /** Every result of this block, checked for the routing key at the end. */
+  const sent: SendResult[] = [];
+  const servers: { close(): Promise<void> }[] = [];
+  async function sendTo(url: string, options: Partial<Parameters<typeof sendEvent>[0]> = {}): Promise<SendResult> {
+    const result = await sendEvent({ url, routingKey, event: anEvent(), timeoutMs: TIMEOUT_MS, ...options });
+    sent.push(result);
+    return result;
+  }
+  async function fake(): Promise<FakePagerDuty> {
+    const pd = await startFakePagerDuty();
+    servers.push(pd);
+    return pd;
+  }
+  async function loopback(answer: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer> {
+    const server = await startLoopbackServer(answer);
+    servers.push(server);
+    return server;
+  }
+
+  afterAll(async () => {
+    // Releases the servers that never answered.
+    await Promise.all(servers.map((server) => server.close()));
+    for (const result of sent) {
+      expect(JSON.stringify(result)).not.toContain(ROUTING_KEY);
+    }
+  });
+
+  it('sends sequential events over one kept-alive connection, onSent once each', async () => {
+    // Prepare
+    const pd = await fake();
+    let onSentCalls = 0;
+
+    // Act
+    const answers: SendResult[] = [];
+    for (let i = 0; i < 5; i++) answers.push(await sendTo(pd.url, { onSent: () => onSentCalls++ }));
+
+    // Assess
+    expect(answers.map((result) => [result.ok, result.statusCode, result.onWire])).toEqual(
+      Array.from({ length: 5 }, () => [true, 202, true]),
+    );
+    expect(pd.events).toHaveLength(5);
+    expect(pd.connections).toBe(1);
+    expect(onSentCalls).toBe(5);
+  });
+
+  it('sends JSON with its Content-Length and User-Agent; the routing key only in the body', async () => {
+    // Prepare
+    let seen: { headers: Record<string, unknown>; body: string } | undefined;
+    const server = await loopback((req, res, body) => {
+      seen = { headers: req.headers, body };
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
+    });
+    const event = anEvent(); // its summary is Chinese: Content-Length counts bytes, not characters
+
+    // Act
+    const result = await sendTo(server.url, { event });
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, statusCode: 202, onWire: true });
+    expect(seen?.headers).toMatchObject({
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'user-agent': 'arms-pagerduty-bridge',
+      'content-length': String(Buffer.byteLength(seen?.body ?? '', 'utf8')),
+    });
+    expect(JSON.parse(seen?.body ?? '')).toEqual({ routing_key: ROUTING_KEY, ...event });
+    expect(JSON.stringify(seen?.headers)).not.toContain(ROUTING_KEY);
+  });
+
+  it('reads at most the bound of an endless answer, then drops the socket', async () => {
+    // Prepare: a 400 whose body goes on and on (1 MB written, never ended)
+    const server = await loopback((_req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(1024 * 1024));
+    });
+
+    // Act
+    const result = await sendTo(server.url);
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, retryable: false, reason: 'client', statusCode: 400, onWire: true });
+    expect(result.ok || result.message).toBe(
+      `PagerDuty rejected the event (400 Bad Request), not retried: ${'x'.repeat(300)}…`,
+    );
+    await server.socketClosed;
+  });
+
+  it("stops mid-answer when the caller's signal fires, and destroys the request", async () => {
+    // Prepare: the head and part of a body, then silence
+    let wrote: () => void = () => {};
+    const partWritten = new Promise<void>((resolve) => {
+      wrote = resolve;
+    });
+    const server = await loopback((_req, res) => {
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.write('{"status":"succ', () => wrote());
+    });
+    const controller = new AbortController();
+    // Not a timing assertion: a moment for the head to arrive; the verdict is the same either way.
+    void partWritten.then(() => setTimeout(() => controller.abort(new Error('webhook deadline')), 50));
+
+    // Act
+    const result = await sendTo(server.url, { signal: controller.signal });
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network', onWire: true });
+    expect(result.ok || result.message).toBe('request to PagerDuty aborted (invocation deadline)');
+    expect(result.statusCode).toBeUndefined();
+    await server.socketClosed;
+  });
+
+  it('times out on a hang after sending: timeout verdict, onWire true, onSent called', async () => {
+    // Prepare
+    const pd = await fake();
+    pd.script([{ hang: true }]);
+    let onSentCalls = 0;
+
+    // Act
+    const result = await sendTo(pd.url, { timeoutMs: 200, onSent: () => onSentCalls++ });
+
+    // Assess
+    expect(result).toMatchObject({
+      ok: false,
+      retryable: true,
+      reason: 'network',
+      message: 'no response from PagerDuty before the request timeout',
+      onWire: true,
+    });
+    expect(result.statusCode).toBeUndefined();
+    expect(pd.requests).toHaveLength(1);
+    expect(onSentCalls).toBe(1);
+  });
+
+  it('is off the wire on a refused connection: network verdict, onWire false, onSent not called', async () => {
+    // Prepare
+    const closed = await startFakePagerDuty();
+    const url = closed.url;
+    await closed.close();
+    let onSentCalls = 0;
+
+    // Act
+    const result = await sendTo(url, { onSent: () => onSentCalls++ });
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network', onWire: false });
+    expect(result.ok || result.message).toContain('ECONNREFUSED');
+    expect(onSentCalls).toBe(0);
+  });
+
+  it('is off the wire when the signal fired before the send: nothing reaches the server', async () => {
+    // Prepare
+    const pd = await fake();
+    const controller = new AbortController();
+    controller.abort(new Error('webhook deadline'));
+    let onSentCalls = 0;
+
+    // Act
+    const result = await sendTo(pd.url, { signal: controller.signal, onSent: () => onSentCalls++ });
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network', onWire: false });
+    expect(result.ok || result.message).toBe('request to PagerDuty aborted (invocation deadline)');
+    expect(pd.connections).toBe(0);
+    expect(onSentCalls).toBe(0);
+  });
+
+  it('counts a reset on a reused kept-alive socket as on the wire', async () => {
+    // Prepare: one normal answer keeps a socket alive; the next request on it is reset
+    const pd = await fake();
+    await sendTo(pd.url);
+    pd.script([{ reset: true }]);
+
+    // Act
+    const result = await sendTo(pd.url);
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network', onWire: true });
+    expect(result.ok || result.message).toMatch(/^network error: /);
+    expect(pd.connections).toBe(1);
+    expect(pd.requests).toHaveLength(2);
+  });
+
+  it.each([301, 302, 303, 308])('never follows a %i: client verdict, nothing reaches the target', async (status) => {
+    // Prepare
+    const pd = await fake();
+    const elsewhere = await fake();
+    pd.script([{ status, headers: { location: elsewhere.url } }]);
+
+    // Act
+    const result = await sendTo(pd.url);
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, retryable: false, reason: 'client', statusCode: status, onWire: true });
+    expect(result.ok || result.message).toContain('check PAGERDUTY_EVENTS_URL');
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('marks an event that is never sent as off the wire', async () => {
+    // Act
+    const result = await sendTo('http://127.0.0.1:1/v2/enqueue', { routingKey: new Secret('') });
+
+    // Assess
+    expect(result).toMatchObject({ ok: false, reason: 'auth', onWire: false });
+  });
+
+  it('passes onSent through for change events', async () => {
+    // Prepare
+    const pd = await fake();
+    let onSentCalls = 0;
+
+    // Act
+    const result = await sendChangeEvent({
+      url: pd.url,
+      routingKey,
+      timeoutMs: TIMEOUT_MS,
+      event: { payload: { summary: 's', source: 'arms' } },
+      onSent: () => onSentCalls++,
+    });
+    sent.push(result);
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, statusCode: 202, onWire: true });
+    expect(onSentCalls).toBe(1);
   });
 });
 

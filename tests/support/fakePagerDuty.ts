@@ -66,6 +66,8 @@ interface FakePagerDuty {
   readonly changeEvents: ReceivedRequest[];
   /** Every request, any path. */
   readonly requests: ReceivedRequest[];
+  /** Connections accepted so far: one per client socket, so keep-alive reuse shows as fewer connections than requests. */
+  readonly connections: number;
   /** Alert events answered 202. */
   accepted(): ReceivedRequest[];
   /** Queues answers for the next requests (any path); normal validation resumes when the queue is empty. */
@@ -156,6 +158,7 @@ async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Promise<F
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const sentPerKey = new Map<string, number[]>();
+  let connections = 0;
 
   function rateLimited(routingKey: string): boolean {
     const limit = options.rateLimit;
@@ -247,6 +250,7 @@ async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Promise<F
     req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
   });
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -264,6 +268,9 @@ async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Promise<F
       return requests.filter((request) => request.path === CHANGE_PATH);
     },
     requests,
+    get connections() {
+      return connections;
+    },
     accepted: () => requests.filter((request) => request.path === ALERT_PATH && request.outcome === 202),
     script: (steps) => {
       queue.push(...steps);

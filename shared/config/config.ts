@@ -201,6 +201,11 @@ function secretOf(value: RawValues[string]): Secret | undefined {
   return typeof value === 'string' ? new Secret(value) : undefined;
 }
 
+/** A file setting's path: absolute as given, else relative to the code package (`codeDir`). */
+function resolveCodePath(file: string, codeDir: string): string {
+  return isAbsolute(file) ? file : resolve(codeDir, file);
+}
+
 /**
  * Reads the text of `PAGERDUTY_ROUTES` or of the file `PAGERDUTY_ROUTES_FILE` names (relative to the code package).
  * The rules themselves are parsed and checked by `shared/pagerduty/routes.ts`.
@@ -216,7 +221,7 @@ function readRoutesText(values: RawValues, codeDir: string, problems: string[]):
   const source = `PAGERDUTY_ROUTES_FILE (${file})`;
   try {
     // Read synchronously, once, at cold start: the file ships in the code package.
-    return { text: readFileSync(isAbsolute(file) ? file : resolve(codeDir, file), 'utf8'), source };
+    return { text: readFileSync(resolveCodePath(file, codeDir), 'utf8'), source };
   } catch (error) {
     problems.push(`${source} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     return { source };
@@ -405,4 +410,4 @@ export type {
   StoreConfig,
   WebhookConfig,
 };
-export { applyRoutingKeyRule, loadConfig };
+export { applyRoutingKeyRule, loadConfig, resolveCodePath };

@@ -3,7 +3,8 @@
  * written inline in PAGERDUTY_ROUTES (or pasted into the wrong field) must not appear in the `npm start` banner, in
  * `npm run check-config`, in `npm run routes`, nor in a configuration problem quoting the rules.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runOpsTool } from '../support/opsTool';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
 
 const INLINE_KEY = 'SECRETINLINEKEY00000000000000001';
@@ -65,5 +66,19 @@ describe('npm start banner', () => {
       expect(output).toContain('CONFIGURATION PROBLEMS');
     }
     expectNoSecret(output);
+  });
+});
+
+describe('npm run routes', () => {
+  beforeAll(() => assertBuilt(['routes']));
+
+  it.each(Object.entries(CONFIGURATIONS))('masks every key of a %s configuration', async (name, env) => {
+    // Act
+    const run = await runOpsTool('routes', ['alertname=HighCPU', 'team=db', '--event'], env);
+
+    // Assess
+    expect(run.code).toBe(name === 'valid' ? 0 : 3);
+    if (name === 'valid') expect(run.stdout).toContain('"routing_key": "****0001"');
+    expectNoSecret(run.stdout + run.stderr);
   });
 });

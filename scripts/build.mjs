@@ -24,6 +24,7 @@ const entries = [
   { name: 'ops', entry: join(root, 'scripts/ops/redrive.ts'), outName: 'redrive.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/sendTest.ts'), outName: 'sendTest.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/routes.ts'), outName: 'routes.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/checkConfig.ts'), outName: 'checkConfig.js' },
 ];
 
 execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { stdio: 'inherit' });

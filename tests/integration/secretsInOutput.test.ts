@@ -69,6 +69,22 @@ describe('npm start banner', () => {
   });
 });
 
+describe('npm run check-config', () => {
+  beforeAll(() => assertBuilt(['checkConfig']));
+
+  it.each(Object.entries(CONFIGURATIONS))('masks every key of a %s configuration', async (name, env) => {
+    // Act
+    const local = await runOpsTool('checkConfig', ['--local'], env);
+    const deployed = await runOpsTool('checkConfig', ['--json'], env);
+
+    // Assess
+    expect(local.code).toBe(name === 'valid' ? 0 : 1);
+    expect(local.stdout).toContain(name === 'valid' ? 'alert-webhook: OK' : 'alert-webhook: 1 PROBLEM');
+    expectNoSecret(local.stdout + local.stderr);
+    expectNoSecret(deployed.stdout + deployed.stderr);
+  });
+});
+
 describe('npm run routes', () => {
   beforeAll(() => assertBuilt(['routes']));
 

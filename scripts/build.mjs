@@ -25,6 +25,7 @@ const entries = [
   { name: 'ops', entry: join(root, 'scripts/ops/sendTest.ts'), outName: 'sendTest.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/routes.ts'), outName: 'routes.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/checkConfig.ts'), outName: 'checkConfig.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/trace.ts'), outName: 'trace.js' },
 ];
 
 execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { stdio: 'inherit' });

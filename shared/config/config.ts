@@ -121,6 +121,8 @@ interface HealthConfig {
   maxDeadDeliveries: number;
   /** `HEALTH_MAX_FAILURE_RATIO`. @default 0.5 */
   maxFailureRatio: number;
+  /** `RUNBOOK_URL`: the published `docs/runbook.md`, linked from the self-alert. @default undefined (no link) */
+  runbookUrl?: string;
 }
 
 interface CredentialsConfig {
@@ -319,6 +321,7 @@ function loadConfig(env: Env, options: { codeDir?: string; service?: FunctionNam
       canaryIntervalSeconds: get<number>('CANARY_INTERVAL_SECONDS'),
       maxDeadDeliveries: get<number>('HEALTH_MAX_DEAD_DELIVERIES'),
       maxFailureRatio: get<number>('HEALTH_MAX_FAILURE_RATIO'),
+      runbookUrl: get<string | undefined>('RUNBOOK_URL'),
     },
     credentials: {
       accessKeyId: secretOf(values.ALIBABA_CLOUD_ACCESS_KEY_ID),

@@ -418,6 +418,13 @@ const SETTINGS: readonly Setting[] = [
     description: 'The bridge is degraded when more than this share of delivery attempts failed in the report window.',
   },
   {
+    env: 'RUNBOOK_URL',
+    type: 'url',
+    functions: HEALTH,
+    description:
+      'Where docs/runbook.md is published (e.g. https://github.com/<org>/<repo>/blob/main/docs/runbook.md): the self-alert links the section of the rule that fired. Unset: its custom_details name the file and section only.',
+  },
+  {
     env: 'HEALTH_FUNCTION_NAME',
     type: 'string',
     default: 'delivery-health',

@@ -1,6 +1,6 @@
 /**
  * The bridge's configuration: read from the environment once per instance (at cold start), validated by the
- * build-time compiled schema, frozen and typed. Every variable is in `settings.ts`; the README's table lists them.
+ * build-time compiled schema, frozen and typed. Every variable is in `settings.ts`; docs/configuration.md lists them.
  *
  * A deployed function never throws at init on bad configuration (FC may answer an init failure with HTTP 200 and the
  * alert is lost): `loadConfigSafely` returns the `ConfigError`, and the handler answers every request with 503 and the

@@ -1,6 +1,7 @@
 /**
- * Every environment variable the bridge reads, in one table: the README's configuration table is this list, the
- * config schema (`schema.ts`) is derived from it, and `tests/integration/sYaml.test.ts` checks `s.yaml` against it.
+ * Every environment variable the bridge reads, in one table: docs/configuration.md is generated from it (`npm run
+ * docs`), the config schema (`schema.ts`) is derived from it, and `tests/integration/sYaml.test.ts` checks `s.yaml`
+ * against it.
  * Names follow `CONTRACT.md` §2; the rest are this project's own. Add a setting here before reading it anywhere.
  *
  * `default` is the value used when the variable is unset or empty (an empty string counts as unset).

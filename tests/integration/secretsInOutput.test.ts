@@ -1,8 +1,11 @@
 /**
  * Issue #16 item 10: every configured secret is masked in every output, good configuration or bad. A routing key
  * written inline in PAGERDUTY_ROUTES (or pasted into the wrong field) must not appear in the `npm start` banner, in
- * `npm run check-config`, in `npm run routes`, nor in a configuration problem quoting the rules.
+ * `npm run check-config`, `npm run routes` or `npm run trace`, nor in a configuration problem quoting the rules.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runOpsTool } from '../support/opsTool';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
@@ -95,6 +98,23 @@ describe('npm run routes', () => {
     // Assess
     expect(run.code).toBe(name === 'valid' ? 0 : 3);
     if (name === 'valid') expect(run.stdout).toContain('"routing_key": "****0001"');
+    expectNoSecret(run.stdout + run.stderr);
+  });
+});
+
+describe('npm run trace', () => {
+  beforeAll(() => assertBuilt(['trace']));
+
+  it.each(Object.entries(CONFIGURATIONS))('masks every key of a %s configuration', async (name, env) => {
+    // Prepare
+    const storePath = mkdtempSync(join(tmpdir(), 'bridge-secrets-'));
+
+    // Act
+    const run = await runOpsTool('trace', ['no-such-fingerprint'], { ...env, STORE: 'file', STORE_PATH: storePath });
+    rmSync(storePath, { recursive: true, force: true });
+
+    // Assess
+    expect(run.code).toBe(name === 'valid' ? 1 : 3);
     expectNoSecret(run.stdout + run.stderr);
   });
 });

@@ -96,5 +96,7 @@ for (const entry of failing) {
     console.log(`           fix: ${fix}`);
   }
 }
-console.log('Fix the versions (npm `overrides` in package.json for transitive ones, documented in the README).');
+console.log(
+  'Fix the versions (npm `overrides` in package.json for transitive ones, documented in docs/development.md).',
+);
 process.exit(1);

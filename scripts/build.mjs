@@ -23,6 +23,9 @@ const entries = [
   { name: 'ops', entry: join(root, 'scripts/ops/status.ts'), outName: 'status.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/redrive.ts'), outName: 'redrive.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/sendTest.ts'), outName: 'sendTest.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/routes.ts'), outName: 'routes.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/checkConfig.ts'), outName: 'checkConfig.js' },
+  { name: 'ops', entry: join(root, 'scripts/ops/trace.ts'), outName: 'trace.js' },
 ];
 
 execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { stdio: 'inherit' });

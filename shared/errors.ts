@@ -5,7 +5,7 @@
  * only, and the caller sees a fixed text (never internal detail).
  */
 
-/** Every `error.code` the webhook can answer with. README § "Responses" lists them. */
+/** Every `error.code` the webhook can answer with. docs/delivery.md § "Responses of the webhook" lists them. */
 const ErrorCode = {
   // 4xx: the caller can fix these
   MALFORMED_JSON: 'malformed_json',

@@ -4,6 +4,9 @@
  * and the alert would be lost): it is logged once and kept, and `requireConfig` answers each request with 503.
  */
 import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './config/config';
+import { configuredSecrets } from './config/configuredSecrets';
+import type { Secret } from './config/Secret';
+import { scrubSecrets } from './config/scrubSecrets';
 import type { FunctionName } from './config/settings';
 import { StoreKind } from './constants';
 import { createRouter } from './delivery/createRouter';
@@ -29,8 +32,10 @@ type BridgeInstance =
       /** The routing keys' shared pacing budget, circuits and drain leases (in the store). */
       gate: KeyGate;
       now: () => number;
+      /** Every secret the environment configures (`configuredSecrets`), for outputs beyond the logger. */
+      secrets: readonly Secret[];
     }
-  | { ok: false; logger: Logger; error: ConfigError };
+  | { ok: false; logger: Logger; error: ConfigError; secrets: readonly Secret[] };
 
 interface InstanceOptions {
   /** Where relative file settings resolve. @default the bundle's directory, else the working directory */
@@ -57,6 +62,9 @@ function createStore(config: BridgeConfig): DeliveryStore {
 
 function createInstance(service: FunctionName, env: Env = process.env, options: InstanceOptions = {}): BridgeInstance {
   const logger = new Logger({ service, sink: options.logSink });
+  // Read from the raw environment first, so even the lines about a configuration that does not load hide its keys.
+  const secrets = configuredSecrets(env, { codeDir: options.codeDir });
+  logger.addSecrets(secrets);
   try {
     let config = loadConfig(env, { codeDir: options.codeDir, service });
     logger.setLevel(config.logLevel);
@@ -84,18 +92,21 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
       ttlMs: KEY_STATE_TTL_MS,
       now: options.now,
     });
-    return { ok: true, logger, config, router, store, gate, now: options.now ?? Date.now };
+    return { ok: true, logger, config, router, store, gate, now: options.now ?? Date.now, secrets };
   } catch (error) {
-    const configError =
-      error instanceof ConfigError
-        ? error
-        : new ConfigError([`configuration cannot be loaded: ${(error as Error).message}`]);
+    // The problems reach the 503 answer's log, the health report and the banner: none may quote a key.
+    const problems =
+      error instanceof ConfigError ? error.problems : [`configuration cannot be loaded: ${(error as Error).message}`];
+    const configError = new ConfigError(
+      problems.map((problem) => scrubSecrets(problem, secrets)),
+      error instanceof ConfigError ? error.code : undefined,
+    );
     // Once per instance: every request will answer 503 with this code.
     logger.error('configuration invalid: every request will be answered 503 until it is fixed', {
       code: configError.code,
       problems: configError.problems,
     });
-    return { ok: false, logger, error: configError };
+    return { ok: false, logger, error: configError, secrets };
   }
 }
 

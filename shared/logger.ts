@@ -5,7 +5,8 @@
  * scrubbed from the finished line, so a key quoted back inside a third-party error message is hidden too.
  */
 import type { LogLevel } from './config/config';
-import { REDACTED, type Secret } from './config/Secret';
+import type { Secret } from './config/Secret';
+import { scrubForms, secretForms } from './config/scrubSecrets';
 
 const LEVEL_ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
@@ -36,7 +37,10 @@ class Logger {
   readonly #service: string;
   readonly #sink: LogSink;
   #level: number;
-  #secrets: string[] = [];
+  /** Secret values registered so far (the FC context's credentials are registered on every invocation). */
+  readonly #secrets = new Set<string>();
+  /** Their scrubbed forms, computed when a new value arrives, not per line. */
+  #forms: string[] = [];
   #keys: Record<string, unknown> = {};
 
   public constructor(options: LoggerOptions) {
@@ -51,16 +55,9 @@ class Logger {
 
   /** Registers values to scrub from every line (the configured secrets; short values would scrub innocent text). */
   public addSecrets(secrets: readonly Secret[]): void {
-    for (const secret of secrets) {
-      const value = secret.reveal();
-      if (value.length < 6) continue;
-      // The raw value, and the value as JSON.stringify escapes it inside a line.
-      for (const form of [value, JSON.stringify(value).slice(1, -1)]) {
-        if (!this.#secrets.includes(form)) this.#secrets.push(form);
-      }
-    }
-    // Longest first, so a secret containing another is scrubbed whole.
-    this.#secrets.sort((a, b) => b.length - a.length);
+    const before = this.#secrets.size;
+    for (const secret of secrets) this.#secrets.add(secret.reveal());
+    if (this.#secrets.size > before) this.#forms = secretForms([...this.#secrets]);
   }
 
   /** Keys added to every line until `resetKeys()` (per-invocation keys such as the request id). */
@@ -106,8 +103,7 @@ class Logger {
     } catch {
       line = JSON.stringify({ level, time: entry.time, service: this.#service, message, note: 'unserializable extra' });
     }
-    for (const secret of this.#secrets) line = line.replaceAll(secret, REDACTED);
-    this.#sink(line);
+    this.#sink(scrubForms(line, this.#forms));
   }
 }
 

@@ -128,6 +128,7 @@ function createDeliveryHealth(instance: BridgeInstance) {
       },
       logger,
       instanceName: config.functionName,
+      runbookUrl: config.health.runbookUrl,
     });
     selfAlertState = reconciled.state;
     if (config.health.routingKey !== undefined)

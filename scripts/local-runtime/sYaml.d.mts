@@ -10,6 +10,8 @@ interface FunctionSpec {
   timeout: number;
   region: string;
   runtime: string;
+  /** `environmentVariables`, each `${env(…)}` resolved against the given environment. */
+  environmentVariables: Record<string, string>;
   httpTrigger?: { name: string; methods: string[]; authType: string };
   timerTrigger?: { name: string; cronExpression: string; payload: string };
 }

@@ -68,6 +68,13 @@ function readFunctions(sYamlPath, env) {
       memory: Number(resolveVariables(props.memorySize, scope) ?? DEFAULT_MEMORY_MB) || DEFAULT_MEMORY_MB,
       timeout: Number(resolveVariables(props.timeout, scope) ?? DEFAULT_TIMEOUT_SECONDS) || DEFAULT_TIMEOUT_SECONDS,
       region: String(resolveVariables(props.region ?? '', scope)),
+      // What the deployed function's environment holds (before FC adds its own FC_* and credential variables).
+      environmentVariables: Object.fromEntries(
+        Object.entries(props.environmentVariables ?? {}).map(([name, value]) => [
+          name,
+          String(resolveVariables(value ?? '', scope)),
+        ]),
+      ),
       runtime: String(resolveVariables(props.runtime ?? '', scope)),
       httpTrigger: http
         ? {

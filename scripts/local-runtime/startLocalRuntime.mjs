@@ -446,6 +446,13 @@ function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds,
     for (const [name, value] of entries) {
       info(`  ${name.padEnd(width)}  ${value === null || value === '' ? '(unset)' : String(value)}`);
     }
+    const routes = config.routes ?? [];
+    if (routes.length > 0) info('Routes (first match wins; keys by masked id):');
+    for (const route of routes) {
+      const matchers = route.matchers.length === 0 ? '(every alert)' : route.matchers.join(', ');
+      const key = route.key === null ? 'NO KEY' : `key ${route.key} (${route.keyEnv ?? route.keySource})`;
+      info(`  ${route.name}: ${matchers} → ${key}, ${route.mode}`);
+    }
     if (config.ok === false) {
       loud([
         'CONFIGURATION PROBLEMS: the webhook answers every request with 503 until they are fixed:',

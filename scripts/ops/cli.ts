@@ -1,12 +1,16 @@
 /**
- * What the operator tools (`npm run status`, `redrive`, `send-test`) share: their exit codes, argument and duration
- * parsing, and the bridge instance built from the same environment variables as the functions, with its log lines
- * printed compactly on stderr (stdout stays the tool's answer, e.g. `--json`).
+ * What the operator tools (`npm run status`, `redrive`, `send-test`, `routes`, `check-config`, `trace`) share: their
+ * exit codes, argument and duration parsing, and the bridge instance built from the same environment variables as the
+ * functions, with its log lines printed compactly on stderr (stdout stays the tool's answer, e.g. `--json`).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { BridgeConfig } from '../../shared/config/config';
+import { configuredSecrets } from '../../shared/config/configuredSecrets';
+import { scrubSecrets } from '../../shared/config/scrubSecrets';
+import type { FunctionName } from '../../shared/config/settings';
 import { StoreKind } from '../../shared/constants';
 import { type BridgeInstance, createInstance } from '../../shared/instance';
+import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 
 /** Exit codes shared by the tools (`status` adds 1 degraded, 2 failing: see `status.ts`). */
 const ExitCode = {
@@ -17,6 +21,21 @@ const ExitCode = {
   CONFIG: 2,
   /** Wrong arguments (BSD `EX_USAGE`). */
   USAGE: 64,
+} as const;
+
+/**
+ * Exit codes of the tools that answer a question (`routes`, `check-config`, `trace`): yes, no, or the question was
+ * asked wrong. A CI step can gate on "every alert routes to a key" or "the configuration is valid".
+ */
+const AnswerCode = {
+  /** Every alert routes to a key; the configuration is valid; deliveries were found. */
+  YES: 0,
+  /** Some alert does not route to a key; the configuration has problems; nothing is stored for it. */
+  NO: 1,
+  /** Wrong arguments. */
+  USAGE: 2,
+  /** The question cannot be answered here: the configuration is invalid, or the store is unreachable. */
+  CANNOT_ANSWER: 3,
 } as const;
 
 /** A failure the tool reports as one line on stderr, then exits with `exitCode`. */
@@ -54,10 +73,23 @@ function parseDuration(text: string, option: string): number {
 
 /** `node:util` `parseArgs` in strict mode, its errors turned into usage errors naming `--help`. */
 function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, tool: string) {
+  return parseArguments(argv, options, tool, { allowPositionals: false, usageCode: ExitCode.USAGE }).values;
+}
+
+/**
+ * `parseOptions` with positional arguments, for the tools that take a query (`routes`, `trace`). Their usage errors
+ * exit with `AnswerCode.USAGE` (2) unless `usageCode` says otherwise.
+ */
+function parseArguments<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  tool: string,
+  { allowPositionals = true, usageCode = AnswerCode.USAGE as number } = {},
+) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: argv, options, strict: true, allowPositionals });
   } catch (error) {
-    throw new OpsError(`${(error as Error).message} (see npm run ${tool} -- --help)`, ExitCode.USAGE);
+    throw new OpsError(`${(error as Error).message} (see npm run ${tool} -- --help)`, usageCode);
   }
 }
 
@@ -74,19 +106,34 @@ function terminalLine(line: string): string {
 
 type ReadyInstance = Extract<BridgeInstance, { ok: true }>;
 
+/** Options of {@link openInstance}. */
+interface OpenOptions {
+  /** The function whose configuration to load. @default 'delivery-health' */
+  service?: FunctionName;
+  /** A store to use instead of the configured one (`routes` runs on an empty memory store: nothing is kept). */
+  store?: DeliveryStore;
+  /** Exit code of an invalid configuration. @default ExitCode.CONFIG */
+  configCode?: number;
+}
+
 /**
  * The bridge as `delivery-health` builds it (same variables, same `loadConfig`, same store), logging to stderr.
+ * Relative file settings (`PAGERDUTY_ROUTES_FILE`) resolve against the working directory.
  *
- * @throws OpsError (config) when the configuration is invalid, with every problem listed
+ * @throws OpsError (config) when the configuration is invalid, with every problem listed (secrets scrubbed)
  */
-function openInstance(env: NodeJS.ProcessEnv = process.env): ReadyInstance {
-  const instance = createInstance('delivery-health', env, {
+function openInstance(env: NodeJS.ProcessEnv = process.env, options: OpenOptions = {}): ReadyInstance {
+  const instance = createInstance(options.service ?? 'delivery-health', env, {
     codeDir: process.cwd(),
     logSink: (line) => process.stderr.write(`${terminalLine(line)}\n`),
+    store: options.store,
   });
   if (!instance.ok) {
     const problems = instance.error.problems.map((problem) => `  - ${problem}`).join('\n');
-    throw new OpsError(`configuration invalid (${instance.error.code}):\n${problems}`, ExitCode.CONFIG);
+    throw new OpsError(
+      `configuration invalid (${instance.error.code}):\n${problems}`,
+      options.configCode ?? ExitCode.CONFIG,
+    );
   }
   return instance;
 }
@@ -105,25 +152,39 @@ function describeStore(config: BridgeConfig): string {
 }
 
 /**
- * Runs a tool's `main`, printing an {@link OpsError} as one line and any other error as `error: <message>` (the
- * logger is not involved, so a message is printed as is: the tools never put a secret into one).
+ * Runs a tool's `main`, printing an {@link OpsError} as one line and any other error as `error: <message>`. The
+ * logger is not involved, so every configured secret is scrubbed from the message here (a store or SDK error may
+ * quote one).
  */
 function runTool(main: () => Promise<number>): void {
+  const print = (text: string) =>
+    process.stderr.write(`${scrubSecrets(text, configuredSecrets(process.env, { codeDir: process.cwd() }))}\n`);
   main().then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
       if (error instanceof OpsError) {
-        process.stderr.write(`${error.message}\n`);
+        print(error.message);
         process.exitCode = error.exitCode;
         return;
       }
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      print(`error: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = ExitCode.FAILED;
     },
   );
 }
 
-export type { ReadyInstance };
-export { describeStore, ExitCode, OpsError, openInstance, parseDuration, parseOptions, runTool, terminalLine };
+export type { OpenOptions, ReadyInstance };
+export {
+  AnswerCode,
+  describeStore,
+  ExitCode,
+  OpsError,
+  openInstance,
+  parseArguments,
+  parseDuration,
+  parseOptions,
+  runTool,
+  terminalLine,
+};

@@ -2,7 +2,7 @@
  * A validated callback (ARMS `$alertmanager_content` or Alertmanager webhook v4) → one `AlertGroup` of `Alert`s, the
  * only alert model the rest of the bridge sees. Pure: no clock, no I/O, no configuration beyond its arguments.
  *
- * Field rules (each a first-non-blank chain; README "Normalization" repeats them):
+ * Field rules (each a first-non-blank chain; docs/routing.md "Alert identity" repeats the event fields):
  *
  * | Field | From |
  * |---|---|

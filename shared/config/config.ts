@@ -1,6 +1,6 @@
 /**
  * The bridge's configuration: read from the environment once per instance (at cold start), validated by the
- * build-time compiled schema, frozen and typed. Every variable is in `settings.ts`; the README's table lists them.
+ * build-time compiled schema, frozen and typed. Every variable is in `settings.ts`; docs/configuration.md lists them.
  *
  * A deployed function never throws at init on bad configuration (FC may answer an init failure with HTTP 200 and the
  * alert is lost): `loadConfigSafely` returns the `ConfigError`, and the handler answers every request with 503 and the
@@ -121,6 +121,8 @@ interface HealthConfig {
   maxDeadDeliveries: number;
   /** `HEALTH_MAX_FAILURE_RATIO`. @default 0.5 */
   maxFailureRatio: number;
+  /** `RUNBOOK_URL`: the published `docs/runbook.md`, linked from the self-alert. @default undefined (no link) */
+  runbookUrl?: string;
 }
 
 interface CredentialsConfig {
@@ -201,6 +203,11 @@ function secretOf(value: RawValues[string]): Secret | undefined {
   return typeof value === 'string' ? new Secret(value) : undefined;
 }
 
+/** A file setting's path: absolute as given, else relative to the code package (`codeDir`). */
+function resolveCodePath(file: string, codeDir: string): string {
+  return isAbsolute(file) ? file : resolve(codeDir, file);
+}
+
 /**
  * Reads the text of `PAGERDUTY_ROUTES` or of the file `PAGERDUTY_ROUTES_FILE` names (relative to the code package).
  * The rules themselves are parsed and checked by `shared/pagerduty/routes.ts`.
@@ -216,7 +223,7 @@ function readRoutesText(values: RawValues, codeDir: string, problems: string[]):
   const source = `PAGERDUTY_ROUTES_FILE (${file})`;
   try {
     // Read synchronously, once, at cold start: the file ships in the code package.
-    return { text: readFileSync(isAbsolute(file) ? file : resolve(codeDir, file), 'utf8'), source };
+    return { text: readFileSync(resolveCodePath(file, codeDir), 'utf8'), source };
   } catch (error) {
     problems.push(`${source} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     return { source };
@@ -314,6 +321,7 @@ function loadConfig(env: Env, options: { codeDir?: string; service?: FunctionNam
       canaryIntervalSeconds: get<number>('CANARY_INTERVAL_SECONDS'),
       maxDeadDeliveries: get<number>('HEALTH_MAX_DEAD_DELIVERIES'),
       maxFailureRatio: get<number>('HEALTH_MAX_FAILURE_RATIO'),
+      runbookUrl: get<string | undefined>('RUNBOOK_URL'),
     },
     credentials: {
       accessKeyId: secretOf(values.ALIBABA_CLOUD_ACCESS_KEY_ID),
@@ -405,4 +413,4 @@ export type {
   StoreConfig,
   WebhookConfig,
 };
-export { applyRoutingKeyRule, loadConfig };
+export { applyRoutingKeyRule, loadConfig, resolveCodePath };

@@ -1,6 +1,7 @@
 /**
- * Every environment variable the bridge reads, in one table: the README's configuration table is this list, the
- * config schema (`schema.ts`) is derived from it, and `tests/integration/sYaml.test.ts` checks `s.yaml` against it.
+ * Every environment variable the bridge reads, in one table: docs/configuration.md is generated from it (`npm run
+ * docs`), the config schema (`schema.ts`) is derived from it, and `tests/integration/sYaml.test.ts` checks `s.yaml`
+ * against it.
  * Names follow `CONTRACT.md` §2; the rest are this project's own. Add a setting here before reading it anywhere.
  *
  * `default` is the value used when the variable is unset or empty (an empty string counts as unset).
@@ -420,6 +421,13 @@ const SETTINGS: readonly Setting[] = [
     maximum: 1,
     functions: HEALTH,
     description: 'The bridge is degraded when more than this share of delivery attempts failed in the report window.',
+  },
+  {
+    env: 'RUNBOOK_URL',
+    type: 'url',
+    functions: HEALTH,
+    description:
+      'Where docs/runbook.md is published (e.g. https://github.com/<org>/<repo>/blob/main/docs/runbook.md): the self-alert links the section of the rule that fired. Unset: its custom_details name the file and section only.',
   },
   {
     env: 'HEALTH_FUNCTION_NAME',

@@ -24,8 +24,8 @@ function toChoice(route: SelectedRoute, config: BridgeConfig): RouteChoice {
 }
 
 /**
- * @returns the router, the route keys (secrets to scrub from logs), the problems and warnings of the rules, and the
- *   delivery modes in use
+ * @returns the router, the compiled rules in order (for the operator tools and the banner), the route keys (secrets
+ *   to scrub from logs), the problems and warnings of the rules, and the delivery modes in use
  */
 function createRouter(config: BridgeConfig, env: Env) {
   const { routesText, routesSource, routingKey } = config.pagerduty;
@@ -45,7 +45,7 @@ function createRouter(config: BridgeConfig, env: Env) {
   const routeKeys: Secret[] = routes.flatMap((route) => (route.routingKey === undefined ? [] : [route.routingKey]));
   const modes = new Set(routes.map((route) => route.mode ?? config.pagerduty.mode));
   modes.add(config.pagerduty.mode);
-  return { router, routeKeys, problems, warnings, modes };
+  return { router, routes, routeKeys, problems, warnings, modes };
 }
 
 export { createRouter };

@@ -2,7 +2,7 @@
  * The health report of one delivery-health run: what the relay did, what waits in the outbox, the activity of the
  * window (deliveries, failures by reason, rejected callbacks by code, last callback and delivery), and the verdict
  * with the rule that decided it. One JSON log line per run (fields an SLS dashboard can chart) and the invocation's
- * result. README § "Reading the health report".
+ * result. docs/health-report.md explains it.
  */
 import type { BridgeConfig } from '../config/config';
 import type { DeliveryStatus } from '../constants';

@@ -29,6 +29,9 @@ import { type HealthRule, type HealthVerdict, Verdict } from './verdict';
 /** Whether the self-alert incident is open in PagerDuty, as far as the bridge knows. */
 type SelfAlertState = 'open' | 'closed';
 
+/** The runbook, from the repository root: one section per rule, its anchor the rule's name (`## outbox-age`). */
+const RUNBOOK_PATH = 'docs/runbook.md';
+
 /** Prefix of the self-alert's `dedup_key`, its `group` and its `client`. */
 const SELF_ALERT_PREFIX = 'arms-pagerduty-bridge';
 /** The name used when none is given. */
@@ -84,6 +87,23 @@ interface SelfAlertOptions {
   instanceName?: string;
   /** Epoch milliseconds of the run, the event's `timestamp`. @default Date.now() */
   now?: number;
+  /**
+   * Where `docs/runbook.md` is published (`RUNBOOK_URL`): the trigger then links the rule's section.
+   * @default undefined (`custom_details.runbook` names the file and section only)
+   */
+  runbookUrl?: string;
+}
+
+/**
+ * The runbook section of a rule: `docs/runbook.md#<rule>`, or the published URL with the rule as its anchor.
+ *
+ * @example
+ * runbookSection('outbox-age'); // 'docs/runbook.md#outbox-age'
+ * runbookSection('outbox-age', 'https://github.com/o/r/blob/main/docs/runbook.md'); // '…/runbook.md#outbox-age'
+ */
+function runbookSection(rule: HealthRule, runbookUrl?: string): string {
+  const base = runbookUrl === undefined ? RUNBOOK_PATH : runbookUrl.replace(/#.*$/s, '');
+  return `${base}#${rule}`;
 }
 
 /** The numeric fields of `figures` only: counts cannot carry a secret, whatever fields a report grows. */
@@ -125,6 +145,11 @@ function selfAlertEvent(
   const more = verdict.reasons.length > 1 ? ` (+${verdict.reasons.length - 1} more)` : '';
   const what = verdict.reasons[0] ?? 'no problem found';
   const summary = `${SELF_ALERT_PREFIX} ${name} is ${verdict.verdict.toUpperCase()}: ${what}${more} — do: ${whatToDo}`;
+  // The person paged lands on the fix: the rule's section of the runbook, linked when it is published.
+  const links =
+    options.runbookUrl === undefined
+      ? undefined
+      : [{ href: runbookSection(verdict.rule, options.runbookUrl), text: `Runbook: ${verdict.rule}` }];
   return {
     event_action: EventAction.TRIGGER,
     dedup_key: selfAlertDedupKey(name),
@@ -142,12 +167,14 @@ function selfAlertEvent(
         rules: verdict.rules,
         reasons: verdict.reasons,
         whatToDo,
+        runbook: runbookSection(verdict.rule, options.runbookUrl),
         deliveries: numbersOf(report.deliveries),
         oldestWaitingSeconds: report.oldestWaitingSeconds,
         ...(report.relay === undefined ? {} : { relay: numbersOf(report.relay) }),
         ...(report.triggerTime === undefined ? {} : { triggerTime: report.triggerTime }),
       },
     },
+    ...(links === undefined ? {} : { links }),
     client: SELF_ALERT_PREFIX,
   };
 }
@@ -246,4 +273,12 @@ async function reconcileSelfAlert(options: ReconcileSelfAlertOptions): Promise<R
 }
 
 export type { ReconcileSelfAlertOptions, ReconcileSelfAlertResult, SelfAlertOptions, SelfAlertReport, SelfAlertState };
-export { reconcileSelfAlert, resolveSelfAlertEvent, SELF_ALERT_PREFIX, selfAlertDedupKey, selfAlertEvent };
+export {
+  RUNBOOK_PATH,
+  reconcileSelfAlert,
+  resolveSelfAlertEvent,
+  runbookSection,
+  SELF_ALERT_PREFIX,
+  selfAlertDedupKey,
+  selfAlertEvent,
+};

@@ -292,6 +292,9 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+/** The rules' names in the table's order (the runbook has a section for each). */
+const RULE_NAMES: readonly HealthRule[] = RULES.map((rule) => rule.name);
+
 const RANK: Readonly<Record<Verdict, number>> = { healthy: 0, degraded: 1, failing: 2 };
 
 /**
@@ -329,4 +332,4 @@ function healthVerdict(input: VerdictInput, thresholds: VerdictThresholds): Heal
 }
 
 export type { HealthVerdict, VerdictInput, VerdictThresholds };
-export { DEFAULT_DEGRADED_OUTBOX_AGE_SECONDS, HealthRule, healthVerdict, Verdict };
+export { DEFAULT_DEGRADED_OUTBOX_AGE_SECONDS, HealthRule, healthVerdict, RULE_NAMES, Verdict };

@@ -2,8 +2,8 @@
  * PagerDuty fault storm (issue 7, "Fault tests"): 2,000 alerts arrive in 40 callbacks through the real webhook chain
  * while the fake PagerDuty answers a seeded third of the requests with 429, 500, a hang or a connection reset. After
  * the faults stop, delivery-health runs until the outbox is empty. Then every occurrence reached PagerDuty, none twice
- * per delivery key, none lost, and no trigger went out after its own resolve (CONTRACT.md §5.8, README "How it
- * works"). Occurrences resolved before their trigger was delivered are counted apart, as the health report does.
+ * per delivery key, none lost, and no trigger went out after its own resolve (CONTRACT.md §5.8, docs/delivery.md
+ * "How it works"). Occurrences resolved before their trigger was delivered are counted apart, as the health report does.
  *
  * Time: the store's clock and the functions' clock are one injectable clock, moved forward between runs so retries
  * (RETRY_* = 1 s) come due without waiting; hangs end at PAGERDUTY_TIMEOUT_MS (1 s: long enough that an answer

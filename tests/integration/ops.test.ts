@@ -1,11 +1,9 @@
 /**
- * The operator tools as an operator runs them: `node dist/ops/<tool>.js` in a child process (the test run builds
- * first: `npm test` runs `npm run build`), against a file store in a temporary STORE_PATH seeded through the real
- * webhook handler, and a fake PagerDuty on loopback. The child's environment is hermetic: a developer's routing key or
- * store never reaches it.
+ * The operator tools as an operator runs them: `node dist/ops/<tool>.js` in a child process (`tests/support/opsTool.ts`),
+ * against a file store in a temporary STORE_PATH seeded through the real webhook handler, and a fake PagerDuty on
+ * loopback. The child's environment is hermetic: a developer's routing key or store never reaches it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,13 +14,13 @@ import { DeliveryStatus } from '../../shared/constants';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import { FileStore } from '../../shared/store/FileStore';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { assertBuilt, runOpsTool as runTool, type ToolRun } from '../support/opsTool';
 import { webhookHarness } from '../support/webhook';
 
 const ROOT = join(__dirname, '..', '..');
 const ROUTING_KEY = 'OPST00LSR0UTINGKEY00000000000001';
 const DB_ROUTING_KEY = 'OPST00LSR0UTINGKEYDB000000000002';
 const WEBHOOK_TOKEN = 'ops-test-webhook-token-0001';
-const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SystemRoot'] as const;
 const sample = JSON.parse(readFileSync(join(ROOT, 'tests/fixtures/arms/sample.json'), 'utf8'));
 const INVALID_EVENT = {
   status: 400,
@@ -39,44 +37,12 @@ function callbackWith(count: number): string {
   return JSON.stringify({ ...sample, alerts });
 }
 
-interface ToolRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a built tool to completion (bounded), whatever its exit code. */
-function runTool(
-  tool: 'status' | 'redrive' | 'sendTest',
-  args: string[],
-  env: Record<string, string>,
-): Promise<ToolRun> {
-  const base: Record<string, string> = {};
-  for (const name of INHERITED) if (process.env[name] !== undefined) base[name] = process.env[name] as string;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'dist', 'ops', `${tool}.js`), ...args],
-      { cwd: ROOT, env: { ...base, ...env }, timeout: 15_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : undefined;
-        if (code === undefined) reject(error);
-        else resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
 let pd: FakePagerDuty;
 let storePath: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  for (const tool of ['status', 'redrive', 'sendTest']) {
-    if (!existsSync(join(ROOT, 'dist', 'ops', `${tool}.js`))) {
-      throw new Error(`dist/ops/${tool}.js is missing: run node scripts/build.mjs first`);
-    }
-  }
+  assertBuilt(['status', 'redrive', 'sendTest']);
   pd = await startFakePagerDuty();
 });
 afterAll(async () => {

@@ -3,8 +3,8 @@
  * resets and writes that land but answer an error, during the webhook's reads, claims, marker writes and final
  * transitions, and during the relay's runs. Callbacks go through the real webhook chain built on that store.
  *
- * The promise (README "Persist, then answer"): the webhook never answers 2xx for an alert that is neither delivered
- * (accepted by the fake PagerDuty) nor durably queued (its row waiting, and listed as due once its lease is over,
+ * The promise (docs/delivery.md "Persist, then answer"): the webhook never answers 2xx for an alert that is neither
+ * delivered (accepted by the fake PagerDuty) nor durably queued (its row waiting, and listed as due once its lease is over,
  * after the faults clear); a 503 only when the store and PagerDuty are both down. After recovery a few relay runs
  * drain the outbox and every acknowledged alert reaches PagerDuty once per delivery key (twice at most for a delivery
  * whose outcome could not be recorded after it was sent: at least once, as documented).

@@ -79,6 +79,7 @@ describe('Function: selfAlertEvent', () => {
       rules: ['outbox-age', 'failure-ratio'],
       reasons: FAILING.reasons,
       whatToDo: expect.any(String),
+      runbook: 'docs/runbook.md#outbox-age',
       deliveries: REPORT.deliveries,
       oldestWaitingSeconds: 1_200,
       relay: REPORT.relay,

@@ -1,38 +1,49 @@
 /**
- * A per-key circuit: the delivery engine pausing every send on a routing key (after a 429, or a run of failures)
- * until a given time. `npm run trace` shows a waiting delivery as "circuit open" when the store can say so.
- *
- * The store port (`shared/store/DeliveryStore.ts`) keeps no such state today: the only per-key pause is the pacer's,
- * in memory, for one invocation (`KeyPacer`). So trace asks the store for an optional capability: a store that
- * implements {@link CircuitReader} (`readCircuits`, keyed by route name, since records name their route, never their
- * key) lights up the "circuit open" answer with no change to trace; any other store answers from each record alone
- * (next attempt, last failure).
+ * A routing key's circuit, as `npm run trace` shows it: open while PagerDuty fails for the key (5xx, timeouts,
+ * network errors), when nothing but one probe at a time is sent to it (`shared/delivery/circuit.ts`). Read from the
+ * key's state row (`shared/store/KeyState.ts`): one batch read of the routes' keys, by their ids, never the keys.
  */
+import type { CircuitState as StoredCircuit } from '../../shared/delivery/circuit';
+import type { KeyData } from '../../shared/delivery/KeyGate';
+import { keyIdOf } from '../../shared/delivery/keyIdOf';
+import type { Router } from '../../shared/delivery/Router';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 
-/** What a store knows of one route's key. */
+/** What trace says of one route's key. */
 interface CircuitState {
-  /** True while sends on the key are paused. */
+  /** True while sends on the key are held to one probe at a time. */
   open: boolean;
-  /** Epoch ms when the pause ends (the next probe), if known. */
+  /** Epoch ms of the next probe, if known. */
   until?: number;
-  /** Why it opened, one line (e.g. `rate-limited: PagerDuty answered 429 …`); never a secret. */
+  /** Why it opened, one line (e.g. `server: PagerDuty answered 500 …`); never a secret. */
   reason?: string;
 }
 
-/** The optional store capability. */
-interface CircuitReader {
-  /** The state of each named route's key; a route left out has no state (closed). One bounded read. */
-  readCircuits(routeNames: readonly string[]): Promise<ReadonlyMap<string, CircuitState>>;
+/** The circuits of the named routes' keys; a route left out has no key or a closed circuit. */
+async function readCircuits(
+  store: DeliveryStore,
+  router: Router,
+  routeNames: readonly string[],
+): Promise<ReadonlyMap<string, CircuitState>> {
+  const idOfRoute = new Map<string, string>();
+  for (const name of routeNames) {
+    const key = router.byName(name)?.routingKey;
+    if (key !== undefined) idOfRoute.set(name, keyIdOf(key));
+  }
+  const circuits = new Map<string, CircuitState>();
+  if (idOfRoute.size === 0) return circuits;
+  const states = await store.getKeyStates([...idOfRoute.values()]);
+  for (const [name, keyId] of idOfRoute) {
+    const circuit = (states.get(keyId)?.data as KeyData | undefined)?.circuit as StoredCircuit | undefined;
+    if (circuit !== undefined)
+      circuits.set(name, {
+        open: true,
+        until: Math.max(circuit.nextProbeAt, circuit.probeUntil),
+        reason: circuit.lastError,
+      });
+  }
+  return circuits;
 }
 
-/** The store's circuit reader, or undefined when the store keeps no per-key state. */
-function circuitReaderOf(store: DeliveryStore): CircuitReader | undefined {
-  const candidate = store as DeliveryStore & Partial<CircuitReader>;
-  return typeof candidate.readCircuits === 'function'
-    ? { readCircuits: (names) => (candidate.readCircuits as CircuitReader['readCircuits']).call(store, names) }
-    : undefined;
-}
-
-export type { CircuitReader, CircuitState };
-export { circuitReaderOf };
+export type { CircuitState };
+export { readCircuits };

@@ -11,7 +11,7 @@ import { NO_OCCURRENCE } from '../../shared/delivery/deliveryKey';
 import { type Matcher, parseMatcher } from '../../shared/pagerduty/parseMatcher';
 import { FALLBACK_ROUTE_NAME } from '../../shared/pagerduty/routes';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
-import { type CircuitState, circuitReaderOf } from './circuitState';
+import { type CircuitState, readCircuits } from './circuitState';
 import { AnswerCode, describeStore, OpsError, openInstance, parseArguments, runTool } from './cli';
 import { type DeliveryExplanation, explainDelivery } from './explainDelivery';
 import { findDeliveries, type TraceQuery } from './findDeliveries';
@@ -25,7 +25,7 @@ Answers "was this alert paged, and if not, why?": every delivery the store holds
 was received, its action (trigger/resolve), occurrence (startsAt), route, status, attempts, PagerDuty's last answer
 (its HTTP status and its own words, e.g. the reason of a 400), the next attempt, and, where nothing was sent, why:
 a duplicate (repeats of a delivered occurrence are not sent again), superseded (out of order), dry-run, dead, or
-waiting (on a retry, on its trigger, or on an open circuit where the store keeps per-key circuit state). It only
+waiting (on a retry, on its trigger, or on its routing key's open circuit). It only
 reads: nothing is sent, re-queued or changed.
 
 It reads the store the functions use, from the same variables as npm run status: locally the file store under
@@ -139,16 +139,16 @@ async function main(): Promise<number> {
   const { config, store, secrets, now: clock } = openInstance(process.env, { configCode: AnswerCode.CANNOT_ANSWER });
   const print = (text: string) => console.log(scrubSecrets(text, secrets));
   try {
-    const routeNames = [...createRouter(config, process.env).routes.map((route) => route.name), FALLBACK_ROUTE_NAME];
+    const routing = createRouter(config, process.env);
+    const routeNames = [...routing.routes.map((route) => route.name), FALLBACK_ROUTE_NAME];
     let found: Awaited<ReturnType<typeof findDeliveries>>;
     let circuits: ReadonlyMap<string, CircuitState> | undefined;
-    const reader = circuitReaderOf(store);
     try {
       found = await findDeliveries(store, query, { routeNames, scan });
       const waiting = found.records.filter(
         (record) => record.status === DeliveryStatus.PENDING || record.status === DeliveryStatus.RETRY,
       );
-      circuits = await reader?.readCircuits([...new Set(waiting.map((record) => record.routeName))]);
+      circuits = await readCircuits(store, routing.router, [...new Set(waiting.map((record) => record.routeName))]);
     } catch (error) {
       throw new OpsError(
         `the store is unreachable (${describeStore(config)}): ${(error as Error).message}`,
@@ -187,11 +187,6 @@ async function main(): Promise<number> {
       print('  and npm run routes -- <labels> (where it would go).');
     }
     if (found.partial) print(`\nOlder occurrences of this dedup_key are read only with --scan (every stored row).`);
-    if (reader === undefined && explained.some(({ explanation }) => explanation.nextAttemptAt !== undefined)) {
-      print(
-        '\nThis store keeps no per-key circuit state: waiting deliveries show their next attempt and last failure.',
-      );
-    }
     return total > 0 ? AnswerCode.YES : AnswerCode.NO;
   } finally {
     await store.close();

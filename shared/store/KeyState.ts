@@ -4,12 +4,12 @@
  * (`OccurrenceMarker.ts`). Version 1 is written only where no live row is (none, or an expired one); version N only
  * over a live N - 1. Rows live beside the deliveries (same store, their own TTL in `expiresAt`).
  *
- * The row is keyed by `keyId`, the 16-hex-digit hash of the routing key (`KeyPacer.idOf`), never by the key itself:
+ * The row is keyed by `keyId`, the 16-hex-digit hash of the routing key (`keyIdOf` in `shared/delivery/keyIdOf.ts`), never by the key itself:
  * row keys and file names are printed, and a routing key is a secret.
  */
 
 interface KeyState {
-  /** `KeyPacer.idOf(routingKey)`: 16 lowercase hex digits. */
+  /** `keyIdOf(routingKey)`: 16 lowercase hex digits. */
   keyId: string;
   version: number;
   /** Epoch ms. */
@@ -24,7 +24,7 @@ const KEY_ID = /^[0-9a-f]{16}$/;
 
 /** Throws on an id that is not a key hash, so a routing key can never become a row key or a file name. */
 function assertKeyId(keyId: string): void {
-  if (!KEY_ID.test(keyId)) throw new TypeError('a key state id must be 16 lowercase hex digits (KeyPacer.idOf)');
+  if (!KEY_ID.test(keyId)) throw new TypeError('a key state id must be 16 lowercase hex digits (keyIdOf)');
 }
 
 export type { KeyState };

@@ -94,7 +94,7 @@ describe('npm run trace -- <dedup_key>', () => {
     );
   });
 
-  it('shows a delivery waiting on its retry, the last failure and the next attempt, and says the store has no circuit state', async () => {
+  it("shows a delivery waiting on its routing key's open circuit, with PagerDuty's answer and the next probe", async () => {
     // Prepare
     pd.script([{ status: 503 }]);
     await harness().post(JSON.stringify(sample));
@@ -106,8 +106,9 @@ describe('npm run trace -- <dedup_key>', () => {
     expect(run.stdout).toContain('trigger  RETRY  route default');
     expect(run.stdout).toContain('PagerDuty   HTTP 503: PagerDuty answered 503 Service Unavailable');
     expect(run.stdout).toMatch(/next {8}\d{4}-\d\d-\d\dT/);
-    expect(run.stdout).toMatch(/why {9}waiting: next attempt at \S+ after 1 failed attempt/);
-    expect(run.stdout).toContain('This store keeps no per-key circuit state');
+    expect(run.stdout).toMatch(
+      /why {9}waiting: circuit open on route default until \S+ \(server: PagerDuty answered 503/,
+    );
   });
 
   it('shows a resolve that came before its trigger was sent as superseded, and the trigger it stopped', async () => {

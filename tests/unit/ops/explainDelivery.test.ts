@@ -1,8 +1,10 @@
 /** The rows of the table in `scripts/ops/explainDelivery.ts`, each alone, and the optional circuit capability. */
 import { describe, expect, it } from 'vitest';
-import { circuitReaderOf } from '../../../scripts/ops/circuitState';
+import { readCircuits } from '../../../scripts/ops/circuitState';
 import { explainDelivery, pagerDutyAnswerOf } from '../../../scripts/ops/explainDelivery';
+import { Secret } from '../../../shared/config/Secret';
 import { DeliveryStatus, EventAction } from '../../../shared/constants';
+import { keyIdOf } from '../../../shared/delivery/keyIdOf';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import { deliveryRecord } from '../../support/deliveryRecords';
@@ -117,21 +119,34 @@ describe('Function: pagerDutyAnswerOf', () => {
   });
 });
 
-describe('Function: circuitReaderOf', () => {
-  it('is undefined for the stores of today, which keep no per-key state', () => {
-    expect(circuitReaderOf(new MemoryStore())).toBeUndefined();
-  });
-
-  it("uses a store's readCircuits when it has one", async () => {
-    // Prepare
-    const store = Object.assign(new MemoryStore(), {
-      readCircuits: async (names: readonly string[]) => new Map(names.map((name) => [name, { open: true }])),
-    });
+describe('Function: readCircuits', () => {
+  it("reads the circuit of each route's key from its key state", async () => {
+    // Prepare: the default route's key has an open circuit; the store holds it under the key's id.
+    const store = new MemoryStore();
+    const key = new Secret('CIRCU1TR0UT1NGKEY000000000000001');
+    const router = {
+      select: () => ({ name: 'default', routingKey: key, mode: 'per-alert' as const }),
+      byName: (name: string) =>
+        name === 'default' ? { name, routingKey: key, mode: 'per-alert' as const } : undefined,
+      all: () => [],
+    };
+    const circuit = {
+      openedAt: 1,
+      failedProbes: 2,
+      nextProbeAt: 5_000,
+      probeUntil: 0,
+      lastError: 'server: 500',
+      route: 'default',
+    };
+    await store.putKeyStates([
+      { keyId: keyIdOf(key), version: 1, updatedAt: 1, expiresAt: Date.now() + 60_000, data: { circuit } },
+    ]);
 
     // Act
-    const circuits = await circuitReaderOf(store)?.readCircuits(['db']);
+    const circuits = await readCircuits(store, router as never, ['default', 'db']);
 
     // Assess
-    expect(circuits?.get('db')).toEqual({ open: true });
+    expect(circuits.get('default')).toEqual({ open: true, until: 5_000, reason: 'server: 500' });
+    expect(circuits.has('db')).toBe(false);
   });
 });

@@ -91,6 +91,8 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
       probe: { baseMs: config.retry.baseSeconds * 1000, maxMs: config.retry.maxSeconds * 1000 },
       ttlMs: KEY_STATE_TTL_MS,
       now: options.now,
+      onStoreError: (error, operation) =>
+        logger.warn(`routing key state unavailable (${operation}): sending without the shared budget`, { error }),
     });
     return { ok: true, logger, config, router, store, gate, now: options.now ?? Date.now, secrets };
   } catch (error) {

@@ -55,6 +55,8 @@ interface KeyGateOptions {
   /** How long a key's row outlives its last write. */
   ttlMs: number;
   now?: () => number;
+  /** Told of each store failure the gate absorbed (the instance logs it). */
+  onStoreError?: (error: unknown, operation: string) => void;
 }
 
 /** Failures that are the key's (PagerDuty or the way to it), not the event's: they open the circuit. */
@@ -78,6 +80,7 @@ class KeyGate {
   /** This instance, as the drain lease names it. */
   readonly #owner = randomUUID();
   readonly #cache = new Map<string, { state: KeyState | undefined; readAt: number }>();
+  readonly #onStoreError: (error: unknown, operation: string) => void;
 
   public constructor(options: KeyGateOptions) {
     this.#store = options.store;
@@ -85,6 +88,7 @@ class KeyGate {
     this.#probe = options.probe;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
+    this.#onStoreError = options.onStoreError ?? (() => {});
   }
 
   /**
@@ -93,6 +97,16 @@ class KeyGate {
    */
   public async acquire(keyId: string, wanted: number, probeLeaseMs: number): Promise<Grant> {
     const ask = Math.min(wanted, PACING_BLOCK_MAX);
+    return this.#absorb('acquire', this.#acquire(keyId, ask, probeLeaseMs), () => ({
+      // The store cannot keep the budget: send the block unpaced rather than hold claimed alerts back (a page beats
+      // a 429, which is retried); the sender stops at its first outcome it cannot record.
+      kind: 'send',
+      count: ask,
+      takenAt: this.#now(),
+    }));
+  }
+
+  async #acquire(keyId: string, ask: number, probeLeaseMs: number): Promise<Grant> {
     return this.#change(keyId, (data, now) => {
       const pacing = data.pacing ?? EMPTY_PACING;
       if (data.circuit !== undefined) {
@@ -120,10 +134,11 @@ class KeyGate {
   /** Returns sends taken in a block and not made (the block was cut short by a failure or the deadline). */
   public async giveBack(keyId: string, takenAt: number, unused: number): Promise<void> {
     if (unused <= 0) return;
-    await this.#change(keyId, (data) => ({
+    const change = this.#change(keyId, (data) => ({
       data: { ...data, pacing: giveBack(data.pacing ?? EMPTY_PACING, takenAt, unused) },
       result: undefined,
     }));
+    await this.#absorb('give back', change, () => undefined);
   }
 
   /**
@@ -132,6 +147,11 @@ class KeyGate {
    * alone for now (the sender stops its block).
    */
   public async report(keyId: string, report: SendReport): Promise<boolean> {
+    // A report the store cannot take only costs the shared view of the key; the sender still stops on a failure.
+    return this.#absorb('report', this.#report(keyId, report), () => stopsKey(report.reason));
+  }
+
+  async #report(keyId: string, report: SendReport): Promise<boolean> {
     const now = this.#now();
     if (report.ok) {
       const cached = this.#cache.get(keyId)?.state?.data as KeyData | undefined;
@@ -162,6 +182,11 @@ class KeyGate {
 
   /** Takes the key's drain lease until `now + leaseMs`: false when another relay holds it. */
   public async leaseDrain(keyId: string, leaseMs: number): Promise<boolean> {
+    // No lease without the store: a relay that cannot write the lease could not lease its rows either.
+    return this.#absorb('lease drain', this.#leaseDrain(keyId, leaseMs), () => false);
+  }
+
+  async #leaseDrain(keyId: string, leaseMs: number): Promise<boolean> {
     return this.#change(
       keyId,
       (data, now) => {
@@ -175,11 +200,13 @@ class KeyGate {
 
   /** Gives the drain lease back, if this instance still holds it. */
   public async releaseDrain(keyId: string): Promise<void> {
-    await this.#change(keyId, (data) => {
+    const change = this.#change(keyId, (data) => {
       if (data.drain?.owner !== this.#owner) return { result: undefined };
       const { drain: _drain, ...rest } = data;
       return { data: rest, result: undefined };
     });
+    // Unreleased, the lease ends by itself.
+    await this.#absorb('release drain', change, () => undefined);
   }
 
   /** The open circuits among these keys (read from the store). */
@@ -192,6 +219,17 @@ class KeyGate {
       if (circuit !== undefined) open.push({ keyId, ...circuit });
     }
     return open;
+  }
+
+  /** The gate never fails a send path: a store error becomes the given fallback (and is reported). */
+  async #absorb<R>(operation: string, work: Promise<R>, fallback: () => R): Promise<R> {
+    try {
+      return await work;
+    } catch (error) {
+      this.#cache.clear();
+      this.#onStoreError(error, operation);
+      return fallback();
+    }
   }
 
   /**

@@ -235,10 +235,13 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   try {
     waiting.push(...(await recheckCounterparts(claimed, deps, context, now)));
   } catch (error) {
-    // Unsure whether a counterpart appeared: send nothing now; the relay judges these rows after their lease.
+    // Unsure whether a counterpart appeared: send nothing now; the relay judges these rows again (queued now if the
+    // store takes the write, else after their lease).
     logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
     tallyFinal(claimed, summary, logger);
-    summary.queued += claimed.filter((item) => item.record.status === DeliveryStatus.SENDING).length;
+    const held = claimed.filter((item) => item.record.status === DeliveryStatus.SENDING);
+    summary.queued += held.length;
+    await store.replaceMany(held.map((item) => markPending(item.record, now))).catch(() => undefined);
     return summary;
   }
   waiting.push(...(await stopOvertakenTriggers(claimed, deps, now)));
@@ -424,11 +427,17 @@ async function failOpen(
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });
       return;
     }
-    if (deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS < config.pagerduty.timeoutMs) {
+    const budget = deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS;
+    if (budget <= 0) {
       summary.lost++;
       return;
     }
-    const { record: result, reason } = await deps.send(record, route.routingKey, { now: deps.now, config, logger });
+    const { record: result, reason } = await deps.send(record, route.routingKey, {
+      now: deps.now,
+      config,
+      logger,
+      timeoutMs: budget,
+    });
     if (reason !== undefined) summary.failures[reason] = (summary.failures[reason] ?? 0) + 1;
     if (result.status === DeliveryStatus.DELIVERED) summary.delivered++;
     else summary.lost++;

@@ -21,6 +21,11 @@ interface SendOptions {
   logger: Logger;
   /** This send probes the key's open circuit (`circuit.ts`). */
   probe?: boolean;
+  /**
+   * A shorter timeout than `PAGERDUTY_TIMEOUT_MS`: only where nothing is recorded anyway (the webhook failing open with
+   * the store down), so a cut send is at worst a duplicate PagerDuty dedupes, never a page left unsent.
+   */
+  timeoutMs?: number;
   now?: () => number;
 }
 
@@ -47,7 +52,7 @@ async function sendRecord(
     url: config.pagerduty.eventsUrl,
     routingKey,
     event: record.event,
-    timeoutMs: config.pagerduty.timeoutMs,
+    timeoutMs: Math.min(config.pagerduty.timeoutMs, options.timeoutMs ?? Number.POSITIVE_INFINITY),
   });
   const at = now();
   const context = { deliveryKey: record.deliveryKey, dedupKey: record.dedupKey, route: record.routeName };

@@ -73,7 +73,8 @@ describe('delivery-health run cost', () => {
       return { report: report as { relay: { due: number; delivered: number } }, rowsRead: server.stats.rowsRead };
     };
 
-    // Act
+    // Act: a first run creates the routing key's state row, which every later run reads (not history).
+    await run('w');
     seedHistory(0, 1_000);
     const small = await run('a');
     seedHistory(1_000, 20_000);

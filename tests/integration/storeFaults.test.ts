@@ -217,6 +217,8 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
       if (scenario.pagerDuty) pd.script(scenario.pagerDuty);
       const response = await bridge.post(callbackOf(alerts));
       tablestore.faults.clear();
+      // A scenario whose webhook left alerts to the relay sent fewer requests than it scripted: the rest is its own.
+      pd.clearScript();
       answers.push({ scenario, alerts, status: response.statusCode, body: response.json });
     }
     afterWebhook = await store.list();

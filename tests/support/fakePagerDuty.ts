@@ -72,6 +72,8 @@ interface FakePagerDuty {
   accepted(): ReceivedRequest[];
   /** Queues answers for the next requests (any path); normal validation resumes when the queue is empty. */
   script(steps: ScriptStep[]): void;
+  /** Drops the scripted answers not used yet. */
+  clearScript(): void;
   setLatency(ms: number): void;
   close(): Promise<void>;
 }
@@ -274,6 +276,9 @@ async function startFakePagerDuty(options: FakePagerDutyOptions = {}): Promise<F
     accepted: () => requests.filter((request) => request.path === ALERT_PATH && request.outcome === 202),
     script: (steps) => {
       queue.push(...steps);
+    },
+    clearScript: () => {
+      queue.length = 0;
     },
     setLatency: (ms) => {
       latencyMs = ms;

@@ -80,6 +80,8 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
       throw new ConfigError(['HEALTH_ROUTING_KEY must differ from PAGERDUTY_ROUTING_KEY and from every route key']);
     }
     config = applyRoutingKeyRule(config, routeKeys.length > 0);
+    // Every configured secret, route keys included: what is stored (a delivery's `lastError`) is scrubbed of them all.
+    config = { ...config, secrets: [...config.secrets, ...secrets] };
     const store = options.store ?? createStore(config);
     if (config.pagerduty.dryRun) {
       logger.warn(`DRY-RUN: nothing will be sent to PagerDuty (${config.pagerduty.dryRunReason})`);

@@ -9,6 +9,7 @@
  */
 import type { BridgeConfig } from '../config/config';
 import type { Secret } from '../config/Secret';
+import { scrubSecrets } from '../config/scrubSecrets';
 import type { DeliveryFailureReason } from '../errors';
 import type { Logger } from '../logger';
 import { sendEvent } from '../pagerduty/client';
@@ -69,7 +70,8 @@ async function sendRecord(
     return { record: markDelivered(record, at) };
   }
   const attempts = record.attempts + 1;
-  const error = `${result.reason}: ${result.message}`;
+  // Stored in the row: no configured secret may reach it, whatever PagerDuty or the network echoed.
+  const error = scrubSecrets(`${result.reason}: ${result.message}`, config.secrets);
   const probe = options.probe === true;
   if (!result.retryable || shouldGiveUp({ attempts, probe }, record.createdAt, at, config.retry)) {
     logger.error('delivery failed for good (DEAD)', {

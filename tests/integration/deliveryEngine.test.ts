@@ -267,3 +267,37 @@ describe('delivery engine: a crash while recording outcomes', () => {
     expect(keys.length - 200).toBeLessThanOrEqual(SENDS_IN_FLIGHT * 2);
   });
 });
+
+describe('delivery engine: secrets in stored rows', () => {
+  it('scrubs every configured key from a stored lastError, not only the key of its own request', async () => {
+    // Prepare: two routes with inline keys; PagerDuty's 400 quotes the other route's key (a misbehaving proxy could).
+    const dbKey = 'DBR0UTEK3Y000000000000000000000A';
+    const webKey = 'WEBR0UTEK3Y00000000000000000000B';
+    const routes = JSON.stringify([
+      { name: 'db', matchers: ['team="db"'], routingKey: dbKey },
+      { name: 'web', matchers: ['team="web"'], routingKey: webKey },
+    ]);
+    const store = new MemoryStore();
+    const bridge = webhookHarness(env({ PAGERDUTY_ROUTES: routes }), store);
+    pd.script([
+      {
+        status: 400,
+        body: { status: 'invalid event', message: 'Event object is invalid', errors: [`key ${webKey} and ${dbKey}`] },
+      },
+    ]);
+    const alert = {
+      ...sample.alerts[0],
+      fingerprint: 'secret-row',
+      labels: { ...sample.alerts[0].labels, team: 'db' },
+    };
+
+    // Act
+    await bridge.post(JSON.stringify({ ...sample, alerts: [alert] }));
+
+    // Assess
+    const rows = JSON.stringify(await store.list());
+    expect(rows).toContain('DEAD');
+    expect(rows).not.toContain(webKey);
+    expect(rows).not.toContain(dbKey);
+  });
+});

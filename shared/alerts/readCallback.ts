@@ -8,7 +8,8 @@
  * | # | Check | Answer |
  * |---|---|---|
  * | 1 | body bytes over `maxBodyBytes` (before any decoding) | 413 `payload_too_large` |
- * | 2 | charset unknown to the runtime | 415 `invalid_callback` |
+ * | 2 | charset unknown to the runtime | 415 `unsupported_charset` |
+ * |   | bytes not valid in the charset (text: a lone surrogate) | 400 `invalid_encoding` (byte offset) |
  * | 3 | body empty or whitespace only | 400 `empty_body` |
  * | 4 | syntax + depth scan (iterative, before `JSON.parse`) | see 6 |
  * | 5 | a JSON object with an `alerts` array is a callback, whatever text it contains | continue at 7 |
@@ -25,7 +26,7 @@ import { ErrorCode, PayloadInvalidError } from '../errors';
 import { validateAlert, validateCallbackEnvelope } from '../validation/generated/validators';
 import { checkJsonSyntax } from './checkJsonSyntax';
 import { classifyConsoleTest, hasPresetTemplateKeys } from './classifyConsoleTest';
-import { decodeBody } from './decodeBody';
+import { decodeBody, decodeText } from './decodeBody';
 import { describeValidationErrors } from './describeValidationErrors';
 import { type NormalizeOptions, normalizeCallback } from './normalize';
 import type { RawAlert, RawCallbackEnvelope } from './schema';
@@ -52,6 +53,15 @@ type CallbackReading =
 const MAX_QUOTED_REJECTIONS = 3;
 
 const formatBytes = (bytes: number): string => bytes.toLocaleString('en-US');
+
+/** The body's size in bytes as received (text: its UTF-8 bytes, as FC received them) when over `max`, else undefined. */
+function sizeOverLimit(body: Buffer | string, max: number): number | undefined {
+  if (typeof body !== 'string') return body.length > max ? body.length : undefined;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most bodies need no count.
+  if (body.length * 3 <= max) return undefined;
+  const bytes = Buffer.byteLength(body, 'utf8');
+  return bytes > max ? bytes : undefined;
+}
 
 /** The JSON type of a value, for messages ("an array", "null"). */
 function jsonTypeOf(value: unknown): string {
@@ -132,7 +142,8 @@ function readAlerts(
 /**
  * Reads one webhook body.
  *
- * @param body - the request body bytes (already base64-decoded by the FC adapter when `isBase64Encoded`).
+ * @param body - the request body: the text FC passed, or the bytes (base64-decoded by the FC adapter when
+ *   `isBase64Encoded`).
  * @param contentType - the request's Content-Type header, if any (only its `charset` matters: ARMS sends JSON as
  *   `text/plain` by default, so the media type is not checked).
  * @param limits - the intake limits.
@@ -143,21 +154,22 @@ function readAlerts(
  * if (reading.kind === 'console-test') return ok({ test: true, message: reading.detail });
  */
 function readCallback(
-  body: Buffer,
+  body: Buffer | string,
   contentType: string | undefined,
   limits: IntakeLimits,
   options: NormalizeOptions = {},
 ): CallbackReading {
   // 1. Size on the bytes as received, before decoding can multiply the work.
-  if (body.length > limits.maxBodyBytes) {
+  const bytes = sizeOverLimit(body, limits.maxBodyBytes);
+  if (bytes !== undefined) {
     throw new PayloadInvalidError(
-      `body is ${formatBytes(body.length)} bytes, over the limit of ${formatBytes(limits.maxBodyBytes)} bytes`,
+      `body is ${formatBytes(bytes)} bytes, over the limit of ${formatBytes(limits.maxBodyBytes)} bytes`,
       413,
       ErrorCode.PAYLOAD_TOO_LARGE,
     );
   }
   // 2–3. Text.
-  const { text } = decodeBody(body, contentType);
+  const { text } = typeof body === 'string' ? decodeText(body, contentType) : decodeBody(body, contentType);
   if (text.trim() === '') {
     throw new PayloadInvalidError(
       'body is empty: expected an ARMS or Alertmanager callback (JSON)',

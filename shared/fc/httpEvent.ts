@@ -36,10 +36,10 @@ function toHttpRequest(event: FcHttpEvent): FcHttpRequest {
     if (typeof value === 'string') headers.set(name.toLowerCase(), value);
   }
   const query = event.queryParameters ?? {};
-  const body =
-    event.body === undefined || event.body === null
-      ? Buffer.alloc(0)
-      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const raw = typeof event.body === 'string' ? event.body : '';
+  const bodyText = event.isBase64Encoded ? undefined : raw;
+  // The bytes only when something asks for them: the webhook reads FC's text as it is (no encode and decode again).
+  let bytes: Buffer | undefined;
   let path = event.requestContext?.http?.path;
   if (path === undefined) {
     try {
@@ -52,7 +52,11 @@ function toHttpRequest(event: FcHttpEvent): FcHttpRequest {
     event,
     method: (event.requestContext?.http?.method ?? 'POST').toUpperCase(),
     path,
-    body,
+    get body() {
+      bytes ??= Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
+      return bytes;
+    },
+    bodyText,
     header: (name) => headers.get(name.toLowerCase()),
     query: (name) => (typeof query[name] === 'string' ? query[name] : undefined),
   };

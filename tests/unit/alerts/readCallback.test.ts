@@ -11,9 +11,10 @@ function readError(
   body: Buffer | string,
   limits: IntakeLimits = DEFAULT_LIMITS,
   contentType?: string,
+  as: 'bytes' | 'text' = 'bytes',
 ): PayloadInvalidError {
   try {
-    readCallback(typeof body === 'string' ? Buffer.from(body) : body, contentType, limits);
+    readCallback(typeof body === 'string' && as === 'bytes' ? Buffer.from(body) : body, contentType, limits);
   } catch (error) {
     if (error instanceof PayloadInvalidError) return error;
     throw error;
@@ -331,6 +332,33 @@ describe('readCallback', () => {
 
       // Assess
       expect(reading.kind).toBe('callback');
+    });
+
+    it('counts the size of a text body in its UTF-8 bytes, as FC received them', () => {
+      // Prepare: 348 UTF-16 units, 1,028 UTF-8 bytes
+      const body = `{"a":"${'数'.repeat(340)}"}`;
+
+      // Act
+      const error = readError(body, { ...DEFAULT_LIMITS, maxBodyBytes: 1024 }, undefined, 'text');
+
+      // Assess
+      expect(error).toMatchObject({ statusCode: 413, message: 'body is 1,028 bytes, over the limit of 1,024 bytes' });
+    });
+
+    it.each([
+      ['arms/sample.json', ARMS_CONTENT_TYPE],
+      ['arms/multi-alert-with-invalid.json', 'application/json'],
+      ['arms/placeholders.json', undefined],
+      ['alertmanager/v4-truncated.json', 'application/json'],
+    ])('reads %s the same from FC text as from its bytes', (path, contentType) => {
+      // Prepare
+      const bytes = fixtureBytes(path);
+
+      // Act
+      const fromText = readCallback(bytes.toString('utf8'), contentType, DEFAULT_LIMITS);
+
+      // Assess
+      expect(fromText).toEqual(readCallback(bytes, contentType, DEFAULT_LIMITS));
     });
 
     it('refuses more alerts than the limit with 413 too_many_alerts', () => {

@@ -407,6 +407,51 @@ describe('readCallback', () => {
       expect(error.message).toContain(where);
     });
 
+    it.each([
+      ['32 levels, the innermost empty', `${'['.repeat(31)}{}${']'.repeat(31)}`, 422],
+      ['33 levels, the innermost empty', `${'['.repeat(32)}{}${']'.repeat(32)}`, 413],
+      ['32 levels of objects', `${'{"a":'.repeat(32)}1${'}'.repeat(32)}`, 422],
+      ['33 levels of objects', `${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, 413],
+      [
+        'a callback 32 levels deep',
+        `{"alerts":[{"status":"firing","labels":{"a":"b"},"x":${'['.repeat(29)}${']'.repeat(29)}}]}`,
+        200,
+      ],
+      [
+        'a callback 33 levels deep',
+        `{"alerts":[{"status":"firing","labels":{"a":"b"},"x":${'['.repeat(30)}${']'.repeat(30)}}]}`,
+        413,
+      ],
+    ])('counts %s as the scan does (parsed first)', (_name, body, status) => {
+      // Act
+      let answer = 200;
+      try {
+        readCallback(Buffer.from(body), undefined, DEFAULT_LIMITS);
+      } catch (error) {
+        answer = (error as PayloadInvalidError).statusCode;
+      }
+
+      // Assess
+      expect(answer).toBe(status);
+    });
+
+    it('scans before parsing a body with more brackets than it parses first, and still accepts a valid one', () => {
+      // Prepare: 260,000 brackets inside strings; then 1 MB of closed nesting, never built by the parser
+      const brackets = '[{'.repeat(65_000);
+      const valid = JSON.stringify({
+        alerts: [{ ...alertNo(1), annotations: { summary: brackets, message: brackets } }],
+      });
+      const deep = `${'['.repeat(500_000)}${']'.repeat(500_000)}`;
+
+      // Act
+      const group = groupOf(readCallback(Buffer.from(valid), undefined, DEFAULT_LIMITS));
+      const error = readError(deep);
+
+      // Assess
+      expect(group.alerts).toHaveLength(1);
+      expect(error).toMatchObject({ statusCode: 413, code: 'json_too_deep', details: { position: 32 } });
+    });
+
     it('answers json_too_deep before looking for the console test', () => {
       // Act
       const error = readError(`${'['.repeat(40)}"$alertmanager_content"`);

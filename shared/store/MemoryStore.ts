@@ -1,6 +1,7 @@
 /**
  * In-process store (STORE=memory): for tests and benchmarks. Nothing survives the process, so `loadConfig` refuses
- * it when deployed. Records are cloned in and out, as a real store would serialize them.
+ * it when deployed. A stored record's fields are isolated from its writer and its readers as a real store's serialized
+ * row is, without a deep copy in or out (see {@link isolate}); counters, which the store adds to in place, are copied.
  */
 
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
@@ -34,6 +35,18 @@ function clonePlain<T>(value: T): T {
   return copy as T;
 }
 
+/**
+ * The stored form of a record: a frozen copy of its top level, which holds everything a transition changes (status,
+ * version, attempts, lease …), so a writer changing its own record afterwards, or a reader the one it got, cannot
+ * reach the stored row (a write to a frozen object throws in strict code). The event is shared, not copied: events are
+ * values, made once by the builders and never changed (every transition copies the record around the same event, the
+ * 512 KB degradation copies what it cuts). Measured on the warm benchmark's 1,000-alert callbacks, a deep copy in and
+ * out took 6–7 % of the CPU, freezing the event whole as much; this takes well under 1 %.
+ */
+function isolate(record: DeliveryRecord): DeliveryRecord {
+  return Object.freeze({ ...record });
+}
+
 class MemoryStore extends DeliveryStore {
   readonly #rows = new Map<string, DeliveryRecord>();
   readonly #markers = new Map<string, OccurrenceMarker>();
@@ -44,9 +57,9 @@ class MemoryStore extends DeliveryStore {
     return records.map((record) => {
       const existing = this.#rows.get(record.deliveryKey);
       if (existing !== undefined && existing.expiresAt > now) {
-        return { claimed: false, record, existing: clonePlain(existing) };
+        return { claimed: false, record, existing };
       }
-      this.#rows.set(record.deliveryKey, clonePlain(record));
+      this.#rows.set(record.deliveryKey, isolate(record));
       return { claimed: true, record };
     });
   }
@@ -54,7 +67,7 @@ class MemoryStore extends DeliveryStore {
   protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
     const existing = this.#rows.get(record.deliveryKey);
     if (existing?.version !== expectedVersion) return false;
-    this.#rows.set(record.deliveryKey, clonePlain(record));
+    this.#rows.set(record.deliveryKey, isolate(record));
     return true;
   }
 
@@ -62,13 +75,13 @@ class MemoryStore extends DeliveryStore {
     const found = new Map<string, DeliveryRecord>();
     for (const key of deliveryKeys) {
       const row = this.#rows.get(key);
-      if (row !== undefined) found.set(key, clonePlain(row));
+      if (row !== undefined) found.set(key, row);
     }
     return found;
   }
 
   protected async _scan(): Promise<DeliveryRecord[]> {
-    return [...this.#rows.values()].map((row) => clonePlain(row));
+    return [...this.#rows.values()];
   }
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();

@@ -36,15 +36,16 @@ function clonePlain<T>(value: T): T {
 }
 
 /**
- * The stored form of a record: a frozen copy of its top level, which holds everything a transition changes (status,
- * version, attempts, lease …), so a writer changing its own record afterwards, or a reader the one it got, cannot
- * reach the stored row (a write to a frozen object throws in strict code). The event is shared, not copied: events are
- * values, made once by the builders and never changed (every transition copies the record around the same event, the
- * 512 KB degradation copies what it cuts). Measured on the warm benchmark's 1,000-alert callbacks, a deep copy in and
- * out took 6–7 % of the CPU, freezing the event whole as much; this takes well under 1 %.
+ * A record as it crosses the store's boundary, in or out: a copy of its top level, which holds everything a
+ * transition changes (status, version, attempts, lease …), so a writer changing its own record afterwards, or a reader
+ * the one it got, never reaches the stored row (as with a real store's serialized row). The event is shared, not
+ * copied: events are values, made once by the builders and never changed (every transition copies the record around
+ * the same event, the 512 KB degradation copies what it cuts). Measured on the warm benchmark's 1,000-alert
+ * callbacks, a deep copy in and out took 6–7 % of the CPU and freezing the event whole as much; freezing the top level
+ * costs four times this copy.
  */
 function isolate(record: DeliveryRecord): DeliveryRecord {
-  return Object.freeze({ ...record });
+  return { ...record };
 }
 
 class MemoryStore extends DeliveryStore {
@@ -57,7 +58,7 @@ class MemoryStore extends DeliveryStore {
     return records.map((record) => {
       const existing = this.#rows.get(record.deliveryKey);
       if (existing !== undefined && existing.expiresAt > now) {
-        return { claimed: false, record, existing };
+        return { claimed: false, record, existing: isolate(existing) };
       }
       this.#rows.set(record.deliveryKey, isolate(record));
       return { claimed: true, record };
@@ -75,13 +76,13 @@ class MemoryStore extends DeliveryStore {
     const found = new Map<string, DeliveryRecord>();
     for (const key of deliveryKeys) {
       const row = this.#rows.get(key);
-      if (row !== undefined) found.set(key, row);
+      if (row !== undefined) found.set(key, isolate(row));
     }
     return found;
   }
 
   protected async _scan(): Promise<DeliveryRecord[]> {
-    return [...this.#rows.values()];
+    return [...this.#rows.values()].map(isolate);
   }
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();

@@ -111,8 +111,18 @@ function firstWebUrlOf(
  * instead of changing the copy's prototype (plain assignment would call the `__proto__` setter).
  */
 function stringEntries(record: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  if (record === undefined) return {};
+  // Validated labels and annotations hold strings only: then a spread is the same copy (it defines `__proto__` as an
+  // own property too), made in one step instead of a property at a time.
+  let allStrings = true;
+  for (const key in record) {
+    if (typeof record[key] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return { ...record } as Record<string, string>;
   const copy: Record<string, string> = {};
-  if (record === undefined) return copy;
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (typeof value !== 'string') continue;

@@ -60,25 +60,32 @@ const MAX_JSON_NUMBER_LENGTH = 26;
 function surelyFits(event: PagerDutyEventBody, maxBytes: number): boolean {
   // `{"routing_key":"<32 characters>",` and the event's own braces.
   let bound = 2 + MAX_JSON_BYTES_PER_CODE_UNIT * ('routing_key'.length + ROUTING_KEY_LENGTH) + 6;
-  const pending: unknown[] = [event];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value === 'string')
-      bound += MAX_JSON_BYTES_PER_CODE_UNIT * value.length + 3; // quotes and a comma
-    else if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
-      bound += MAX_JSON_NUMBER_LENGTH + 1;
-    else if (Array.isArray(value)) {
-      bound += 3;
-      for (const item of value) pending.push(item);
-    } else if (typeof value === 'object') {
-      const prototype = Object.getPrototypeOf(value);
+  // Containers wait here; strings and other scalars are counted where they are found (one pass, no push per value).
+  const pending: object[] = [event];
+  for (let container = pending.pop(); container !== undefined; container = pending.pop()) {
+    const isArray = Array.isArray(container);
+    if (!isArray) {
+      const prototype = Object.getPrototypeOf(container);
       if (prototype !== Object.prototype && prototype !== null) return false;
-      bound += 3;
-      for (const key of Object.keys(value)) {
+    }
+    bound += 3;
+    const keys = isArray ? undefined : Object.keys(container);
+    const count = keys === undefined ? (container as unknown[]).length : keys.length;
+    for (let index = 0; index < count; index++) {
+      let value: unknown;
+      if (keys === undefined) value = (container as unknown[])[index];
+      else {
+        const key = keys[index] as string;
         bound += MAX_JSON_BYTES_PER_CODE_UNIT * key.length + 3; // quotes and a colon
-        pending.push((value as Record<string, unknown>)[key]);
+        value = (container as Record<string, unknown>)[key];
       }
-    } else return false;
+      if (typeof value === 'string')
+        bound += MAX_JSON_BYTES_PER_CODE_UNIT * value.length + 3; // quotes and a comma
+      else if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+        bound += MAX_JSON_NUMBER_LENGTH + 1;
+      else if (typeof value === 'object') pending.push(value);
+      else return false;
+    }
     if (bound > maxBytes) return false;
   }
   return true;

@@ -47,12 +47,22 @@ interface DecodedBody {
   charset: string;
 }
 
+/** The last Content-Type read and its charset: a sender sends the same header every time. */
+let lastCharsetOf: { contentType: string; charset: string | undefined } | undefined;
+
 /**
  * The `charset` parameter of a Content-Type (`text/plain; charset="UTF-8"` → `utf-8`), lower-cased, or undefined when
  * there is none or it is empty.
  */
 function charsetOf(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return undefined;
+  if (lastCharsetOf?.contentType !== contentType) {
+    lastCharsetOf = { contentType, charset: readCharset(contentType) };
+  }
+  return lastCharsetOf.charset;
+}
+
+function readCharset(contentType: string): string | undefined {
   for (const parameter of contentType.split(';').slice(1)) {
     const equals = parameter.indexOf('=');
     if (equals < 0 || parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;

@@ -69,7 +69,7 @@ const GROUP_LABELS = ['group', 'team', 'namespace', 'clustername', 'cluster'];
 const CLASS_LABELS = ['class', 'alertname', '_aliyun_arms_alert_name'];
 const RUNBOOK_ANNOTATIONS = ['runbook_url', 'runbook', 'runbookUrl', 'runbook_link'];
 const DASHBOARD_ANNOTATIONS = ['dashboard_url', 'dashboard', 'grafana_url', 'grafana_dashboard'];
-const INSIGHTS_KEY = '_aliyun_arms_insights_analyze_link';
+const INSIGHTS_KEYS = ['_aliyun_arms_insights_analyze_link'];
 const IMAGE_ANNOTATIONS = ['image_url', 'image', 'snapshot_url'];
 
 /** Own, string, non-blank value of `key`, trimmed. */
@@ -176,6 +176,13 @@ function buildSource(
   );
 }
 
+/** Adds `href` to `links` when it is an http(s) URL not listed yet. */
+function addLink(links: AlertLink[], href: string | undefined, linkText: string, urls: UrlParser): void {
+  if (href === undefined || urls.withProtocol(href, WEB) === undefined) return;
+  for (const link of links) if (link.href === href) return;
+  links.push({ href, text: linkText });
+}
+
 /** Links worth a click on the PagerDuty alert, http(s) only, without duplicates. */
 function buildLinks(
   labels: Readonly<Record<string, string>>,
@@ -184,22 +191,14 @@ function buildLinks(
   group: GroupContext,
   urls: UrlParser,
 ): AlertLink[] {
-  const candidates: Array<[string | undefined, string]> = [
-    [firstWebUrlOf(annotations, RUNBOOK_ANNOTATIONS, urls), 'Runbook'],
-    [firstWebUrlOf(annotations, DASHBOARD_ANNOTATIONS, urls), 'Dashboard'],
-    [
-      firstWebUrlOf(annotations, [INSIGHTS_KEY], urls) ?? firstWebUrlOf(labels, [INSIGHTS_KEY], urls),
-      'ARMS Insights analysis',
-    ],
-    [generatorURL, 'Alert source (generatorURL)'],
-    [group.externalURL, group.format === CallbackFormat.ALERTMANAGER ? 'Alertmanager' : 'ARMS alert details'],
-  ];
   const links: AlertLink[] = [];
-  for (const [href, linkText] of candidates) {
-    if (href !== undefined && urls.withProtocol(href, WEB) !== undefined && !links.some((link) => link.href === href)) {
-      links.push({ href, text: linkText });
-    }
-  }
+  addLink(links, firstWebUrlOf(annotations, RUNBOOK_ANNOTATIONS, urls), 'Runbook', urls);
+  addLink(links, firstWebUrlOf(annotations, DASHBOARD_ANNOTATIONS, urls), 'Dashboard', urls);
+  const insights = firstWebUrlOf(annotations, INSIGHTS_KEYS, urls) ?? firstWebUrlOf(labels, INSIGHTS_KEYS, urls);
+  addLink(links, insights, 'ARMS Insights analysis', urls);
+  addLink(links, generatorURL, 'Alert source (generatorURL)', urls);
+  const externalText = group.format === CallbackFormat.ALERTMANAGER ? 'Alertmanager' : 'ARMS alert details';
+  addLink(links, group.externalURL, externalText, urls);
   return links;
 }
 

@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
+import { _, operators } from 'ajv/dist/compile/codegen/index.js';
+import { useFunc } from 'ajv/dist/compile/util.js';
+import ucs2length from 'ajv/dist/runtime/ucs2length.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import limitLength from 'ajv/dist/vocabularies/validation/limitLength.js';
 import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,6 +31,23 @@ try {
   });
   const { schemas } = createRequire(import.meta.url)(entry);
   const ajv = new Ajv({ code: { source: true, esm: false, lines: false }, allErrors: true, strict: true });
+  // maxLength / minLength count code points (ajv's ucs2length, one charCodeAt at a time, for every label and
+  // annotation of every alert). A string has at most `.length` code points and at least half as many, so the count
+  // runs only when `.length` cannot decide: same verdicts and the same errors as ajv's own keyword, whose error
+  // messages and params this reuses.
+  for (const keyword of ['maxLength', 'minLength']) ajv.removeKeyword(keyword);
+  ajv.addKeyword({
+    ...limitLength.default,
+    code(cxt) {
+      const { keyword, data, schemaCode, gen } = cxt;
+      const count = _`${useFunc(gen, ucs2length.default)}(${data})`;
+      cxt.fail$data(
+        keyword === 'maxLength'
+          ? _`${data}.length ${operators.GT} ${schemaCode} && ${count} ${operators.GT} ${schemaCode}`
+          : _`${data}.length ${operators.LT} 2 * ${schemaCode} && ${count} ${operators.LT} ${schemaCode}`,
+      );
+    },
+  });
   const exportsMap = {};
   for (const [name, schema] of Object.entries(schemas)) {
     ajv.addSchema(schema, name);

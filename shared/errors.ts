@@ -16,6 +16,7 @@ const ErrorCode = {
   TOO_MANY_ALERTS: 'too_many_alerts',
   JSON_TOO_DEEP: 'json_too_deep',
   UNSUPPORTED_CHARSET: 'unsupported_charset',
+  INVALID_ENCODING: 'invalid_encoding',
   UNAUTHORIZED: 'unauthorized',
   METHOD_NOT_ALLOWED: 'method_not_allowed',
   // 5xx: the operator must fix these, or they pass

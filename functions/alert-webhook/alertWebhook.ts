@@ -35,7 +35,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     const deadline = new Deadline(config.webhook.deadlineMs);
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
-    const reading = readCallback(request.body, request.header('content-type'), config.webhook, {
+    const reading = readCallback(request.bodyText ?? request.body, request.header('content-type'), config.webhook, {
       identityExcludedLabels: config.webhook.identityExcludedLabels,
     });
     if (reading.kind === 'console-test') {

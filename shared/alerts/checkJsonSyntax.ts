@@ -1,9 +1,10 @@
 /**
  * A single iterative pass over the body text that checks JSON syntax (RFC 8259, exactly what `JSON.parse` accepts)
- * and the nesting depth *before* anything parses or walks the value. Why not just `JSON.parse`:
+ * and the nesting depth. The intake parses with `JSON.parse` first and runs this pass only to explain a refusal, or
+ * before parsing a body with so many brackets that their nesting could cost the parse too much memory
+ * (`readCallback.ts`). What it adds to `JSON.parse`:
  *
- * - depth: a body of 8 MB of `[` would otherwise reach the recursive code after parsing (schema validation,
- *   normalization) and could exhaust the stack; this pass keeps an explicit counter and stops at the limit;
+ * - depth: it keeps an explicit counter and stops at the limit, whatever follows (8 MB of `[` stop at byte 32);
  * - position: V8's messages differ between Node versions and some carry no position at all
  *   (`Unexpected token 'a', "abc" is not valid JSON`); this pass always reports line, column and offset, and says
  *   when the body simply ends too early (a truncated callback).

@@ -26,6 +26,7 @@ import { alertValue, renderPlaceholders } from './placeholder';
 import type { RawAlert, RawCallbackEnvelope } from './schema';
 import { severityFromLabels } from './severity';
 import type { Alert, AlertGroup, AlertImage, AlertLink, RejectedAlert } from './types';
+import { adoptUrlParser, UrlParser } from './urlParser';
 
 /** Options of normalization (from the bridge's configuration). */
 interface NormalizeOptions {
@@ -41,6 +42,8 @@ interface NormalizeOptions {
 interface GroupContext {
   format: CallbackFormat;
   externalURL?: string;
+  /** The callback's URL parser (each URL of the callback parsed once). @default a parser of its own */
+  urls?: UrlParser;
 }
 
 const SUMMARY_ANNOTATIONS = ['summary', 'description', 'message'] as const;
@@ -66,7 +69,7 @@ const GROUP_LABELS = ['group', 'team', 'namespace', 'clustername', 'cluster'];
 const CLASS_LABELS = ['class', 'alertname', '_aliyun_arms_alert_name'];
 const RUNBOOK_ANNOTATIONS = ['runbook_url', 'runbook', 'runbookUrl', 'runbook_link'];
 const DASHBOARD_ANNOTATIONS = ['dashboard_url', 'dashboard', 'grafana_url', 'grafana_dashboard'];
-const INSIGHTS_KEY = '_aliyun_arms_insights_analyze_link';
+const INSIGHTS_KEYS = ['_aliyun_arms_insights_analyze_link'];
 const IMAGE_ANNOTATIONS = ['image_url', 'image', 'snapshot_url'];
 
 /** Own, string, non-blank value of `key`, trimmed. */
@@ -87,22 +90,20 @@ function firstOf(record: Readonly<Record<string, unknown>> | undefined, keys: re
   return undefined;
 }
 
-/** The URL when it parses with one of `protocols`, else undefined. */
-function urlWith(value: string | undefined, protocols: readonly string[]): URL | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const url = new URL(value);
-    return protocols.includes(url.protocol) ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const WEB = ['http:', 'https:'] as const;
+const HTTPS = ['https:'] as const;
 
 /** The first of `keys` holding an http(s) URL (a `javascript:` runbook must not hide a valid dashboard after it). */
-function firstWebUrlOf(record: Readonly<Record<string, unknown>>, keys: readonly string[]): string | undefined {
-  return keys.map((key) => text(record, key)).find((value) => urlWith(value, WEB) !== undefined);
+function firstWebUrlOf(
+  record: Readonly<Record<string, unknown>>,
+  keys: readonly string[],
+  urls: UrlParser,
+): string | undefined {
+  for (const key of keys) {
+    const value = text(record, key);
+    if (urls.withProtocol(value, WEB) !== undefined) return value;
+  }
+  return undefined;
 }
 
 /**
@@ -110,8 +111,18 @@ function firstWebUrlOf(record: Readonly<Record<string, unknown>>, keys: readonly
  * instead of changing the copy's prototype (plain assignment would call the `__proto__` setter).
  */
 function stringEntries(record: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  if (record === undefined) return {};
+  // Validated labels and annotations hold strings only: then a spread is the same copy (it defines `__proto__` as an
+  // own property too), made in one step instead of a property at a time.
+  let allStrings = true;
+  for (const key in record) {
+    if (typeof record[key] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return { ...record } as Record<string, string>;
   const copy: Record<string, string> = {};
-  if (record === undefined) return copy;
   for (const key of Object.keys(record)) {
     const value = record[key];
     if (typeof value !== 'string') continue;
@@ -151,13 +162,25 @@ function buildSummary(labels: Readonly<Record<string, string>>, annotations: Rea
 }
 
 /** Never blank: a label, else the host of a URL, else the sender's name. */
-function buildSource(labels: Readonly<Record<string, string>>, raw: RawAlert, group: GroupContext): string {
+function buildSource(
+  labels: Readonly<Record<string, string>>,
+  raw: RawAlert,
+  group: GroupContext,
+  urls: UrlParser,
+): string {
   return (
     firstOf(labels, SOURCE_LABELS) ??
-    urlWith(group.externalURL, WEB)?.host ??
-    urlWith(typeof raw.generatorURL === 'string' ? raw.generatorURL : undefined, WEB)?.host ??
+    urls.withProtocol(group.externalURL, WEB)?.host ??
+    urls.withProtocol(typeof raw.generatorURL === 'string' ? raw.generatorURL : undefined, WEB)?.host ??
     (group.format === CallbackFormat.ALERTMANAGER ? PD_CLIENT_ALERTMANAGER : PD_CLIENT_ARMS)
   );
+}
+
+/** Adds `href` to `links` when it is an http(s) URL not listed yet. */
+function addLink(links: AlertLink[], href: string | undefined, linkText: string, urls: UrlParser): void {
+  if (href === undefined || urls.withProtocol(href, WEB) === undefined) return;
+  for (const link of links) if (link.href === href) return;
+  links.push({ href, text: linkText });
 }
 
 /** Links worth a click on the PagerDuty alert, http(s) only, without duplicates. */
@@ -166,30 +189,33 @@ function buildLinks(
   annotations: Readonly<Record<string, string>>,
   generatorURL: string | undefined,
   group: GroupContext,
+  urls: UrlParser,
 ): AlertLink[] {
-  const candidates: Array<[string | undefined, string]> = [
-    [firstWebUrlOf(annotations, RUNBOOK_ANNOTATIONS), 'Runbook'],
-    [firstWebUrlOf(annotations, DASHBOARD_ANNOTATIONS), 'Dashboard'],
-    [firstWebUrlOf(annotations, [INSIGHTS_KEY]) ?? firstWebUrlOf(labels, [INSIGHTS_KEY]), 'ARMS Insights analysis'],
-    [generatorURL, 'Alert source (generatorURL)'],
-    [group.externalURL, group.format === CallbackFormat.ALERTMANAGER ? 'Alertmanager' : 'ARMS alert details'],
-  ];
   const links: AlertLink[] = [];
-  for (const [href, linkText] of candidates) {
-    const url = urlWith(href, WEB);
-    if (url !== undefined && href !== undefined && !links.some((link) => link.href === href)) {
-      links.push({ href, text: linkText });
-    }
-  }
+  addLink(links, firstWebUrlOf(annotations, RUNBOOK_ANNOTATIONS, urls), 'Runbook', urls);
+  addLink(links, firstWebUrlOf(annotations, DASHBOARD_ANNOTATIONS, urls), 'Dashboard', urls);
+  const insights = firstWebUrlOf(annotations, INSIGHTS_KEYS, urls) ?? firstWebUrlOf(labels, INSIGHTS_KEYS, urls);
+  addLink(links, insights, 'ARMS Insights analysis', urls);
+  addLink(links, generatorURL, 'Alert source (generatorURL)', urls);
+  const externalText = group.format === CallbackFormat.ALERTMANAGER ? 'Alertmanager' : 'ARMS alert details';
+  addLink(links, group.externalURL, externalText, urls);
   return links;
 }
 
 /** Images from annotations; only `https:` sources, since PagerDuty does not show others. */
-function buildImages(annotations: Readonly<Record<string, string>>, alt: string | undefined): AlertImage[] {
+function buildImages(
+  annotations: Readonly<Record<string, string>>,
+  alt: string | undefined,
+  urls: UrlParser,
+): AlertImage[] {
   const images: AlertImage[] = [];
   for (const name of IMAGE_ANNOTATIONS) {
     const src = text(annotations, name);
-    if (urlWith(src, ['https:']) !== undefined && src !== undefined && !images.some((image) => image.src === src)) {
+    if (
+      src !== undefined &&
+      urls.withProtocol(src, HTTPS) !== undefined &&
+      !images.some((image) => image.src === src)
+    ) {
       images.push(alt === undefined ? { src } : { src, alt });
     }
   }
@@ -212,7 +238,8 @@ function normalizeAlert(raw: RawAlert, group: GroupContext, options: NormalizeOp
     typeof raw.generatorURL === 'string' && raw.generatorURL.trim() !== '' ? raw.generatorURL : undefined;
   const severity = severityFromLabels(labels);
   const alertClass = firstOf(labels, CLASS_LABELS);
-  const clientUrl = [group.externalURL, generatorURL].find((url) => urlWith(url, WEB) !== undefined);
+  const urls = group.urls ?? new UrlParser();
+  const clientUrl = [group.externalURL, generatorURL].find((url) => urls.withProtocol(url, WEB) !== undefined);
 
   const { identity, identitySource } = alertIdentity(
     { fingerprint: raw.fingerprint, labels },
@@ -224,9 +251,9 @@ function normalizeAlert(raw: RawAlert, group: GroupContext, options: NormalizeOp
     identitySource,
     status: raw.status,
     summary: buildSummary(labels, annotations),
-    source: buildSource(labels, raw, group),
-    links: buildLinks(labels, annotations, generatorURL, group),
-    images: buildImages(annotations, alertClass),
+    source: buildSource(labels, raw, group, urls),
+    links: buildLinks(labels, annotations, generatorURL, group, urls),
+    images: buildImages(annotations, alertClass, urls),
     labels,
     annotations,
   };
@@ -261,7 +288,8 @@ function normalizeCallback(
   options: NormalizeOptions = {},
 ): AlertGroup {
   const format = detectFormat(envelope);
-  const context: GroupContext = { format };
+  const urls = new UrlParser();
+  const context: GroupContext = { format, urls };
   if (typeof envelope.externalURL === 'string' && envelope.externalURL.trim() !== '') {
     context.externalURL = envelope.externalURL;
   }
@@ -280,6 +308,7 @@ function normalizeCallback(
   if (envelope.version !== undefined) group.version = envelope.version;
   if (envelope.truncatedAlerts !== undefined) group.truncatedAlerts = envelope.truncatedAlerts;
   if (envelope.notification_reason !== undefined) group.notificationReason = envelope.notification_reason;
+  adoptUrlParser(group, urls);
   return group;
 }
 

@@ -60,15 +60,25 @@ function goStringContent(interpreted: string | undefined, raw: string | undefine
   }
 }
 
-/** `$labels.x`, `.Labels.x`, `index $labels "x"`, `$value`, `.Value` → their value, if known. */
-function resolveOperand(operand: string, context: PlaceholderContext): string | undefined {
+/** What an operand refers to: a label by name, the alert's value, or nothing the bridge knows. */
+type OperandRef = { label: string } | 'value' | undefined;
+
+/** `$labels.x`, `.Labels.x`, `index $labels "x"` → the label `x`; `$value`, `.Value` → the value; else undefined. */
+function operandRef(operand: string): OperandRef {
   let name: string | undefined;
   const field = LABEL_FIELD.exec(operand);
   if (field !== null) name = field[1];
   const index = field === null ? LABEL_INDEX.exec(operand) : null;
   if (index !== null) name = goStringContent(index[1], index[2]);
-  if (name !== undefined) return Object.hasOwn(context.labels, name) ? context.labels[name] : undefined;
-  return VALUE_REF.test(operand) ? context.value : undefined;
+  if (name !== undefined) return { label: name };
+  return VALUE_REF.test(operand) ? 'value' : undefined;
+}
+
+/** The value an operand refers to, if known. */
+function operandValue(ref: OperandRef, context: PlaceholderContext): string | undefined {
+  if (ref === undefined) return undefined;
+  if (ref === 'value') return context.value;
+  return Object.hasOwn(context.labels, ref.label) ? context.labels[ref.label] : undefined;
 }
 
 /**
@@ -100,21 +110,89 @@ function sprintf(format: string, operand: string): string | undefined {
   return failed || verbs !== 1 ? undefined : result;
 }
 
-/** Renders one action (the text between `{{` and `}}`, trim markers removed), or undefined when it cannot. */
-function renderAction(action: string, context: PlaceholderContext): string | undefined {
+/** One action, read once (see `compile`): a `printf` of an operand, or an operand alone. */
+type Action =
+  | { printf: true; format: string | undefined; operand: OperandRef }
+  | { printf: false; operand: OperandRef };
+
+/** Reads one action (the text between `{{` and `}}`, trim markers removed). */
+function compileAction(action: string): Action {
   const call = PRINTF_CALL.exec(action);
-  if (call !== null) {
-    const format = goStringContent(call[1], call[2]);
-    const operand = resolveOperand(call[3] ?? '', context);
-    return format === undefined || operand === undefined ? undefined : sprintf(format, operand);
-  }
+  if (call !== null)
+    return { printf: true, format: goStringContent(call[1], call[2]), operand: operandRef(call[3] ?? '') };
   const pipe = PRINTF_PIPE.exec(action);
-  if (pipe !== null) {
-    const format = goStringContent(pipe[2], pipe[3]);
-    const operand = resolveOperand(pipe[1] ?? '', context);
-    return format === undefined || operand === undefined ? undefined : sprintf(format, operand);
+  if (pipe !== null)
+    return { printf: true, format: goStringContent(pipe[2], pipe[3]), operand: operandRef(pipe[1] ?? '') };
+  return { printf: false, operand: operandRef(action) };
+}
+
+/** Renders one action, or undefined when it cannot. */
+function renderAction(action: Action, context: PlaceholderContext): string | undefined {
+  const operand = operandValue(action.operand, context);
+  if (!action.printf) return operand;
+  return action.format === undefined || operand === undefined ? undefined : sprintf(action.format, operand);
+}
+
+/** A text read once: its literal pieces, each followed by an action (the last piece by none). */
+interface Template {
+  pieces: string[];
+  actions: Action[];
+}
+
+/**
+ * Reads `text` into its literal pieces and actions. What the pieces are depends on the text alone (where the actions
+ * are, the trim markers, what is too long to be an action), so it is read once and rendered per alert.
+ */
+function compile(text: string): Template {
+  const pieces: string[] = [];
+  const actions: Action[] = [];
+  let piece = '';
+  let position = 0;
+  for (;;) {
+    const open = text.indexOf('{{', position);
+    if (open < 0) break;
+    const close = text.indexOf('}}', open + 2);
+    // No closing braces further on: no later action can be complete either.
+    if (close < 0) break;
+    let inner = text.slice(open + 2, close);
+    const trimBefore = /^-[ \t\r\n]/.test(inner);
+    const trimAfter = /[ \t\r\n]-$/.test(inner);
+    if (trimBefore) inner = inner.slice(1);
+    if (trimAfter) inner = inner.slice(0, -1);
+    if (inner.length > MAX_ACTION_LENGTH) {
+      piece += text.slice(position, close + 2);
+      position = close + 2;
+      continue;
+    }
+    const before = text.slice(position, open);
+    pieces.push(piece + (trimBefore ? before.replace(/[ \t\r\n]+$/, '') : before));
+    actions.push(compileAction(inner.trim()));
+    piece = '';
+    position = close + 2;
+    if (trimAfter) {
+      while (position < text.length && ' \t\r\n'.includes(text.charAt(position))) position += 1;
+    }
   }
-  return resolveOperand(action, context);
+  pieces.push(piece + text.slice(position));
+  return { pieces, actions };
+}
+
+/** Templates read already, by text: the alerts of one rule share their annotation texts. */
+const templates = new Map<string, Template>();
+/** Texts kept at most, and the longest kept (a longer one is read each time): a few MB at worst. */
+const MAX_TEMPLATES = 512;
+const MAX_TEMPLATE_LENGTH = 4_096;
+
+function templateOf(text: string): Template {
+  let template = templates.get(text);
+  if (template === undefined) {
+    template = compile(text);
+    if (text.length <= MAX_TEMPLATE_LENGTH) {
+      if (templates.size >= MAX_TEMPLATES) templates.clear();
+      templates.set(text, template);
+    }
+  }
+  return template;
 }
 
 /**
@@ -128,35 +206,14 @@ function renderAction(action: string, context: PlaceholderContext): string | und
  *   // 'Pod web-1 at 91.23%'
  */
 function renderPlaceholders(text: string, context: PlaceholderContext): string {
+  if (!text.includes('{{')) return text;
   try {
-    let output = '';
-    let position = 0;
-    for (;;) {
-      const open = text.indexOf('{{', position);
-      if (open < 0) break;
-      const close = text.indexOf('}}', open + 2);
-      // No closing braces further on: no later action can be complete either.
-      if (close < 0) break;
-      let inner = text.slice(open + 2, close);
-      const trimBefore = /^-[ \t\r\n]/.test(inner);
-      const trimAfter = /[ \t\r\n]-$/.test(inner);
-      if (trimBefore) inner = inner.slice(1);
-      if (trimAfter) inner = inner.slice(0, -1);
-      if (inner.length > MAX_ACTION_LENGTH) {
-        output += text.slice(position, close + 2);
-        position = close + 2;
-        continue;
-      }
-      // Unrenderable actions are removed (rendered as empty text).
-      const rendered = renderAction(inner.trim(), context) ?? '';
-      const before = text.slice(position, open);
-      output += (trimBefore ? before.replace(/[ \t\r\n]+$/, '') : before) + rendered;
-      position = close + 2;
-      if (trimAfter) {
-        while (position < text.length && ' \t\r\n'.includes(text.charAt(position))) position += 1;
-      }
-    }
-    return output + text.slice(position);
+    const { pieces, actions } = templateOf(text);
+    let output = pieces[0] as string;
+    // Unrenderable actions are removed (rendered as empty text).
+    for (let i = 0; i < actions.length; i++)
+      output += (renderAction(actions[i] as Action, context) ?? '') + pieces[i + 1];
+    return output;
   } catch {
     return text;
   }

@@ -3,14 +3,15 @@
  * normalized `AlertGroup` (valid alerts plus per-alert rejections). Everything a client can send either comes out as
  * one of those or as a `PayloadInvalidError` (4xx) naming what is wrong; nothing else is thrown for client input.
  *
- * Order of checks (each cheaper than the next, and none can be defeated by the ones after it):
+ * Order of checks (none can be defeated by the ones after it):
  *
  * | # | Check | Answer |
  * |---|---|---|
  * | 1 | body bytes over `maxBodyBytes` (before any decoding) | 413 `payload_too_large` |
- * | 2 | charset unknown to the runtime | 415 `invalid_callback` |
- * | 3 | body empty or whitespace only | 400 `empty_body` |
- * | 4 | syntax + depth scan (iterative, before `JSON.parse`) | see 6 |
+ * | 2 | charset unknown to the runtime | 415 `unsupported_charset` |
+ * |   | bytes not valid in the charset (text: a lone surrogate) | 400 `invalid_encoding` (byte offset) |
+ * | 3 | `JSON.parse`, then an iterative depth walk of the value (`MAX_CONTAINERS_PARSED_FIRST`: when to scan first) | see 6 |
+ * | 4 | the parse failed: body empty or whitespace only; else the syntax scan says where | 400 `empty_body`; see 6 |
  * | 5 | a JSON object with an `alerts` array is a callback, whatever text it contains | continue at 7 |
  * | 6 | otherwise: nested deeper than `maxJsonDepth` | 413 `json_too_deep` |
  * |   | console test (CONTRACT §5.5; never when rendered alert fields are present) | `console-test` (2xx, nothing forwarded) |
@@ -25,7 +26,7 @@ import { ErrorCode, PayloadInvalidError } from '../errors';
 import { validateAlert, validateCallbackEnvelope } from '../validation/generated/validators';
 import { checkJsonSyntax } from './checkJsonSyntax';
 import { classifyConsoleTest, hasPresetTemplateKeys } from './classifyConsoleTest';
-import { decodeBody } from './decodeBody';
+import { decodeBody, decodeText } from './decodeBody';
 import { describeValidationErrors } from './describeValidationErrors';
 import { type NormalizeOptions, normalizeCallback } from './normalize';
 import type { RawAlert, RawCallbackEnvelope } from './schema';
@@ -48,16 +49,74 @@ type CallbackReading =
   /** A real callback: `group.alerts` are the valid alerts, `group.rejected` the per-alert problems. */
   | { kind: 'callback'; group: AlertGroup };
 
+/**
+ * A body with more `{` / `[` than this is scanned (syntax and depth) before `JSON.parse`, as every body was: parsed
+ * first, 8 MB of `[` would build millions of nested arrays (~230 MB of heap) before the depth check could refuse it.
+ * Under it, the parse costs at most a few MB more than the body; a 5,000-alert callback has ~20,000 containers.
+ */
+const MAX_CONTAINERS_PARSED_FIRST = 250_000;
+
 /** Rejections quoted in the `no_valid_alerts` message (all of them are in `details`). */
 const MAX_QUOTED_REJECTIONS = 3;
 
 const formatBytes = (bytes: number): string => bytes.toLocaleString('en-US');
+
+/** The body's size in bytes as received (text: its UTF-8 bytes, as FC received them) when over `max`, else undefined. */
+function sizeOverLimit(body: Buffer | string, max: number): number | undefined {
+  if (typeof body !== 'string') return body.length > max ? body.length : undefined;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most bodies need no count.
+  if (body.length * 3 <= max) return undefined;
+  const bytes = Buffer.byteLength(body, 'utf8');
+  return bytes > max ? bytes : undefined;
+}
 
 /** The JSON type of a value, for messages ("an array", "null"). */
 function jsonTypeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * The number of `{` and `[` in `text` (strings included: an upper bound of its objects and arrays), counted up to
+ * `max + 1`.
+ */
+function countOpeners(text: string, max: number): number {
+  let count = 0;
+  for (const opener of ['{', '[']) {
+    for (let i = text.indexOf(opener); i >= 0 && count <= max; i = text.indexOf(opener, i + 1)) count += 1;
+  }
+  return count;
+}
+
+/**
+ * Whether a parsed value nests objects and arrays more than `maxDepth` levels deep (each object or array is one level,
+ * empty ones too, as `checkJsonSyntax` counts them). Iterative, and it stops at the first container too deep.
+ */
+function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  const containers: unknown[] = [value];
+  const levels: number[] = [1];
+  for (let index = 0; index < containers.length; index++) {
+    const container = containers[index];
+    if (typeof container !== 'object' || container === null) continue;
+    const level = levels[index] as number;
+    if (level > maxDepth) return true;
+    if (Array.isArray(container)) {
+      for (const item of container) {
+        if (typeof item !== 'object' || item === null) continue;
+        containers.push(item);
+        levels.push(level + 1);
+      }
+      continue;
+    }
+    for (const key in container) {
+      const item = (container as Record<string, unknown>)[key];
+      if (typeof item !== 'object' || item === null) continue;
+      containers.push(item);
+      levels.push(level + 1);
+    }
+  }
+  return false;
 }
 
 function isCallbackShaped(value: unknown): value is Record<string, unknown> & { alerts: unknown[] } {
@@ -132,7 +191,8 @@ function readAlerts(
 /**
  * Reads one webhook body.
  *
- * @param body - the request body bytes (already base64-decoded by the FC adapter when `isBase64Encoded`).
+ * @param body - the request body: the text FC passed, or the bytes (base64-decoded by the FC adapter when
+ *   `isBase64Encoded`).
  * @param contentType - the request's Content-Type header, if any (only its `charset` matters: ARMS sends JSON as
  *   `text/plain` by default, so the media type is not checked).
  * @param limits - the intake limits.
@@ -143,39 +203,45 @@ function readAlerts(
  * if (reading.kind === 'console-test') return ok({ test: true, message: reading.detail });
  */
 function readCallback(
-  body: Buffer,
+  body: Buffer | string,
   contentType: string | undefined,
   limits: IntakeLimits,
   options: NormalizeOptions = {},
 ): CallbackReading {
   // 1. Size on the bytes as received, before decoding can multiply the work.
-  if (body.length > limits.maxBodyBytes) {
+  const bytes = sizeOverLimit(body, limits.maxBodyBytes);
+  if (bytes !== undefined) {
     throw new PayloadInvalidError(
-      `body is ${formatBytes(body.length)} bytes, over the limit of ${formatBytes(limits.maxBodyBytes)} bytes`,
+      `body is ${formatBytes(bytes)} bytes, over the limit of ${formatBytes(limits.maxBodyBytes)} bytes`,
       413,
       ErrorCode.PAYLOAD_TOO_LARGE,
     );
   }
-  // 2–3. Text.
-  const { text } = decodeBody(body, contentType);
-  if (text.trim() === '') {
-    throw new PayloadInvalidError(
-      'body is empty: expected an ARMS or Alertmanager callback (JSON)',
-      400,
-      ErrorCode.EMPTY_BODY,
-    );
-  }
-  // 4. Syntax and depth in one iterative pass; only text that passes reaches JSON.parse.
-  const problem = checkJsonSyntax(text, limits.maxJsonDepth);
+  // 2. Text.
+  const { text } = typeof body === 'string' ? decodeText(body, contentType) : decodeBody(body, contentType);
+  // 3. JSON.parse first: the common case is a valid callback, and the native parser is the fastest reader of it.
+  const openers = countOpeners(text, MAX_CONTAINERS_PARSED_FIRST);
+  let problem = openers > MAX_CONTAINERS_PARSED_FIRST ? checkJsonSyntax(text, limits.maxJsonDepth) : undefined;
   let value: unknown;
   let parsed = false;
   if (problem === undefined) {
     try {
       value = JSON.parse(text);
-      parsed = true;
+      parsed = openers <= limits.maxJsonDepth || !nestedDeeperThan(value, limits.maxJsonDepth);
     } catch {
-      // Unreachable when checkJsonSyntax agrees with JSON.parse (a property test checks it); answered as malformed below.
+      // Explained below.
     }
+  }
+  if (!parsed) {
+    // 4. Refused: say why. Empty first, then the scan's line and column (or its depth verdict).
+    if (text.trim() === '') {
+      throw new PayloadInvalidError(
+        'body is empty: expected an ARMS or Alertmanager callback (JSON)',
+        400,
+        ErrorCode.EMPTY_BODY,
+      );
+    }
+    problem ??= checkJsonSyntax(text, limits.maxJsonDepth);
   }
   // 5. A callback is a callback even when an annotation mentions `$content` or holds `{{ … }}`.
   if (parsed && isCallbackShaped(value)) {

@@ -30,32 +30,59 @@ function parseHttpEvent(raw: unknown): FcHttpEvent {
   return candidate as FcHttpEvent;
 }
 
-function toHttpRequest(event: FcHttpEvent): FcHttpRequest {
-  const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (typeof value === 'string') headers.set(name.toLowerCase(), value);
-  }
-  const query = event.queryParameters ?? {};
-  const body =
-    event.body === undefined || event.body === null
-      ? Buffer.alloc(0)
-      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
-  let path = event.requestContext?.http?.path;
-  if (path === undefined) {
-    try {
-      path = decodeURIComponent(event.rawPath ?? '/');
-    } catch {
-      path = event.rawPath ?? '/';
+/**
+ * One request, read from its event once. A class rather than a literal of closures: its methods are made once, not
+ * per invocation, and the body bytes only when something asks for them (the webhook reads FC's text as it is).
+ */
+class HttpRequest implements FcHttpRequest {
+  public readonly event: FcHttpEvent;
+  public readonly method: string;
+  public readonly path: string;
+  public readonly bodyText: string | undefined;
+  readonly #headers = new Map<string, string>();
+  readonly #query: Record<string, string>;
+  #bytes: Buffer | undefined;
+
+  public constructor(event: FcHttpEvent) {
+    this.event = event;
+    for (const [name, value] of Object.entries(event.headers ?? {})) {
+      if (typeof value === 'string') this.#headers.set(name.toLowerCase(), value);
     }
+    this.#query = event.queryParameters ?? {};
+    this.bodyText = event.isBase64Encoded ? undefined : this.#raw();
+    this.method = (event.requestContext?.http?.method ?? 'POST').toUpperCase();
+    let path = event.requestContext?.http?.path;
+    if (path === undefined) {
+      try {
+        path = decodeURIComponent(event.rawPath ?? '/');
+      } catch {
+        path = event.rawPath ?? '/';
+      }
+    }
+    this.path = path;
   }
-  return {
-    event,
-    method: (event.requestContext?.http?.method ?? 'POST').toUpperCase(),
-    path,
-    body,
-    header: (name) => headers.get(name.toLowerCase()),
-    query: (name) => (typeof query[name] === 'string' ? query[name] : undefined),
-  };
+
+  public get body(): Buffer {
+    this.#bytes ??= Buffer.from(this.#raw(), this.event.isBase64Encoded ? 'base64' : 'utf8');
+    return this.#bytes;
+  }
+
+  public header(name: string): string | undefined {
+    return this.#headers.get(name.toLowerCase());
+  }
+
+  public query(name: string): string | undefined {
+    const value = this.#query[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  #raw(): string {
+    return typeof this.event.body === 'string' ? this.event.body : '';
+  }
+}
+
+function toHttpRequest(event: FcHttpEvent): FcHttpRequest {
+  return new HttpRequest(event);
 }
 
 /** Fills in whatever a handler left out, so FC never applies its own (undocumented) defaults. */

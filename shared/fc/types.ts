@@ -29,8 +29,13 @@ interface FcHttpRequest {
   method: string;
   /** Decoded path (`requestContext.http.path`, else the decoded `rawPath`). */
   path: string;
-  /** The body bytes, base64-decoded when FC encoded them. */
-  body: Buffer;
+  /** The body bytes, base64-decoded when FC encoded them (made on first read). */
+  readonly body: Buffer;
+  /**
+   * The body as FC passed it when it was not base64-encoded (text FC read as UTF-8), else undefined. Reading it instead
+   * of `body` spares an encode and a decode of the whole body.
+   */
+  readonly bodyText: string | undefined;
   /** Header value by name, any case. */
   header(name: string): string | undefined;
   /** Query parameter by name (exact case, as HTTP defines). */

@@ -3,19 +3,18 @@
  * options always give the same event, which is what makes stored events replayable.
  */
 import type { Alert, AlertGroup } from '../alerts/types';
+import { urlParserOf } from '../alerts/urlParser';
 import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { alertDedupKey } from './dedupKey';
 import {
   type BuildEventOptions,
+  callbackParts,
   chooseSeverity,
-  clientName,
   finishEvent,
   isoTimestamp,
   nonBlank,
-  notificationContext,
   toImages,
   toLinks,
-  withoutUndefined,
 } from './eventParts';
 import { truncateCodePoints } from './truncateCodePoints';
 import type { BuiltEvent, PagerDutyPayload } from './types';
@@ -23,11 +22,16 @@ import type { BuiltEvent, PagerDutyPayload } from './types';
 /**
  * The event's time: a trigger is stamped with `startsAt` (when the problem began, which Alertmanager never sends,
  * reference §2.1); a resolve with `endsAt`, else with the time the bridge received the resolved callback. Absent when
- * unknown, so PagerDuty uses its receive time.
+ * unknown, so PagerDuty uses its receive time. `startsAt` / `endsAt`: the alert's, as ISO text.
  */
-function eventTimestamp(alert: Alert, receivedAt: number | undefined): string | undefined {
-  if (alert.status === AlertStatus.FIRING) return isoTimestamp(alert.startsAt);
-  return isoTimestamp(alert.endsAt) ?? isoTimestamp(receivedAt);
+function eventTimestamp(
+  alert: Alert,
+  startsAt: string | undefined,
+  endsAt: string | undefined,
+  receivedAt: number | undefined,
+): string | undefined {
+  if (alert.status === AlertStatus.FIRING) return startsAt;
+  return endsAt ?? isoTimestamp(receivedAt);
 }
 
 /** The alert's title, never blank (PagerDuty rejects a blank summary). */
@@ -66,31 +70,42 @@ function buildEvent(alert: Alert, group: AlertGroup, options: BuildEventOptions 
   }
 
   const { severity, source: severitySource } = chooseSeverity(alert, options.defaultSeverity);
+  const shared = callbackParts(group);
+  const startsAt = isoTimestamp(alert.startsAt);
+  const endsAt = isoTimestamp(alert.endsAt);
 
-  const payload: PagerDutyPayload = withoutUndefined({
+  // Written field by field, in the order of the JSON PagerDuty receives; absent fields are left out.
+  const details: Record<string, unknown> = {
+    status: alert.status,
+    labels: alert.labels,
+    annotations: alert.annotations,
+  };
+  if (startsAt !== undefined) details.starts_at = startsAt;
+  if (endsAt !== undefined) details.ends_at = endsAt;
+  details.severity_source = severitySource;
+  details.identity = alert.identity;
+  details.identity_source = alert.identitySource;
+  if (alert.generatorURL !== undefined) details.generator_url = alert.generatorURL;
+  details.notification = shared.notification;
+
+  const payload: PagerDutyPayload = {
     summary: summary.text,
-    source: nonBlank(alert.source) ?? clientName(group),
+    source: nonBlank(alert.source) ?? shared.client,
     severity,
-    timestamp: eventTimestamp(alert, options.receivedAt),
-    component: nonBlank(alert.component),
-    group: nonBlank(alert.group),
-    class: nonBlank(alert.class),
-    custom_details: withoutUndefined({
-      status: alert.status,
-      labels: alert.labels,
-      annotations: alert.annotations,
-      starts_at: isoTimestamp(alert.startsAt),
-      ends_at: isoTimestamp(alert.endsAt),
-      severity_source: severitySource,
-      identity: alert.identity,
-      identity_source: alert.identitySource,
-      generator_url: alert.generatorURL,
-      notification: notificationContext(group),
-    }),
-  });
+  };
+  const timestamp = eventTimestamp(alert, startsAt, endsAt, options.receivedAt);
+  if (timestamp !== undefined) payload.timestamp = timestamp;
+  const component = nonBlank(alert.component);
+  if (component !== undefined) payload.component = component;
+  const alertGroup = nonBlank(alert.group);
+  if (alertGroup !== undefined) payload.group = alertGroup;
+  const alertClass = nonBlank(alert.class);
+  if (alertClass !== undefined) payload.class = alertClass;
+  payload.custom_details = details;
 
-  const links = toLinks(alert.links, cuts);
-  const images = toImages(alert.images, cuts);
+  const urls = urlParserOf(group);
+  const links = toLinks(alert.links, cuts, urls);
+  const images = toImages(alert.images, cuts, urls);
   return finishEvent(
     {
       event_action: alert.status === AlertStatus.FIRING ? EventAction.TRIGGER : EventAction.RESOLVE,

@@ -4,17 +4,17 @@
  * caller, and each part is built here with its route's name.
  */
 import type { Alert, AlertGroup } from '../alerts/types';
+import { urlParserOf } from '../alerts/urlParser';
 import { AlertStatus, EventAction, SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { BridgeError } from '../errors';
 import { groupDedupKey } from './dedupKey';
 import {
   type BuildEventOptions,
+  callbackParts,
   chooseSeverity,
-  clientName,
   finishEvent,
   isoTimestamp,
   nonBlank,
-  notificationContext,
   SEVERITY_RANK,
   toImages,
   toLinks,
@@ -131,13 +131,16 @@ function buildGroupEvent(alerts: readonly Alert[], group: AlertGroup, options: B
       ? isoTimestamp(startTimes.length > 0 ? Math.min(...startTimes) : undefined)
       : (isoTimestamp(endTimes.length > 0 ? Math.max(...endTimes) : undefined) ?? isoTimestamp(options.receivedAt));
 
+  const urls = urlParserOf(group);
   let links = toLinks(
     alerts.flatMap((alert) => alert.links),
     cuts,
+    urls,
   );
   let images = toImages(
     alerts.flatMap((alert) => alert.images),
     cuts,
+    urls,
   );
   if (links.length > MAX_GROUP_LINKS || images.length > MAX_GROUP_LINKS) {
     cuts.push(`kept the first ${MAX_GROUP_LINKS} of ${links.length} links and ${images.length} images`);
@@ -150,7 +153,8 @@ function buildGroupEvent(alerts: readonly Alert[], group: AlertGroup, options: B
     dedup_key: groupDedupKey(group, options.routeName),
     payload: withoutUndefined({
       summary: summary.text,
-      source: commonValue(alerts.map((alert) => alert.source)) ?? nonBlank(group.receiver) ?? clientName(group),
+      source:
+        commonValue(alerts.map((alert) => alert.source)) ?? nonBlank(group.receiver) ?? callbackParts(group).client,
       severity,
       timestamp,
       component: commonValue(alerts.map((alert) => alert.component)),
@@ -167,7 +171,7 @@ function buildGroupEvent(alerts: readonly Alert[], group: AlertGroup, options: B
         firing: firing.map((alert) => alertEntry(alert, options)),
         resolved: resolved.map((alert) => alertEntry(alert, options)),
         severity_source: severitySource,
-        notification: notificationContext(group),
+        notification: callbackParts(group).notification,
       }),
     }),
   };

@@ -51,6 +51,20 @@ const MAX_JSON_BYTES_PER_CODE_UNIT = 6;
 /** Longest JSON number text, e.g. `-1.7976931348623157e+308` (24), with room to spare. */
 const MAX_JSON_NUMBER_LENGTH = 26;
 
+/** `scalarBound` of an object or array: walked on its own. */
+const CONTAINER = -1;
+/** `scalarBound` of what is not JSON data (a function, a symbol, a bigint): left to the exact measure. */
+const NOT_PLAIN = -2;
+
+/** The most UTF-8 bytes a scalar takes in the JSON, with its comma; or `CONTAINER` / `NOT_PLAIN`. */
+function scalarBound(value: unknown): number {
+  if (typeof value === 'string') return MAX_JSON_BYTES_PER_CODE_UNIT * value.length + 3; // quotes and a comma
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return MAX_JSON_NUMBER_LENGTH + 1;
+  }
+  return typeof value === 'object' ? CONTAINER : NOT_PLAIN;
+}
+
 /**
  * Whether `event` surely fits in `maxBytes` as sent (routing key included), by an upper bound of its UTF-8 JSON size
  * computed without building the JSON: every string counted at its worst case, every number at the longest. Almost every
@@ -60,25 +74,33 @@ const MAX_JSON_NUMBER_LENGTH = 26;
 function surelyFits(event: PagerDutyEventBody, maxBytes: number): boolean {
   // `{"routing_key":"<32 characters>",` and the event's own braces.
   let bound = 2 + MAX_JSON_BYTES_PER_CODE_UNIT * ('routing_key'.length + ROUTING_KEY_LENGTH) + 6;
-  const pending: unknown[] = [event];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value === 'string')
-      bound += MAX_JSON_BYTES_PER_CODE_UNIT * value.length + 3; // quotes and a comma
-    else if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
-      bound += MAX_JSON_NUMBER_LENGTH + 1;
-    else if (Array.isArray(value)) {
-      bound += 3;
-      for (const item of value) pending.push(item);
-    } else if (typeof value === 'object') {
-      const prototype = Object.getPrototypeOf(value);
+  // Containers wait here; strings and other scalars are counted where they are found (one pass, no push per value).
+  const pending: object[] = [event];
+  for (let container = pending.pop(); container !== undefined; container = pending.pop()) {
+    const isArray = Array.isArray(container);
+    if (!isArray) {
+      const prototype = Object.getPrototypeOf(container);
       if (prototype !== Object.prototype && prototype !== null) return false;
-      bound += 3;
-      for (const key of Object.keys(value)) {
-        bound += MAX_JSON_BYTES_PER_CODE_UNIT * key.length + 3; // quotes and a colon
-        pending.push((value as Record<string, unknown>)[key]);
+    }
+    bound += 3;
+    if (isArray) {
+      for (const value of container as unknown[]) {
+        const scalar = scalarBound(value);
+        if (scalar === NOT_PLAIN) return false;
+        if (scalar === CONTAINER) pending.push(value as object);
+        else bound += scalar;
       }
-    } else return false;
+    } else {
+      for (const key in container) {
+        if (!Object.hasOwn(container, key)) continue;
+        bound += MAX_JSON_BYTES_PER_CODE_UNIT * key.length + 3; // quotes and a colon
+        const value = (container as Record<string, unknown>)[key];
+        const scalar = scalarBound(value);
+        if (scalar === NOT_PLAIN) return false;
+        if (scalar === CONTAINER) pending.push(value as object);
+        else bound += scalar;
+      }
+    }
     if (bound > maxBytes) return false;
   }
   return true;

@@ -3,6 +3,7 @@
  * `client` fields. All pure.
  */
 import type { Alert, AlertGroup, AlertImage, AlertLink } from '../alerts/types';
+import { type UrlParser, urlParserOf } from '../alerts/urlParser';
 import { CallbackFormat, PD_CLIENT_ALERTMANAGER, PD_CLIENT_ARMS, Severity } from '../constants';
 import { fitEvent } from './encode';
 import type { BuiltEvent, PagerDutyEventBody, PagerDutyImage, PagerDutyLink } from './types';
@@ -57,23 +58,22 @@ function isoTimestamp(epochMs: number | undefined): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
-function isUrl(value: string | undefined, protocols: readonly string[]): value is string {
-  if (!value) return false;
-  try {
-    return protocols.includes(new URL(value).protocol);
-  } catch {
-    return false;
-  }
+function isUrl(value: string | undefined, protocols: readonly string[], urls: UrlParser): value is string {
+  return urls.withProtocol(value, protocols) !== undefined;
 }
 
 const HTTP_PROTOCOLS = ['http:', 'https:'] as const;
+const HTTPS_PROTOCOL = ['https:'] as const;
 
-/** Links with an http(s) `href`, without duplicates; each dropped link adds a cut line. */
-function toLinks(links: readonly AlertLink[], cuts: string[]): PagerDutyLink[] {
+/**
+ * Links with an http(s) `href`, without duplicates; each dropped link adds a cut line. `urls`: the callback's parser
+ * (`urlParserOf(group)`), which normalization already asked about the same links.
+ */
+function toLinks(links: readonly AlertLink[], cuts: string[], urls: UrlParser): PagerDutyLink[] {
   const seen = new Set<string>();
   const result: PagerDutyLink[] = [];
   for (const link of links) {
-    if (!isUrl(link.href, HTTP_PROTOCOLS)) {
+    if (!isUrl(link.href, HTTP_PROTOCOLS, urls)) {
       cuts.push(`link "${link.text}" dropped: href is not an http(s) URL`);
       continue;
     }
@@ -85,18 +85,18 @@ function toLinks(links: readonly AlertLink[], cuts: string[]): PagerDutyLink[] {
 }
 
 /** Images with an `https:` `src` only (PagerDuty's rule, reference §1.2); each dropped image adds a cut line. */
-function toImages(images: readonly AlertImage[], cuts: string[]): PagerDutyImage[] {
+function toImages(images: readonly AlertImage[], cuts: string[], urls: UrlParser): PagerDutyImage[] {
   const seen = new Set<string>();
   const result: PagerDutyImage[] = [];
   for (const image of images) {
-    if (!isUrl(image.src, ['https:'])) {
+    if (!isUrl(image.src, HTTPS_PROTOCOL, urls)) {
       cuts.push(`image ${JSON.stringify(image.alt ?? image.src)} dropped: src is not an https URL`);
       continue;
     }
     if (seen.has(image.src)) continue;
     seen.add(image.src);
     const kept: PagerDutyImage = { src: image.src };
-    if (isUrl(image.href, HTTP_PROTOCOLS)) kept.href = image.href;
+    if (isUrl(image.href, HTTP_PROTOCOLS, urls)) kept.href = image.href;
     if (image.alt) kept.alt = image.alt;
     result.push(kept);
   }
@@ -113,7 +113,7 @@ function clientName(group: AlertGroup): string {
  * alert list for the receiver as Alertmanager's notifier does (reference §2.1).
  */
 function clientUrl(group: AlertGroup): string | undefined {
-  if (!isUrl(group.externalURL, HTTP_PROTOCOLS)) return undefined;
+  if (!isUrl(group.externalURL, HTTP_PROTOCOLS, urlParserOf(group))) return undefined;
   if (group.format !== CallbackFormat.ALERTMANAGER) return group.externalURL;
   const base = group.externalURL.replace(/\/+$/, '');
   return group.receiver ? `${base}/#/alerts?receiver=${encodeURIComponent(group.receiver)}` : base;
@@ -152,6 +152,35 @@ function nonBlank(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== '' ? value : undefined;
 }
 
+/** What every event of one callback shares: computed once per callback (`callbackParts`). */
+interface CallbackParts {
+  /** `client`. */
+  client: string;
+  /** `client_url`, when the callback has a web `externalURL`. */
+  clientUrl: string | undefined;
+  /** `custom_details.notification`: one frozen object, shared by the callback's events as its `group_labels` are. */
+  notification: Readonly<Record<string, unknown>>;
+}
+
+const partsOfCallbacks = new WeakMap<AlertGroup, CallbackParts>();
+
+/**
+ * The values every event of a callback shares, computed on the callback's first event and kept with its `AlertGroup`
+ * (a value normalization makes and nothing changes), so a 1,000-alert callback parses its `externalURL` once.
+ */
+function callbackParts(group: AlertGroup): CallbackParts {
+  let parts = partsOfCallbacks.get(group);
+  if (parts === undefined) {
+    parts = {
+      client: clientName(group),
+      clientUrl: clientUrl(group),
+      notification: Object.freeze(notificationContext(group)),
+    };
+    partsOfCallbacks.set(group, parts);
+  }
+  return parts;
+}
+
 /**
  * The envelope both builders share around their payload: links and images at the top level (only when there are any),
  * `client` and `client_url` from the callback, then the 512 KB guard. `cuts` are what the builder had to cut already.
@@ -161,19 +190,24 @@ function finishEvent(
   parts: { links: PagerDutyLink[]; images: PagerDutyImage[]; group: AlertGroup; cuts: string[] },
 ): BuiltEvent {
   const { links, images, group, cuts } = parts;
-  const event: PagerDutyEventBody = withoutUndefined({
-    ...core,
-    links: links.length > 0 ? links : undefined,
-    images: images.length > 0 ? images : undefined,
-    client: clientName(group),
-    client_url: clientUrl(group),
-  });
+  const shared = callbackParts(group);
+  // Written field by field, in the order of the JSON PagerDuty receives; absent fields are left out.
+  const event: PagerDutyEventBody = {
+    event_action: core.event_action,
+    dedup_key: core.dedup_key,
+    payload: core.payload,
+  };
+  if (links.length > 0) event.links = links;
+  if (images.length > 0) event.images = images;
+  event.client = shared.client;
+  if (shared.clientUrl !== undefined) event.client_url = shared.clientUrl;
   const fitted = fitEvent(event);
-  return { event: fitted.event, cuts: [...cuts, ...fitted.cuts] };
+  return { event: fitted.event, cuts: fitted.cuts.length === 0 ? cuts : [...cuts, ...fitted.cuts] };
 }
 
 export type { BuildEventOptions };
 export {
+  callbackParts,
   chooseSeverity,
   clientName,
   clientUrl,

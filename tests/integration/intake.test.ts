@@ -243,6 +243,72 @@ describe('intake: content types, charsets, encodings', () => {
   });
 });
 
+describe('intake: bytes not valid in the declared charset (never two alerts merged into one)', () => {
+  /** One alert without a fingerprint, so its identity is the hash of its labels; `pod` is the bytes given. */
+  function podAlertBytes(pod: Buffer): Buffer {
+    const [before, after] = JSON.stringify({
+      alerts: [{ status: 'firing', labels: { alertname: 'PodDown', pod: 'POD' } }],
+    }).split('POD') as [string, string];
+    return Buffer.concat([Buffer.from(before), pod, Buffer.from(after)]);
+  }
+
+  it('refuses two alerts that differ only in an invalid byte instead of answering the second as a duplicate', async () => {
+    // Prepare: one store, two different alerts; decoded with replacement both would be "web-\uFFFD"
+    const bridge = webhookHarness({});
+    const first = podAlertBytes(Buffer.from([0x77, 0x65, 0x62, 0x2d, 0xff]));
+    const second = podAlertBytes(Buffer.from([0x77, 0x65, 0x62, 0x2d, 0xfe]));
+
+    // Act: as FC passes a body that is not UTF-8 (base64)
+    const responses = [await bridge.post(first), await bridge.post(second)];
+
+    // Assess
+    for (const response of responses) {
+      expect(response.statusCode).toBe(400);
+      expect(response.json.error.code).toBe('invalid_encoding');
+      expect(response.json.error.message).toBe(
+        'body is not valid UTF-8: invalid byte 0x' +
+          (response === responses[0] ? 'FF' : 'FE') +
+          " at byte offset 73; send the body as UTF-8 (ARMS's default), or declare its charset in the Content-Type",
+      );
+    }
+    expect(await bridge.store.list()).toHaveLength(0);
+  });
+
+  it('refuses a text body holding a lone surrogate (it has no encoding at all)', async () => {
+    // Prepare: FC passes a text body as a JSON string in its event, where "\\ud800" decodes to a lone surrogate: text
+    // that no byte sequence decodes to (the escape inside the body, by contrast, is plain ASCII JSON)
+    const bridge = webhookHarness({});
+    const body = '{"alerts":[{"status":"firing","labels":{"alertname":"PodDown","pod":"web-\ud800"}}]}';
+
+    // Act
+    const response = await bridge.post(body);
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(response.json.error).toMatchObject({ code: 'invalid_encoding' });
+    expect(response.json.error.message).toContain('lone surrogate U+D800 at byte offset 73');
+    expect(await bridge.store.list()).toHaveLength(0);
+  });
+
+  it.each([
+    ['ISO-8859-1', Buffer.from([0x77, 0xe9, 0xff]), 'wéÿ'],
+    ['GBK', Buffer.from([0xb8, 0xe6, 0xbe, 0xaf]), '告警'],
+  ])('still forwards a body valid in its declared %s', async (charset, pod, decoded) => {
+    // Act
+    const { response, events } = await dryRun(
+      podAlertBytes(pod),
+      {},
+      {
+        headers: { 'Content-Type': `application/json; charset=${charset}` },
+      },
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(events[0]?.payload.custom_details?.labels).toEqual({ alertname: 'PodDown', pod: decoded });
+  });
+});
+
 describe('intake: bad input gets a clear 4xx, never a 5xx', () => {
   it.each([
     ['over MAX_BODY_BYTES', armsGroup(10), { MAX_BODY_BYTES: '2048' }, 413, 'payload_too_large'],

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp } from '../../../shared/alerts/parseTimestamp';
+import { parseTimestamp, parseTimestampByPattern } from '../../../shared/alerts/parseTimestamp';
 
 describe('parseTimestamp', () => {
   it.each([
@@ -45,5 +46,45 @@ describe('parseTimestamp', () => {
   it.each([[undefined], [null], [1613978295578], [{}]])('treats the non-string %j as absent', (value) => {
     // Act & Assess
     expect(parseTimestamp(value)).toBeUndefined();
+  });
+
+  it('reads the common shape exactly as the RFC 3339 pattern does (property)', () => {
+    // Prepare: timestamps of the common shape with every field near and past its range, and mutations of them
+    // Two digits: mostly inside the field's range (so most instants are valid), sometimes anything up to 99.
+    const two = (min: number, max: number) =>
+      fc
+        .oneof({ arbitrary: fc.integer({ min, max }), weight: 4 }, fc.integer({ min: 0, max: 99 }))
+        .map((n) => String(n).padStart(2, '0'));
+    const shaped = fc
+      .record({
+        year: fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        month: two(1, 12),
+        day: two(1, 31),
+        hour: two(0, 23),
+        minute: two(0, 59),
+        second: two(0, 59),
+        fraction: fc.option(fc.stringMatching(/^[0-9]{0,34}$/)),
+        separator: fc.constantFrom('T', 't', ' ', 'x'),
+        zone: fc.constantFrom('Z', 'z', '+08:00', '-05:30', '', 'Z '),
+        lead: fc.constantFrom('', ' ', '\t'),
+      })
+      .map(
+        ({ year, month, day, hour, minute, second, fraction, separator, zone, lead }) =>
+          `${lead}${year}-${month}-${day}${separator}${hour}:${minute}:${second}${fraction === null ? '' : `.${fraction}`}${zone}`,
+      );
+    const mutated = fc
+      .tuple(shaped, fc.nat(), fc.string({ unit: 'binary', maxLength: 2 }))
+      .map(
+        ([text, at, insert]) =>
+          text.slice(0, at % (text.length + 1)) + insert + text.slice((at % (text.length + 1)) + 1),
+      );
+
+    // Act & Assess
+    fc.assert(
+      fc.property(fc.oneof(shaped, mutated), (value) => {
+        expect(parseTimestamp(value)).toBe(parseTimestampByPattern(value));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });

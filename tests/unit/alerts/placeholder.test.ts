@@ -116,6 +116,41 @@ describe('renderPlaceholders', () => {
   });
 });
 
+describe('renderPlaceholders: templates read once, rendered per alert', () => {
+  // A model of the common forms: each segment is literal text or an action with what it renders to per context.
+  type Context = { labels: Record<string, string>; value?: string };
+  const contexts: Context[] = [
+    { labels: { pod: 'web-1', namespace: 'prod' }, value: '91.234' },
+    { labels: { pod: 'db-7' } },
+  ];
+  const action = fc.constantFrom(
+    { text: '{{$labels.pod}}', render: (c: Context) => c.labels.pod ?? '' },
+    { text: '{{ .Labels.namespace }}', render: (c: Context) => c.labels.namespace ?? '' },
+    { text: '{{ index $labels "pod" }}', render: (c: Context) => c.labels.pod ?? '' },
+    { text: '{{ $value }}', render: (c: Context) => c.value ?? '' },
+    { text: '{{ printf "%.2f" $value }}', render: (c: Context) => (c.value ? Number(c.value).toFixed(2) : '') },
+    { text: '{{ $value | printf "%.1f" }}', render: (c: Context) => (c.value ? Number(c.value).toFixed(1) : '') },
+    { text: '{{ if .Labels.pod }}', render: () => '' },
+  );
+  const literal = fc.stringMatching(/^[a-z 中%}\n]{0,6}$/).map((text) => ({ text, render: () => text }));
+  const segments = fc.array(fc.oneof(action, literal), { maxLength: 8 });
+
+  it('renders every alert of a text from its own labels and value (property)', () => {
+    fc.assert(
+      fc.property(segments, (parts) => {
+        // Prepare
+        const text = parts.map((part) => part.text).join('');
+
+        // Act & Assess: each context in turn, twice (the second time from the template read the first time)
+        for (const context of [...contexts, ...contexts]) {
+          expect(renderPlaceholders(text, context)).toBe(parts.map((part) => part.render(context)).join(''));
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+});
+
 describe('alertValue', () => {
   it.each([
     [{ value: '1', _aliyun_arms_alert_now_value: '2', _aliyun_arms_alert_value: '3' }, '1'],

@@ -11,9 +11,10 @@ function readError(
   body: Buffer | string,
   limits: IntakeLimits = DEFAULT_LIMITS,
   contentType?: string,
+  as: 'bytes' | 'text' = 'bytes',
 ): PayloadInvalidError {
   try {
-    readCallback(typeof body === 'string' ? Buffer.from(body) : body, contentType, limits);
+    readCallback(typeof body === 'string' && as === 'bytes' ? Buffer.from(body) : body, contentType, limits);
   } catch (error) {
     if (error instanceof PayloadInvalidError) return error;
     throw error;
@@ -333,6 +334,33 @@ describe('readCallback', () => {
       expect(reading.kind).toBe('callback');
     });
 
+    it('counts the size of a text body in its UTF-8 bytes, as FC received them', () => {
+      // Prepare: 348 UTF-16 units, 1,028 UTF-8 bytes
+      const body = `{"a":"${'数'.repeat(340)}"}`;
+
+      // Act
+      const error = readError(body, { ...DEFAULT_LIMITS, maxBodyBytes: 1024 }, undefined, 'text');
+
+      // Assess
+      expect(error).toMatchObject({ statusCode: 413, message: 'body is 1,028 bytes, over the limit of 1,024 bytes' });
+    });
+
+    it.each([
+      ['arms/sample.json', ARMS_CONTENT_TYPE],
+      ['arms/multi-alert-with-invalid.json', 'application/json'],
+      ['arms/placeholders.json', undefined],
+      ['alertmanager/v4-truncated.json', 'application/json'],
+    ])('reads %s the same from FC text as from its bytes', (path, contentType) => {
+      // Prepare
+      const bytes = fixtureBytes(path);
+
+      // Act
+      const fromText = readCallback(bytes.toString('utf8'), contentType, DEFAULT_LIMITS);
+
+      // Assess
+      expect(fromText).toEqual(readCallback(bytes, contentType, DEFAULT_LIMITS));
+    });
+
     it('refuses more alerts than the limit with 413 too_many_alerts', () => {
       // Prepare
       const body = JSON.stringify({ alerts: Array.from({ length: 11 }, (_, i) => alertNo(i)) });
@@ -377,6 +405,51 @@ describe('readCallback', () => {
         /^body is nested more than 32 levels deep \(at line 1, column \d+\); an ARMS or Alertmanager callback is 4 levels deep$/,
       );
       expect(error.message).toContain(where);
+    });
+
+    it.each([
+      ['32 levels, the innermost empty', `${'['.repeat(31)}{}${']'.repeat(31)}`, 422],
+      ['33 levels, the innermost empty', `${'['.repeat(32)}{}${']'.repeat(32)}`, 413],
+      ['32 levels of objects', `${'{"a":'.repeat(32)}1${'}'.repeat(32)}`, 422],
+      ['33 levels of objects', `${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, 413],
+      [
+        'a callback 32 levels deep',
+        `{"alerts":[{"status":"firing","labels":{"a":"b"},"x":${'['.repeat(29)}${']'.repeat(29)}}]}`,
+        200,
+      ],
+      [
+        'a callback 33 levels deep',
+        `{"alerts":[{"status":"firing","labels":{"a":"b"},"x":${'['.repeat(30)}${']'.repeat(30)}}]}`,
+        413,
+      ],
+    ])('counts %s as the scan does (parsed first)', (_name, body, status) => {
+      // Act
+      let answer = 200;
+      try {
+        readCallback(Buffer.from(body), undefined, DEFAULT_LIMITS);
+      } catch (error) {
+        answer = (error as PayloadInvalidError).statusCode;
+      }
+
+      // Assess
+      expect(answer).toBe(status);
+    });
+
+    it('scans before parsing a body with more brackets than it parses first, and still accepts a valid one', () => {
+      // Prepare: 260,000 brackets inside strings; then 1 MB of closed nesting, never built by the parser
+      const brackets = '[{'.repeat(65_000);
+      const valid = JSON.stringify({
+        alerts: [{ ...alertNo(1), annotations: { summary: brackets, message: brackets } }],
+      });
+      const deep = `${'['.repeat(500_000)}${']'.repeat(500_000)}`;
+
+      // Act
+      const group = groupOf(readCallback(Buffer.from(valid), undefined, DEFAULT_LIMITS));
+      const error = readError(deep);
+
+      // Assess
+      expect(group.alerts).toHaveLength(1);
+      expect(error).toMatchObject({ statusCode: 413, code: 'json_too_deep', details: { position: 32 } });
     });
 
     it('answers json_too_deep before looking for the console test', () => {

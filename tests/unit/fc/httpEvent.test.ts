@@ -20,6 +20,25 @@ describe('Function: parseHttpEvent / toHttpRequest', () => {
     expect(request.body.toString('utf8')).toBe('{"告警":"内存"}');
   });
 
+  it('gives a text body as FC passed it, and its bytes only on request', () => {
+    // Act
+    const request = toHttpRequest(parseHttpEvent(httpEvent({ body: '{"告警":"内存"}' })));
+
+    // Assess
+    expect(request.bodyText).toBe('{"告警":"内存"}');
+    expect(request.body).toBe(request.body);
+    expect(request.body.equals(Buffer.from('{"告警":"内存"}'))).toBe(true);
+  });
+
+  it('has no text for a base64 body: its bytes may be in any charset', () => {
+    // Act
+    const request = toHttpRequest(parseHttpEvent(httpEvent({ body: Buffer.from([0x7b, 0xb8, 0xe6, 0x7d]) })));
+
+    // Assess
+    expect(request.bodyText).toBeUndefined();
+    expect(request.body.equals(Buffer.from([0x7b, 0xb8, 0xe6, 0x7d]))).toBe(true);
+  });
+
   it('looks headers up in any case and keeps comma-joined multi-values', () => {
     // Act
     const request = toHttpRequest(
@@ -49,6 +68,7 @@ describe('Function: parseHttpEvent / toHttpRequest', () => {
   it('treats an absent body as empty', () => {
     const request = toHttpRequest({ version: 'v1', rawPath: '/', headers: {}, isBase64Encoded: false });
     expect(request.body.length).toBe(0);
+    expect(request.bodyText).toBe('');
     expect(request.method).toBe('POST');
   });
 

@@ -17,6 +17,7 @@ const token = (process.env.WEBHOOK_TOKENS ?? '').split(',')[0]?.trim();
 const input = file ? createReadStream(file) : process.stdin;
 let found = 0;
 let failed = 0;
+let unreplayable = 0;
 for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
   const start = line.indexOf('{');
   if (start < 0 || !line.includes('"replay"')) continue;
@@ -27,7 +28,16 @@ for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INF
     continue;
   }
   const replay = entry?.replay;
-  if (typeof replay?.bodyBase64 !== 'string') continue;
+  if (typeof replay?.bodyBase64 !== 'string') {
+    // Too large to log whole: the line names its alerts instead; they must be re-sent from ARMS.
+    if (Array.isArray(replay?.alerts)) {
+      unreplayable++;
+      console.error(
+        `${entry.time ?? ''} not replayable (${replay.truncated ?? 'body not logged'}) ${replay.alerts.length} alerts`,
+      );
+    }
+    continue;
+  }
   found++;
   const headers = { 'content-type': replay.contentType ?? 'application/json' };
   if (token) headers['x-webhook-token'] = token;
@@ -41,5 +51,5 @@ for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INF
     console.error(`${entry.time ?? ''} failed: ${error.message}`);
   }
 }
-console.log(`replayed ${found} callback(s), ${failed} not accepted`);
-process.exitCode = failed > 0 ? 1 : 0;
+console.log(`replayed ${found} callback(s), ${failed} not accepted, ${unreplayable} too large to have been logged`);
+process.exitCode = failed > 0 || unreplayable > 0 ? 1 : 0;

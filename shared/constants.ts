@@ -129,6 +129,15 @@ const SENDS_IN_FLIGHT = 32;
 /** Time the webhook keeps for its last store write and the answer after the sends stop. */
 const WEBHOOK_ANSWER_RESERVE_MS = 750;
 /**
+ * Time the webhook's store calls before the claim leave for sending straight to PagerDuty (fail open) when the store
+ * fails or is too slow: a slow store must cost the dedupe, never the page.
+ */
+const FAIL_OPEN_SEND_MS = 1_000;
+/** A callback neither delivered nor stored is logged whole for `npm run replay` up to this size, else by its alerts. */
+const REPLAY_BODY_MAX_BYTES = 256 * 1024;
+/** Time the webhook's store calls after the claim leave for the answer itself. */
+const STORE_ANSWER_RESERVE_MS = 100;
+/**
  * PagerDuty's limiter looks back 60 s (https://developer.pagerduty.com/docs/events-api-v2-rate-limits); the bridge
  * keeps a sent block in its window half a second longer, for the time between taking the block and PagerDuty seeing
  * the sends.
@@ -174,6 +183,7 @@ export {
   DeliveryStatus,
   EVENT_MAX_BYTES,
   EventAction,
+  FAIL_OPEN_SEND_MS,
   FC_ENV_MAX_BYTES,
   IDENTITY_VERSION,
   LOCAL_TIMER_TRIGGER_NAME,
@@ -187,9 +197,11 @@ export {
   PD_CLIENT_ALERTMANAGER,
   PD_CLIENT_ARMS,
   RATE_LIMIT_PAUSE_MS,
+  REPLAY_BODY_MAX_BYTES,
   RESOLVE_RECHECK_MS,
   SENDS_IN_FLIGHT,
   Severity,
+  STORE_ANSWER_RESERVE_MS,
   StoreKind,
   SUMMARY_MAX_CODE_POINTS,
   TABLESTORE_MIN_TTL_SECONDS,

@@ -4,6 +4,8 @@
  * `shared/`.
  */
 import { readCallback } from '../../shared/alerts/readCallback';
+import type { AlertGroup } from '../../shared/alerts/types';
+import { REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { deliverGroup } from '../../shared/delivery/deliverGroup';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
@@ -28,11 +30,25 @@ function createAlertWebhook(instance: BridgeInstance) {
       })
     : undefined;
 
-  return async function alertWebhook(request: FcHttpRequest, context: FcContext): Promise<FcHttpResponse> {
+  const alertWebhook = async function alertWebhook(
+    request: FcHttpRequest,
+    context: FcContext,
+  ): Promise<FcHttpResponse> {
     // requireConfig has refused the request already when the configuration is invalid.
     if (!instance.ok) throw instance.error;
+    const deadline = new Deadline(instance.config.webhook.deadlineMs, instance.now);
+    // Every store call of this invocation ends inside its deadline (deliverGroup narrows it around the claim).
+    instance.store.useDeadline(deadline.reserving(STORE_ANSWER_RESERVE_MS));
+    try {
+      return await answer(request, context, deadline);
+    } finally {
+      instance.store.useDeadline(undefined);
+    }
+  };
+
+  async function answer(request: FcHttpRequest, context: FcContext, deadline: Deadline): Promise<FcHttpResponse> {
+    if (!instance.ok) throw instance.error;
     const { config, logger, router, store, gate, now } = instance;
-    const deadline = new Deadline(config.webhook.deadlineMs);
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
     const reading = readCallback(request.bodyText ?? request.body, request.header('content-type'), config.webhook, {
@@ -64,7 +80,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     if (summary.lost > 0) {
       // ARMS does not retry: this line is the last record of the callback. `npm run replay` feeds it back.
       logger.error('callback neither delivered nor stored: replay it when PagerDuty or the store is back', {
-        replay: { contentType: request.header('content-type'), bodyBase64: request.body.toString('base64') },
+        replay: replayOf(request, group),
         summary,
       });
       throw new BridgeError('delivery and store both unavailable', 503, ErrorCode.DELIVERY_UNAVAILABLE);
@@ -79,6 +95,22 @@ function createAlertWebhook(instance: BridgeInstance) {
     }
     const status = summary.dryRun > 0 ? 'dry-run' : summary.queued > 0 ? 'queued' : 'accepted';
     return jsonResponse(summary.queued > 0 ? 202 : 200, { status, ...summary });
+  }
+
+  return alertWebhook;
+}
+
+/**
+ * The replay field of the last-resort log line: the whole body while it is small enough for one log line (SLS caps a
+ * line well under 1 MB), else the identities of its alerts, so the operator knows what to look for in ARMS.
+ */
+function replayOf(request: FcHttpRequest, group: AlertGroup) {
+  const contentType = request.header('content-type');
+  if (request.body.length <= REPLAY_BODY_MAX_BYTES) return { contentType, bodyBase64: request.body.toString('base64') };
+  return {
+    contentType,
+    truncated: `body of ${request.body.length} bytes not logged (over ${REPLAY_BODY_MAX_BYTES}); its alerts:`,
+    alerts: group.alerts.map((alert) => ({ identity: alert.identity, status: alert.status, startsAt: alert.startsAt })),
   };
 }
 

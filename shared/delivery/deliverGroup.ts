@@ -10,7 +10,13 @@
 import type { AlertGroup, RejectedAlert } from '../alerts/types';
 import { mapLimited, sleep } from '../async';
 import type { BridgeConfig } from '../config/config';
-import { DeliveryStatus, SENDS_IN_FLIGHT, WEBHOOK_ANSWER_RESERVE_MS } from '../constants';
+import {
+  DeliveryStatus,
+  FAIL_OPEN_SEND_MS,
+  SENDS_IN_FLIGHT,
+  STORE_ANSWER_RESERVE_MS,
+  WEBHOOK_ANSWER_RESERVE_MS,
+} from '../constants';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
@@ -192,6 +198,8 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   let claimed: Planned[];
   let context: OrderingContext;
   let markers: Map<string, OccurrenceMarker>;
+  // Until the claim, store calls leave time to fail open; after it, only the answer's time (`useDeadline`).
+  store.useDeadline(deps.deadline.reserving(WEBHOOK_ANSWER_RESERVE_MS + FAIL_OPEN_SEND_MS));
   try {
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
@@ -217,6 +225,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   }
 
   // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
+  store.useDeadline(deps.deadline.reserving(STORE_ANSWER_RESERVE_MS));
   const advances = markerAdvances(
     claimed.map((item) => item.record),
     markers,

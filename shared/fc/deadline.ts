@@ -26,6 +26,11 @@ class Deadline {
     return Math.max(1, Math.min(callBudgetMs, this.remainingMs()));
   }
 
+  /** This deadline less `reserveMs`: what a call may spend when `reserveMs` must stay for what follows it. */
+  public reserving(reserveMs: number): { remainingMs(): number } {
+    return { remainingMs: () => Math.max(0, this.remainingMs() - reserveMs) };
+  }
+
   /** An abort signal for one call, firing at `callTimeoutMs(callBudgetMs)`. */
   public signal(callBudgetMs: number): AbortSignal {
     return AbortSignal.timeout(this.callTimeoutMs(callBudgetMs));

@@ -198,6 +198,14 @@ abstract class DeliveryStore {
    */
   public useCredentials(_credentials: StoreCredentials | undefined): void {}
 
+  /**
+   * Bounds every store call from now on by what `deadline` leaves (`min(STORE_TIMEOUT_MS, deadline.remainingMs())`),
+   * until cleared with undefined: the webhook's answer stays inside ARMS's 5 s however slow the store is. Per
+   * invocation, like the credentials (an FC instance runs one invocation at a time unless `instanceConcurrency` says
+   * otherwise; `s.yaml` keeps the default, 1). Only stores with network calls use it.
+   */
+  public useDeadline(_deadline: { remainingMs(): number } | undefined): void {}
+
   public async close(): Promise<void> {}
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;

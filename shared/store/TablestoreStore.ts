@@ -121,6 +121,7 @@ class TablestoreStore extends DeliveryStore {
   /** deliveryKey → its live due entry and the main version it belongs to (what a transition deletes). */
   readonly #live = new Map<string, { mainVersion: number; entry: DueEntry }>();
   #credentialsOverride?: TablestoreCredentials;
+  #deadline?: { remainingMs(): number };
 
   public constructor(options: TablestoreStoreOptions) {
     super({ now: options.now });
@@ -138,7 +139,7 @@ class TablestoreStore extends DeliveryStore {
     this.#auxiliary = new TablestoreAuxiliaryRows({
       calls: this.#calls,
       table: this.#table,
-      timeoutMs: this.#timeoutMs,
+      budget: () => this.#budget(),
     });
   }
 
@@ -171,6 +172,16 @@ class TablestoreStore extends DeliveryStore {
    * Hook for rotating STS credentials: hand over the FC context's credentials (`credentialsFromContext(context)`) at
    * the start of an invocation; they win over the configured ones, and the client is rebuilt only when they change.
    */
+  public override useDeadline(deadline: { remainingMs(): number } | undefined): void {
+    this.#deadline = deadline;
+  }
+
+  /** One operation's budget, retries included: `STORE_TIMEOUT_MS`, cut to what the caller's deadline leaves. */
+  #budget(): Budget {
+    const left = this.#deadline === undefined ? this.#timeoutMs : this.#deadline.remainingMs();
+    return new Budget(Math.max(1, Math.min(this.#timeoutMs, left)));
+  }
+
   public override useCredentials(credentials: TablestoreCredentials | undefined): void {
     this.#credentialsOverride = credentials;
   }
@@ -189,7 +200,7 @@ class TablestoreStore extends DeliveryStore {
   // ------------------------------------------------------------------------------------------------------------
 
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
-    const budget = new Budget(this.#timeoutMs);
+    const budget = this.#budget();
     const now = this.now();
     // One row per key and call (a batch must not name a key twice); later copies are duplicates of the first.
     const unique = new Map<string, DeliveryRecord>();
@@ -344,7 +355,7 @@ class TablestoreStore extends DeliveryStore {
       }
       return results;
     }
-    const budget = new Budget(this.#timeoutMs);
+    const budget = this.#budget();
     const now = this.now();
 
     // 1. Index first: the new state's entry exists before the main row says it is due.
@@ -405,7 +416,7 @@ class TablestoreStore extends DeliveryStore {
   // ------------------------------------------------------------------------------------------------------------
 
   protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
-    return this.#readMain(new Budget(this.#timeoutMs), [...new Set(deliveryKeys)]);
+    return this.#readMain(this.#budget(), [...new Set(deliveryKeys)]);
   }
 
   /**
@@ -414,7 +425,7 @@ class TablestoreStore extends DeliveryStore {
    */
   public override async listDue(limit: number): Promise<DeliveryRecord[]> {
     if (limit <= 0) return [];
-    const budget = new Budget(this.#timeoutMs);
+    const budget = this.#budget();
     const now = this.now();
     const cap = Math.max(limit * 2, DUE_SCAN_MIN);
     const { INF_MIN } = sdk();
@@ -460,7 +471,7 @@ class TablestoreStore extends DeliveryStore {
    */
   public override async outboxSummary(): Promise<OutboxSummary> {
     const now = this.now();
-    const perCall = () => new Budget(this.#timeoutMs);
+    const perCall = () => this.#budget();
     const { INF_MIN, INF_MAX } = sdk();
     const shards = await Promise.all(
       Array.from({ length: DUE_SHARDS }, (_, shard) =>
@@ -495,7 +506,7 @@ class TablestoreStore extends DeliveryStore {
   protected async _scan(): Promise<DeliveryRecord[]> {
     const { INF_MIN, INF_MAX } = sdk();
     const rows = await this.#calls.range(
-      () => new Budget(this.#timeoutMs), // each page: the scan's length follows the history
+      () => this.#budget(), // each page: the scan's length follows the history
       this.#table,
       [{ [MAIN_PK]: INF_MIN }],
       [{ [MAIN_PK]: INF_MAX }],

@@ -6,7 +6,7 @@
 import { type CounterDelta, type CounterTotals, MINUTE_MS } from './Counters';
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
-import { Budget, type TablestoreCalls, type WriteOutcome, type WriteRow } from './tablestoreCalls';
+import type { Budget, TablestoreCalls, WriteOutcome, WriteRow } from './tablestoreCalls';
 import { cellsOf, condition, equal, long, mainKey, putRow, rowError, sdk } from './tablestoreRequests';
 import {
   bucketStartKey,
@@ -29,12 +29,12 @@ type Versioned = { version: number; expiresAt: number };
 class TablestoreAuxiliaryRows {
   readonly #calls: TablestoreCalls;
   readonly #table: string;
-  readonly #timeoutMs: number;
+  readonly #budget: () => Budget;
 
-  public constructor(options: { calls: TablestoreCalls; table: string; timeoutMs: number }) {
+  public constructor(options: { calls: TablestoreCalls; table: string; budget: () => Budget }) {
     this.#calls = options.calls;
     this.#table = options.table;
-    this.#timeoutMs = options.timeoutMs;
+    this.#budget = options.budget;
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ class TablestoreAuxiliaryRows {
 
   async #getVersioned<T extends Versioned>(kind: VersionedRows<T>, ids: readonly string[]): Promise<Map<string, T>> {
     const rows = await this.#calls.get(
-      new Budget(this.#timeoutMs),
+      this.#budget(),
       this.#table,
       ids.map((id) => mainKey(kind.rowKeyOf(id))),
     );
@@ -86,7 +86,7 @@ class TablestoreAuxiliaryRows {
       for (const item of items) results.push(...(await this.#putVersioned(kind, [item], now)));
       return results;
     }
-    const budget = new Budget(this.#timeoutMs);
+    const budget = this.#budget();
     const results = items.map(() => false);
     let round: Array<{ index: number; takeover?: T }> = items.map((_, index) => ({ index }));
     for (let attempt = 0; round.length > 0 && attempt < 3; attempt++) {
@@ -182,7 +182,7 @@ class TablestoreAuxiliaryRows {
       }
     }
     if (rows.length === 0) return;
-    const budget = new Budget(this.#timeoutMs);
+    const budget = this.#budget();
     const outcomes = await this.#calls.write(budget, rows, undefined, { retryAmbiguous: false });
     const failed = outcomes.find((outcome) => outcome.status === 'failed');
     if (failed?.status === 'failed') throw rowError('add counters', failed);
@@ -208,7 +208,7 @@ class TablestoreAuxiliaryRows {
       if (run !== undefined && bucket - (run.at(-1) as number) === MINUTE_MS) run.push(bucket);
       else runs.push([bucket]);
     }
-    const budget = new Budget(this.#timeoutMs);
+    const budget = this.#budget();
     const pages = await Promise.all(
       runs.map((run) =>
         this.#calls.range(

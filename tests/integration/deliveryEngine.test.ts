@@ -10,6 +10,7 @@ import { DeliveryStatus, SENDS_IN_FLIGHT } from '../../shared/constants';
 import { counterpartKeyOf } from '../../shared/delivery/deliveryKey';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
+import { StoreError } from '../../shared/errors';
 import { Deadline } from '../../shared/fc/deadline';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
@@ -300,4 +301,80 @@ describe('delivery engine: secrets in stored rows', () => {
     expect(rows).not.toContain(webKey);
     expect(rows).not.toContain(dbKey);
   });
+});
+
+/**
+ * A store whose every call takes `latencyMs` of a simulated clock, cut (a timeout) where the caller's deadline
+ * (`useDeadline`) leaves less: a slow Tablestore, without waiting for it.
+ */
+class SlowStore extends MemoryStore {
+  #deadline?: { remainingMs(): number };
+  public constructor(
+    private readonly clock: { now: number },
+    public latencyMs: number,
+  ) {
+    super({ now: () => clock.now });
+  }
+  public override useDeadline(deadline: { remainingMs(): number } | undefined): void {
+    this.#deadline = deadline;
+  }
+  async #call<T>(work: () => Promise<T>): Promise<T> {
+    const budget = Math.min(1_500, this.#deadline?.remainingMs() ?? Number.POSITIVE_INFINITY);
+    if (budget < this.latencyMs) {
+      this.clock.now += Math.max(0, budget);
+      throw new StoreError(`no answer within ${budget} ms (test: slow store)`);
+    }
+    this.clock.now += this.latencyMs;
+    return work();
+  }
+  public override claim(records: readonly DeliveryRecord[]) {
+    return this.#call(() => super.claim(records));
+  }
+  public override replaceMany(records: readonly DeliveryRecord[]) {
+    return this.#call(() => super.replaceMany(records));
+  }
+  public override get(keys: readonly string[]) {
+    return this.#call(() => super.get(keys));
+  }
+  public override getMarkers(keys: readonly string[]) {
+    return this.#call(() => super.getMarkers(keys));
+  }
+  public override putMarkers(markers: Parameters<MemoryStore['putMarkers']>[0]) {
+    return this.#call(() => super.putMarkers(markers));
+  }
+  public override getKeyStates(ids: readonly string[]) {
+    return this.#call(() => super.getKeyStates(ids));
+  }
+  public override putKeyStates(states: Parameters<MemoryStore['putKeyStates']>[0]) {
+    return this.#call(() => super.putKeyStates(states));
+  }
+  public override addCounters(...args: Parameters<MemoryStore['addCounters']>) {
+    return this.#call(() => super.addCounters(...args));
+  }
+}
+
+describe('delivery engine: a slow store', () => {
+  it.each([700, 1_000])(
+    'answers inside WEBHOOK_DEADLINE_MS at %i ms per store call, and loses nothing it acknowledged',
+    async (latencyMs) => {
+      // Prepare
+      const clock = { now: Date.now() };
+      const store = new SlowStore(clock, latencyMs);
+      const bridge = webhookHarness(env({ WEBHOOK_DEADLINE_MS: '4000' }), store, () => clock.now);
+      const started = clock.now;
+
+      // Act
+      const response = await bridge.post(callback(10, 'firing', `slow${latencyMs}`));
+      const elapsed = clock.now - started;
+      store.latencyMs = 0;
+      clock.now += 31_000; // past the lease of anything left SENDING
+      await relayOn(store, clock).run();
+
+      // Assess: in time, acknowledged, and every alert accepted by PagerDuty exactly once.
+      expect(elapsed).toBeLessThanOrEqual(4_000);
+      expect(response.statusCode).toBeLessThan(300);
+      expect(new Set(acceptedKeys()).size).toBe(10);
+      expect(acceptedKeys()).toHaveLength(10);
+    },
+  );
 });

@@ -135,10 +135,21 @@ async function recheckCounterparts(
   if (sending.length === 0) return [];
   const keys = sending.map((item) => counterpartKeyOf(item.record));
   const fresh = await deps.store.get(keys.filter((key) => !context.related.has(key)));
+  // A counterpart in this very callback is judged as this invocation decided it, not as a concurrent claim: the
+  // trigger and the resolve of one occurrence arriving together are a resolve that came first (neither is paged).
+  const own = new Map(claimed.map((item) => [item.record.deliveryKey, item.record]));
+  for (const key of fresh.keys()) {
+    const mine = own.get(key);
+    if (mine !== undefined) fresh.set(key, mine);
+  }
   if (fresh.size === 0) return [];
   for (const [key, row] of fresh) context.related.set(key, row);
   const changed: DeliveryRecord[] = [];
-  for (const item of sending) {
+  // Triggers first, so a resolve is judged against what became of its trigger.
+  const ordered = [...sending].sort(
+    (a, b) => Number(a.record.action === 'resolve') - Number(b.record.action === 'resolve'),
+  );
+  for (const item of ordered) {
     if (!fresh.has(counterpartKeyOf(item.record))) continue;
     const { verdict } = judge(item.record, context, now);
     if (verdict.kind === 'supersede') {
@@ -147,7 +158,8 @@ async function recheckCounterparts(
     } else if (verdict.kind === 'defer') {
       item.record = markPending(item.record, now, resolveWaitUntil(verdict.until, now));
       changed.push(item.record);
-    }
+    } else continue;
+    context.related.set(item.record.deliveryKey, item.record);
   }
   return changed;
 }

@@ -378,3 +378,25 @@ describe('delivery engine: a slow store', () => {
     },
   );
 });
+
+describe('delivery engine: a trigger and its resolve in one callback', () => {
+  it('pages nobody: the resolve came with its trigger, so neither is sent (never both at once, in either order)', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const bridge = webhookHarness(env(), store);
+    const firing = { ...sample.alerts[0], status: 'firing', fingerprint: 'together' };
+    const resolved = { ...firing, status: 'resolved' };
+
+    // Act
+    const response = await bridge.post(JSON.stringify({ ...sample, alerts: [firing, resolved] }));
+    await bridge.tick();
+
+    // Assess
+    expect(response.json).toMatchObject({ status: 'accepted', delivered: 0, superseded: 2, queued: 0 });
+    expect(received()).toHaveLength(0);
+    expect((await store.list()).map((row) => row.status)).toEqual([
+      DeliveryStatus.SUPERSEDED,
+      DeliveryStatus.SUPERSEDED,
+    ]);
+  });
+});

@@ -126,6 +126,13 @@ const PD_CLIENT_ALERTMANAGER = 'Alertmanager';
  * budget (not the window) sets the pace.
  */
 const SENDS_IN_FLIGHT = 32;
+/**
+ * Most deliveries per routing key one webhook invocation keeps to send itself; the rest of a large callback is queued
+ * at its claim for the relay. 256 is what 32 sends in flight finish at 50 ms in the time the deadline leaves to start
+ * sends (WEBHOOK_DEADLINE_MS − answer reserve − PAGERDUTY_TIMEOUT_MS = 750 ms at the defaults), and twice PagerDuty's
+ * per-key limit per minute.
+ */
+const WEBHOOK_INLINE_MAX_PER_KEY = 256;
 /** Time the webhook keeps for its last store write and the answer after the sends stop. */
 const WEBHOOK_ANSWER_RESERVE_MS = 750;
 /**
@@ -206,4 +213,5 @@ export {
   SUMMARY_MAX_CODE_POINTS,
   TABLESTORE_MIN_TTL_SECONDS,
   WEBHOOK_ANSWER_RESERVE_MS,
+  WEBHOOK_INLINE_MAX_PER_KEY,
 };

@@ -16,6 +16,7 @@ import {
   SENDS_IN_FLIGHT,
   STORE_ANSWER_RESERVE_MS,
   WEBHOOK_ANSWER_RESERVE_MS,
+  WEBHOOK_INLINE_MAX_PER_KEY,
 } from '../constants';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
@@ -119,6 +120,24 @@ function decide(
 }
 
 /**
+ * Of a large callback, only what the webhook could send before its deadline is claimed leased to it (SENDING); the
+ * rest is claimed queued (PENDING, due now) for the relay, which the webhook kicks. So a 5,000-alert storm costs one
+ * claim write per alert, not a claim and then a second write to queue what was never going to be sent inline.
+ */
+function leaseInlineShare(planned: Planned[], now: number): Planned[] {
+  const leased = new Map<string, number>();
+  return planned.map((item) => {
+    if (item.record.status !== DeliveryStatus.SENDING) return item;
+    const lane = item.route.routingKey === undefined ? `no-key:${item.route.name}` : keyIdOf(item.route.routingKey);
+    const count = (leased.get(lane) ?? 0) + 1;
+    leased.set(lane, count);
+    if (count <= WEBHOOK_INLINE_MAX_PER_KEY) return item;
+    const { leaseUntil: _leaseUntil, ...rest } = item.record;
+    return { ...item, record: { ...rest, status: DeliveryStatus.PENDING, nextAttemptAt: now } };
+  });
+}
+
+/**
  * A trigger and its resolve claimed at the same moment by two instances both read "no counterpart" before claiming.
  * After its own claim each reads its counterpart again (single-row reads are strongly consistent, and each side's row
  * exists before its second read, so at least one side sees the other) and is judged again: a trigger whose resolve
@@ -210,8 +229,10 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   let claimed: Planned[];
   let context: OrderingContext;
   let markers: Map<string, OccurrenceMarker>;
-  // Until the claim, store calls leave time to fail open; after it, only the answer's time (`useDeadline`).
-  store.useDeadline(deps.deadline.reserving(WEBHOOK_ANSWER_RESERVE_MS + FAIL_OPEN_SEND_MS));
+  // Until the claim, store calls leave time to fail open (a callback small enough to be sent in that time); after it,
+  // only the answer's time (`useDeadline`). A large callback gives the claim all it can: stored is acknowledged.
+  const failOpenMs = group.alerts.length <= WEBHOOK_INLINE_MAX_PER_KEY ? FAIL_OPEN_SEND_MS : 0;
+  store.useDeadline(deps.deadline.reserving(WEBHOOK_ANSWER_RESERVE_MS + failOpenMs));
   try {
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
@@ -228,7 +249,10 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
           related,
         );
     markers = context.markers;
-    const planned = unique.map((item) => decide(item, deps, context, now));
+    const planned = leaseInlineShare(
+      unique.map((item) => decide(item, deps, context, now)),
+      now,
+    );
     claimed = await claimPlanned(planned, deps, now);
     summary.duplicates += planned.length - claimed.length;
   } catch (error) {

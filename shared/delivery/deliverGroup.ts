@@ -21,7 +21,7 @@ import {
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { DeliveryStore } from '../store/DeliveryStore';
+import type { ClaimOutcome, DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
 import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
@@ -71,6 +71,9 @@ interface DeliverySummary {
   /** Fail-open only: alerts neither delivered nor stored. Non-zero means the callback must be answered 503. */
   lost: number;
 }
+
+/** Deliveries claimed per store call: bounds the memory a large callback's claim takes at once. */
+const CLAIM_SLICE = 1_000;
 
 /** Final states: a row in one of them is a duplicate only within the dedup window. */
 const FINISHED: ReadonlySet<string> = new Set([
@@ -303,7 +306,11 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
 /** Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. */
 async function claimPlanned(planned: Planned[], deps: DeliverDeps, now: number): Promise<Planned[]> {
   const { store, config } = deps;
-  const outcomes = await store.claim(planned.map((item) => item.record));
+  // In slices: one claim of 5,000 rows builds every request at once (on Tablestore, 10,000 rows with their events).
+  const outcomes: ClaimOutcome[] = [];
+  for (let start = 0; start < planned.length; start += CLAIM_SLICE) {
+    outcomes.push(...(await store.claim(planned.slice(start, start + CLAIM_SLICE).map((item) => item.record))));
+  }
   const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
   const windowMs = config.store.dedupWindowSeconds * 1000;
   const takeovers = planned.flatMap((item, index) => {

@@ -7,6 +7,7 @@ import { readCallback } from '../../shared/alerts/readCallback';
 import type { AlertGroup } from '../../shared/alerts/types';
 import { REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { deliverGroup } from '../../shared/delivery/deliverGroup';
+import { FailOpenTraces } from '../../shared/delivery/FailOpenTraces';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
 import { Deadline } from '../../shared/fc/deadline';
@@ -29,6 +30,9 @@ function createAlertWebhook(instance: BridgeInstance) {
         logger: instance.logger,
       })
     : undefined;
+
+  // Resolves this instance sent while the store was down, recorded at its next invocation that reaches the store.
+  const traces = new FailOpenTraces();
 
   const alertWebhook = async function alertWebhook(
     request: FcHttpRequest,
@@ -74,9 +78,17 @@ function createAlertWebhook(instance: BridgeInstance) {
       logger,
       deadline,
       gate,
+      traces,
       send: sendRecord,
       now,
     });
+    if (summary.lost === 0 && (summary.unrecordedResolves ?? 0) > 0) {
+      // Delivered, but a resolve is recorded nowhere yet: this line is its durable trace (`npm run replay` records it).
+      logger.error('resolves sent while the store was down: replay this callback once the store is back', {
+        replay: replayOf(request, group),
+        summary,
+      });
+    }
     if (summary.lost > 0) {
       // ARMS does not retry: this line is the last record of the callback. `npm run replay` feeds it back.
       logger.error('callback neither delivered nor stored: replay it when PagerDuty or the store is back', {

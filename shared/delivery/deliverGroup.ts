@@ -12,6 +12,7 @@ import { mapLimited, sleep } from '../async';
 import type { BridgeConfig } from '../config/config';
 import {
   DeliveryStatus,
+  EventAction,
   FAIL_OPEN_SEND_MS,
   SENDS_IN_FLIGHT,
   STORE_ANSWER_RESERVE_MS,
@@ -25,6 +26,7 @@ import type { ClaimOutcome, DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
 import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
+import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
 import { keyIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
@@ -44,6 +46,8 @@ interface DeliverDeps {
   logger: Logger;
   deadline: Deadline;
   gate: KeyGate;
+  /** Resolves sent while the store was down, written once it is back (`FailOpenTraces.ts`). */
+  traces?: FailOpenTraces;
   send: typeof sendRecord;
   now?: () => number;
 }
@@ -70,6 +74,8 @@ interface DeliverySummary {
   degraded?: 'store-unavailable';
   /** Fail-open only: alerts neither delivered nor stored. Non-zero means the callback must be answered 503. */
   lost: number;
+  /** Fail-open only: resolves sent unrecorded; the callback's replay line is then logged (the durable trace). */
+  unrecordedResolves?: number;
 }
 
 /** Deliveries claimed per store call: bounds the memory a large callback's claim takes at once. */
@@ -237,6 +243,8 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   const failOpenMs = group.alerts.length <= WEBHOOK_INLINE_MAX_PER_KEY ? FAIL_OPEN_SEND_MS : 0;
   store.useDeadline(deps.deadline.reserving(WEBHOOK_ANSWER_RESERVE_MS + failOpenMs));
   try {
+    // First what an earlier invocation sent while the store was down: the relay must see those resolves.
+    await deps.traces?.flush(store, logger);
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
     const related = await store.get(counterpartKeysOf(group, deps.router, parts));
@@ -493,6 +501,10 @@ async function failOpen(
     if (reason !== undefined) summary.failures[reason] = (summary.failures[reason] ?? 0) + 1;
     if (result.status === DeliveryStatus.DELIVERED) summary.delivered++;
     else summary.lost++;
+    if (record.action === EventAction.RESOLVE && result.status === DeliveryStatus.DELIVERED) {
+      summary.unrecordedResolves = (summary.unrecordedResolves ?? 0) + 1;
+      deps.traces?.keep(result);
+    }
   });
   return summary;
 }

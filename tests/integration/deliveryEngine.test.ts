@@ -400,3 +400,37 @@ describe('delivery engine: a trigger and its resolve in one callback', () => {
     ]);
   });
 });
+
+describe('delivery engine: a resolve sent while the store was down', () => {
+  it('is recorded once the store is back, so the relay never sends its queued trigger after it', async () => {
+    // Prepare: the trigger fails (queued for retry); then the store goes down and the resolve arrives.
+    let offset = 0;
+    const clock = () => Date.now() + offset;
+    const store = new FaultyStore({ now: clock });
+    const bridge = webhookHarness(env(), store, clock);
+    pd.script([{ status: 500 }]);
+    await bridge.post(callback(1, 'firing', 'outage'));
+    store.down = true;
+
+    // Act: the resolve goes out fail open; the store comes back; the webhook's next callback; the relay.
+    const resolved = await bridge.post(callback(1, 'resolved', 'outage'));
+    store.down = false;
+    await bridge.post(callback(1, 'firing', 'unrelated'));
+    offset = 120_000;
+    await bridge.tick();
+
+    // Assess: PagerDuty got the failed trigger, the resolve, the unrelated trigger, and never the trigger again.
+    expect(resolved.json).toMatchObject({ delivered: 1, degraded: 'store-unavailable', unrecordedResolves: 1 });
+    expect(
+      bridge.lines.some((line) => line.includes('"replay"') && line.includes('resolves sent while the store was down')),
+    ).toBe(true);
+    const outage = received()
+      .filter((event) => (event.body as { dedup_key: string }).dedup_key === 'outage-0')
+      .map((event) => `${(event.body as { event_action: string }).event_action}:${event.outcome}`);
+    expect(outage).toEqual(['trigger:500', 'resolve:202']);
+    const rows = await store.list();
+    expect(rows.find((row) => row.dedupKey === 'outage-0' && row.action === 'trigger')?.status).toBe(
+      DeliveryStatus.SUPERSEDED,
+    );
+  });
+});

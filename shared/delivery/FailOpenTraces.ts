@@ -1,0 +1,48 @@
+/**
+ * What the webhook sent straight to PagerDuty while the store was down (fail open) and must still record: a resolve
+ * sent that way is recorded nowhere, so its trigger, queued for retry before the outage, would be sent by the relay
+ * afterwards and the incident left open for good. The webhook keeps each such resolve as the row it would have
+ * written (DELIVERED) and writes it at its next invocation that reaches the store, before anything else: from then
+ * on the relay judges the trigger against it and never sends it after its resolve. Per FC instance and in memory, so
+ * the durable trace is the callback's replay line, which the webhook logs whenever a resolve went out this way.
+ */
+import type { Logger } from '../logger';
+import type { DeliveryRecord } from '../store/DeliveryRecord';
+import type { DeliveryStore } from '../store/DeliveryStore';
+
+/** Traces kept at most (a long outage with a storm of resolves): the oldest are dropped first, their replay lines stay. */
+const MAX_TRACES = 10_000;
+
+class FailOpenTraces {
+  #records: DeliveryRecord[] = [];
+
+  public get size(): number {
+    return this.#records.length;
+  }
+
+  public keep(record: DeliveryRecord): void {
+    this.#records.push(record);
+    if (this.#records.length > MAX_TRACES) this.#records.splice(0, this.#records.length - MAX_TRACES);
+  }
+
+  /**
+   * Writes the kept traces (a row that exists by now is left as it is: someone recorded the delivery). Kept for the
+   * next invocation when the store still fails.
+   */
+  public async flush(store: DeliveryStore, logger: Logger): Promise<void> {
+    if (this.#records.length === 0) return;
+    const records = this.#records;
+    try {
+      await store.claim(records);
+      this.#records = this.#records.slice(records.length);
+      logger.info('recorded the resolves sent while the store was down', { count: records.length });
+    } catch (error) {
+      logger.warn('the store still fails: the resolves sent while it was down stay unrecorded for now', {
+        count: records.length,
+        error,
+      });
+    }
+  }
+}
+
+export { FailOpenTraces };

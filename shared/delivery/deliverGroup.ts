@@ -236,6 +236,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   };
 
   let claimed: Planned[];
+  let failed: Planned[] = [];
   let context: OrderingContext;
   let markers: Map<string, OccurrenceMarker>;
   // Until the claim, store calls leave time to fail open (a callback small enough to be sent in that time); after it,
@@ -264,12 +265,21 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
       unique.map((item) => decide(item, deps, context, now)),
       now,
     );
-    claimed = await claimPlanned(planned, deps, now);
-    summary.duplicates += planned.length - claimed.length;
+    ({ claimed, failed } = await claimPlanned(planned, deps, now));
+    summary.duplicates += planned.length - claimed.length - failed.length;
   } catch (error) {
     logger.error('delivery store unavailable: sending straight to PagerDuty (fail open)', { error });
-    return failOpen(group, deps, summary, now);
+    summary.degraded = 'store-unavailable';
+    return failOpen(draftDeliveries(group, deps, new Map(), now), deps, summary);
   }
+  if (failed.length > 0) {
+    // Only the rows whose write failed go out fail open: the claimed ones are the relay's if this invocation stops.
+    logger.error('some claims failed: sending those deliveries straight to PagerDuty (fail open)', {
+      count: failed.length,
+    });
+    summary.degraded = 'store-unavailable';
+  }
+  const failingOpen = failed.length > 0 ? failOpen(failed, deps, summary) : undefined;
 
   // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
   store.useDeadline(deps.deadline.reserving(STORE_ANSWER_RESERVE_MS));
@@ -303,7 +313,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   waiting.push(...(await stopOvertakenTriggers(claimed, deps, now)));
 
   const { toSend, loneResolves } = tallyFinal(claimed, summary, logger);
-  await sendClaimed(toSend, deps, summary, waiting, now);
+  await Promise.all([sendClaimed(toSend, deps, summary, waiting, now), failingOpen]);
   for (const { record, route } of loneResolves) {
     const timeoutMs = deps.deadline.callTimeoutMs(config.pagerduty.timeoutMs);
     await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
@@ -311,8 +321,15 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   return summary;
 }
 
-/** Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. */
-async function claimPlanned(planned: Planned[], deps: DeliverDeps, now: number): Promise<Planned[]> {
+/**
+ * Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. Returns the
+ * rows claimed and the rows whose own write failed (each row stands alone: those go out fail open, the rest not).
+ */
+async function claimPlanned(
+  planned: Planned[],
+  deps: DeliverDeps,
+  now: number,
+): Promise<{ claimed: Planned[]; failed: Planned[] }> {
   const { store, config } = deps;
   // In slices: one claim of 5,000 rows builds every request at once (on Tablestore, 10,000 rows with their events).
   const outcomes: ClaimOutcome[] = [];
@@ -320,10 +337,15 @@ async function claimPlanned(planned: Planned[], deps: DeliverDeps, now: number):
     outcomes.push(...(await store.claim(planned.slice(start, start + CLAIM_SLICE).map((item) => item.record))));
   }
   const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
+  const failed = planned.filter((_, index) => {
+    const outcome = outcomes[index];
+    return outcome !== undefined && !outcome.claimed && 'failed' in outcome;
+  });
   const windowMs = config.store.dedupWindowSeconds * 1000;
   const takeovers = planned.flatMap((item, index) => {
     const outcome = outcomes[index];
-    if (outcome === undefined || outcome.claimed || !FINISHED.has(outcome.existing.status)) return [];
+    if (outcome === undefined || outcome.claimed || !('existing' in outcome)) return [];
+    if (!FINISHED.has(outcome.existing.status)) return [];
     if (outcome.existing.createdAt + windowMs > now) return [];
     return [{ ...item, record: { ...item.record, version: outcome.existing.version + 1 } }];
   });
@@ -331,7 +353,7 @@ async function claimPlanned(planned: Planned[], deps: DeliverDeps, now: number):
     const won = await store.replaceMany(takeovers.map((item) => item.record));
     claimed.push(...takeovers.filter((_, index) => won[index]));
   }
-  return claimed;
+  return { claimed, failed };
 }
 
 /**
@@ -471,16 +493,16 @@ async function sendClaimed(
   }
 }
 
-/** Store down: send every alert directly, so a store outage alone never costs a page. Nothing is recorded. */
+/**
+ * Store down (or these rows' claims failed): send them directly, so a store outage alone never costs a page. Nothing
+ * is recorded; a resolve sent this way is kept for the next invocation (`FailOpenTraces.ts`).
+ */
 async function failOpen(
-  group: AlertGroup,
+  drafted: ReadonlyArray<{ record: DeliveryRecord; route: RouteChoice }>,
   deps: DeliverDeps,
   summary: DeliverySummary,
-  now: number,
 ): Promise<DeliverySummary> {
   const { config, logger, deadline } = deps;
-  summary.degraded = 'store-unavailable';
-  const drafted = draftDeliveries(group, deps, new Map(), now);
   await mapLimited(drafted, SENDS_IN_FLIGHT, async ({ record, route }) => {
     if (config.pagerduty.dryRun) {
       summary.dryRun++;

@@ -5,6 +5,7 @@
  */
 import type { Secret } from '../config/Secret';
 import { DeliveryStatus } from '../constants';
+import type { StoreError } from '../errors';
 import {
   bucketOf,
   bucketsBetween,
@@ -21,7 +22,12 @@ import type { OccurrenceMarker } from './OccurrenceMarker';
 type ClaimOutcome =
   | { claimed: true; record: DeliveryRecord }
   /** The delivery key exists: a duplicate, or (past its window or lease) something the caller may take over. */
-  | { claimed: false; record: DeliveryRecord; existing: DeliveryRecord };
+  | { claimed: false; record: DeliveryRecord; existing: DeliveryRecord }
+  /**
+   * This row's write failed (the others of the call stand on their own): the caller sends it straight to PagerDuty
+   * (fail open). `failed.ambiguous` when it may have landed anyway (the relay may then send it too; PagerDuty dedupes).
+   */
+  | { claimed: false; record: DeliveryRecord; failed: StoreError };
 
 /** Cloud credentials, as the FC context gives them (wrapped). */
 interface StoreCredentials {

@@ -209,7 +209,8 @@ class TablestoreStore extends DeliveryStore {
     const resolved = new Map<string, ClaimOutcome>();
     const unindexed: ClaimSlot[] = [];
     const cleanup: WriteRow[] = [];
-    let failure: StoreError | undefined;
+    /** Rows whose own write failed: reported per row, the rest of the call stands (the caller fails open on these). */
+    const failed = new Map<string, StoreError>();
     let round: Array<{ record: DeliveryRecord; takeover?: DeliveryRecord }> = [...unique.values()].map((record) => ({
       record,
     }));
@@ -254,15 +255,26 @@ class TablestoreStore extends DeliveryStore {
         const main = outcomes[slot.mainIndex] as WriteOutcome;
         if (main.status === 'ok') claimed(slot);
         else if (main.status === 'condition') toRead.push(slot);
-        else failure ??= rowError('claim', main);
+        else failed.set(slot.record.deliveryKey, rowError('claim', main));
       }
 
       round = [];
       if (toRead.length === 0) continue;
-      const existing = await this.#readMain(
-        budget,
-        toRead.map((slot) => slot.record.deliveryKey),
-      );
+      let existing: Map<string, DeliveryRecord>;
+      try {
+        existing = await this.#readMain(
+          budget,
+          toRead.map((slot) => slot.record.deliveryKey),
+        );
+      } catch (error) {
+        // Existing rows that cannot be read: a duplicate or our own landed write, unknown which.
+        const unknown = new StoreError('tablestore claim: the existing row could not be read', {
+          ambiguous: true,
+          cause: error,
+        });
+        for (const slot of toRead) failed.set(slot.record.deliveryKey, unknown);
+        continue;
+      }
       for (const slot of toRead) {
         const { record } = slot;
         const found = existing.get(record.deliveryKey);
@@ -279,36 +291,53 @@ class TablestoreStore extends DeliveryStore {
           if (slot.entry !== undefined && dueAtOf(found) !== slot.entry.dueAt) {
             cleanup.push(deleteEntry(this.#dueTable, slot.entry));
           }
+          // An unfinished row is indexed again (idempotent): a claim whose entry never landed is never invisible to
+          // the relay for good, since ARMS repeats a firing alert.
+          const live = dueEntryOf(found, now);
+          if (live !== undefined) cleanup.push(putEntry(this.#dueTable, live));
         }
       }
     }
-    if (round.length > 0) {
-      failure ??= new StoreError('tablestore claim: rows kept changing under the claim', { ambiguous: true });
+    for (const { record } of round) {
+      failed.set(
+        record.deliveryKey,
+        new StoreError('tablestore claim: the row kept changing under the claim', { ambiguous: true }),
+      );
     }
-    if (unindexed.length > 0) failure = (await this.#repairClaims(budget, unindexed)) ?? failure;
+    if (unindexed.length > 0) {
+      for (const [key, error] of await this.#repairClaims(budget, unindexed)) {
+        resolved.delete(key);
+        failed.set(key, error);
+      }
+    }
     await this.#cleanup(budget, cleanup);
-    if (failure !== undefined) throw failure;
 
     return records.map((record) => {
+      const failure = failed.get(record.deliveryKey);
+      if (failure !== undefined && !resolved.has(record.deliveryKey))
+        return { claimed: false, record, failed: failure };
       const outcome = resolved.get(record.deliveryKey) as ClaimOutcome;
       if (outcome.record === record) return outcome;
       // A second copy of a key in one call: a duplicate of whatever the first copy left in the table.
-      return { claimed: false, record, existing: outcome.claimed ? outcome.record : outcome.existing };
+      if (outcome.claimed) return { claimed: false, record, existing: outcome.record };
+      return 'failed' in outcome ? { claimed: false, record, failed: outcome.failed } : { ...outcome, record };
     });
   }
 
   /**
    * Claimed rows whose due entry did not land: re-put the entries; where that fails too, delete the new main row
-   * (un-claim) so no due row is left that the relay cannot see. Returns the error to throw, if any.
+   * (un-claim) so no due row is left that the relay cannot see. Returns the rows that are not claimed after all, with
+   * why (a row neither indexed nor undone stays visible to the next claim of its key, which indexes it again).
    */
-  async #repairClaims(budget: Budget, slots: ClaimSlot[]): Promise<StoreError | undefined> {
+  async #repairClaims(budget: Budget, slots: ClaimSlot[]): Promise<Map<string, StoreError>> {
     const retried = await this.#calls.write(
       budget,
       slots.map((slot) => putEntry(this.#dueTable, slot.entry as DueEntry)),
     );
     const failed = slots.filter((_, index) => retried[index]?.status !== 'ok');
     for (const slot of slots) if (!failed.includes(slot)) this.#remember(slot.record, slot.entry);
-    if (failed.length === 0) return undefined;
+    const unclaimed = new Map<string, StoreError>();
+    if (failed.length === 0) return unclaimed;
     const undo = await this.#calls.write(
       budget,
       failed.map(({ record }) =>
@@ -318,15 +347,16 @@ class TablestoreStore extends DeliveryStore {
         ]),
       ),
     );
-    const stuck = failed.filter((_, index) => undo[index]?.status === 'failed').map((slot) => slot.record.deliveryKey);
-    if (stuck.length > 0) {
-      return new StoreError(
-        `tablestore claim: due-index entries could not be written and ${stuck.length} claimed row(s) could not be ` +
-          `undone; the relay will not see them until repaired: ${stuck.join(', ')}`,
-        { ambiguous: true },
+    failed.forEach((slot, index) => {
+      const stuck = undo[index]?.status === 'failed';
+      unclaimed.set(
+        slot.record.deliveryKey,
+        stuck
+          ? new StoreError('tablestore claim: the due-index entry and the undo both failed', { ambiguous: true })
+          : new StoreError('tablestore claim: the due-index entry could not be written; the claim was undone'),
       );
-    }
-    return new StoreError('tablestore claim: due-index entries could not be written; the claim was undone');
+    });
+    return unclaimed;
   }
 
   // ------------------------------------------------------------------------------------------------------------

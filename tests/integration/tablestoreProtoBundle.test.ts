@@ -2,12 +2,15 @@
  * The function bundles carry the trimmed protobuf module (`shared/store/protocol/tablestoreProto.js`, aliased in by
  * scripts/build.mjs) instead of the SDK's module for every Tablestore API: the SDK runs on it end to end, built as FC
  * loads it, against the wire-compatible fake. The webhook claims, reads on a duplicate and queues on a PagerDuty 5xx
- * (BatchWriteRow with conditions, BatchGetRow); delivery-health relays the queued delivery (GetRange with a filter).
+ * (BatchWriteRow with conditions, BatchGetRow), loading no file beside its bundle for its first answer (the FC SDK
+ * waits for the first kick); delivery-health relays the queued delivery (GetRange with a filter).
  * The store contract suite runs the same adapter from the TypeScript sources, on the SDK's full module.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
 import { invokeBundle } from '../support/bundle';
@@ -23,6 +26,21 @@ const TRIMMED_OPERATIONS = ['BatchGetRow', 'BatchWriteRow', 'GetRange'];
 /** A decoder string of CreateTableResponse, an API only the infra tool calls. */
 const FULL_MODULE_ONLY = "missing required 'tableMeta'";
 const sample = JSON.parse(readFileSync(join(root, 'tests/fixtures/arms/sample.json'), 'utf8'));
+
+/** Runs the webhook bundle once in a fresh process and lists the files it loaded (`require.cache`). */
+async function loadedFiles(event: Buffer): Promise<{ statusCode: number; files: string[] }> {
+  const script = `
+    const bundle = require(${JSON.stringify(join(root, 'dist/alert-webhook/index.js'))});
+    const context = { requestId: 'loaded-files', credentials: {}, function: { name: 'alert-webhook' } };
+    bundle.handler(Buffer.from(process.env.EVENT_B64, 'base64'), context).then((result) => {
+      process.stdout.write(JSON.stringify({ statusCode: result.statusCode, files: Object.keys(require.cache) }));
+    });`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH ?? '', EVENT_B64: event.toString('base64'), ...env },
+    timeout: 15_000,
+  });
+  return JSON.parse(stdout);
+}
 
 function callback(fingerprint: string): Buffer {
   return httpEvent({ body: JSON.stringify({ ...sample, alerts: [{ ...sample.alerts[0], fingerprint }] }) });
@@ -80,6 +98,17 @@ describe('Bundles on the trimmed Tablestore protobuf', () => {
     const log = tablestore.stats.log;
     expect(new Set(log.map((request) => request.op))).toEqual(new Set(['BatchWriteRow', 'BatchGetRow']));
     expect(log.every((request) => request.status === 200)).toBe(true);
+  });
+
+  it('alert-webhook answers its first callback without loading the FC SDK or any other file beside its bundle', async () => {
+    // Act
+    const { statusCode, files } = await loadedFiles(callback('trimmed-first'));
+
+    // Assess: @alicloud/fc2 (dist/alert-webhook/node_modules) loads on the first kick only. protobufjs probes for its
+    // optional `long` package, which Node finds here in the repository's node_modules (FC's code package has none).
+    expect(statusCode).toBe(200);
+    const beside = files.filter((file) => !file.endsWith('/dist/alert-webhook/index.js'));
+    expect(beside.filter((file) => !/[/\\]node_modules[/\\]long[/\\]/.test(file))).toEqual([]);
   });
 
   it('delivery-health relays what the webhook queued on a PagerDuty 5xx', async () => {

@@ -6,6 +6,7 @@
 // The JSON Schemas are compiled to standalone validators first, so no function compiles a schema at cold start.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -13,13 +14,38 @@ import { build } from 'esbuild';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Loaded lazily by the webhook (the kick); bundled apart from the function's index.js. */
 const LAZY_SDK = '@alicloud/fc2';
+/**
+ * The function bundles take the SDK's protobuf from shared/store/protocol/tablestoreProto.js (npm run proto): only the
+ * messages of the calls the functions make, instead of the SDK's 652 KiB module for every Tablestore API. The infra
+ * and ops tools keep the full module (infra:tablestore creates and describes tables).
+ */
+const TRIMMED_PROTO = join(root, 'shared/store/protocol/tablestoreProto.js');
+const sdkProtocolDir = join(dirname(createRequire(join(root, 'package.json')).resolve('tablestore')), 'lib/protocol');
+
+/** Resolves the SDK's compiled protobuf to the trimmed one, and that one's protobufjs runtime to the SDK's own. */
+const trimmedTablestoreProto = {
+  name: 'trimmed-tablestore-proto',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /[/\\]tablestore_compiled_proto\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === join(sdkProtocolDir, 'tablestore_compiled_proto.js')
+        ? { path: TRIMMED_PROTO }
+        : undefined,
+    );
+    // protobufjs-cli (the generator) brings protobufjs 7 to the top of node_modules; the runtime stays the SDK's.
+    pluginBuild.onResolve({ filter: /^protobufjs\/minimal$/ }, (args) =>
+      args.importer === TRIMMED_PROTO
+        ? pluginBuild.resolve(args.path, { kind: args.kind, resolveDir: sdkProtocolDir })
+        : undefined,
+    );
+  },
+};
 
 /** One bundle per function folder, plus the operator scripts that run from dist/. */
 const entries = [
   ...readdirSync(join(root, 'functions'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
-    .map((entry) => ({ name: entry.name, entry: join(root, 'functions', entry.name, 'index.ts') })),
-  { name: 'infra', entry: join(root, 'infra', 'tablestore.ts'), outName: 'tablestore.js', optional: true },
+    .map((entry) => ({ name: entry.name, entry: join(root, 'functions', entry.name, 'index.ts'), full: false })),
+  { name: 'infra', full: true, entry: join(root, 'infra', 'tablestore.ts'), outName: 'tablestore.js', optional: true },
   { name: 'ops', entry: join(root, 'scripts/ops/status.ts'), outName: 'status.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/redrive.ts'), outName: 'redrive.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/sendTest.ts'), outName: 'sendTest.js' },
@@ -33,7 +59,7 @@ execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { st
 const rows = [];
 /** Output folders emptied so far: several entries may share one (dist/ops). */
 const emptied = new Set();
-for (const { name, entry, outName = 'index.js', optional } of entries) {
+for (const { name, entry, outName = 'index.js', optional, full = true } of entries) {
   try {
     statSync(entry);
   } catch {
@@ -62,6 +88,7 @@ for (const { name, entry, outName = 'index.js', optional } of entries) {
     external: ['proxy-agent', LAZY_SDK],
     logLevel: 'warning',
     legalComments: 'none',
+    plugins: full ? [] : [trimmedTablestoreProto],
   });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
   rows.push([relative(root, outfile), statSync(outfile).size]);

@@ -24,7 +24,8 @@ import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { ClaimOutcome, DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
-import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import { counterpartKeyOf } from './deliveryKey';
+import { addFailures, firstState, isTakeover, markerAdvances, type Planned, tallyOutcomes } from './deliveryRules';
 import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
 import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
@@ -81,51 +82,22 @@ interface DeliverySummary {
 /** Deliveries claimed per store call: bounds the memory a large callback's claim takes at once. */
 const CLAIM_SLICE = 1_000;
 
-/** Final states: a row in one of them is a duplicate only within the dedup window. */
-const FINISHED: ReadonlySet<string> = new Set([
-  DeliveryStatus.DELIVERED,
-  DeliveryStatus.DEAD,
-  DeliveryStatus.SUPERSEDED,
-  DeliveryStatus.DRY_RUN,
-]);
-
-interface Planned {
-  record: DeliveryRecord;
-  route: RouteChoice;
-  /** A trigger this delivery stops from being sent (its resolve came first). */
-  stopTrigger?: DeliveryRecord;
-}
-
-/** Decides each record's first state: final (dry-run, dead, superseded), deferred, or leased to this invocation. */
+/** Decides each record's first state (`firstState`) from its ordering verdict. */
 function decide(
   drafted: { record: DeliveryRecord; route: RouteChoice },
   deps: DeliverDeps,
   context: OrderingContext,
   now: number,
 ): Planned {
-  const { config } = deps;
-  const { record, route } = drafted;
-  if (config.pagerduty.dryRun) return { record: { ...record, status: DeliveryStatus.DRY_RUN }, route };
-  const { verdict, counterpart } = judge(record, context, now);
-  if (verdict.kind === 'supersede') {
-    const stopTrigger = verdict.supersedeTrigger ? counterpart : undefined;
-    return { record: { ...record, status: DeliveryStatus.SUPERSEDED, lastError: verdict.reason }, route, stopTrigger };
-  }
-  if (verdict.kind === 'defer') {
-    return {
-      record: { ...record, status: DeliveryStatus.PENDING, nextAttemptAt: resolveWaitUntil(verdict.until, now) },
-      route,
-    };
-  }
-  if (route.routingKey === undefined) {
-    return {
-      record: { ...record, status: DeliveryStatus.DEAD, lastError: `no routing key for route "${route.name}"` },
-      route,
-    };
-  }
-  // Claimed already leased to this invocation: it sends at once, and if it dies the lease lets the relay take over.
-  const leased = { ...record, status: DeliveryStatus.SENDING, leaseUntil: now + config.store.leaseSeconds * 1000 };
-  return { record: leased, route, stopTrigger: verdict.stopTrigger ? counterpart : undefined };
+  const { verdict, counterpart } = judge(drafted.record, context, now);
+  return firstState({
+    ...drafted,
+    dryRun: deps.config.pagerduty.dryRun,
+    verdict,
+    counterpart,
+    leaseMs: deps.config.store.leaseSeconds * 1000,
+    now,
+  });
 }
 
 /**
@@ -190,33 +162,6 @@ async function recheckCounterparts(
     context.related.set(item.record.deliveryKey, item.record);
   }
   return changed;
-}
-
-/** The marker writes that move each identity forward to the newest occurrence claimed in this callback. */
-function markerAdvances(
-  records: readonly DeliveryRecord[],
-  markers: Map<string, OccurrenceMarker>,
-  deps: DeliverDeps,
-  now: number,
-) {
-  const newest = new Map<string, number>();
-  for (const record of records) {
-    if (record.occurrence === NO_OCCURRENCE) continue;
-    newest.set(record.dedupKey, Math.max(newest.get(record.dedupKey) ?? NO_OCCURRENCE, record.occurrence));
-  }
-  const writes: OccurrenceMarker[] = [];
-  for (const [dedupKey, occurrence] of newest) {
-    const marker = markers.get(dedupKey);
-    if (marker !== undefined && marker.latestOccurrence >= occurrence) continue;
-    writes.push({
-      dedupKey,
-      latestOccurrence: occurrence,
-      version: (marker?.version ?? 0) + 1,
-      updatedAt: now,
-      expiresAt: now + deps.config.store.ttlSeconds * 1000,
-    });
-  }
-  return writes;
 }
 
 async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
@@ -286,7 +231,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
   const advances = markerAdvances(
     claimed.map((item) => item.record),
     markers,
-    deps,
+    config.store.ttlSeconds * 1000,
     now,
   );
   if (advances.length > 0) {
@@ -345,8 +290,7 @@ async function claimPlanned(
   const takeovers = planned.flatMap((item, index) => {
     const outcome = outcomes[index];
     if (outcome === undefined || outcome.claimed || !('existing' in outcome)) return [];
-    if (!FINISHED.has(outcome.existing.status)) return [];
-    if (outcome.existing.createdAt + windowMs > now) return [];
+    if (!isTakeover(outcome.existing, windowMs, now)) return [];
     return [{ ...item, record: { ...item.record, version: outcome.existing.version + 1 } }];
   });
   if (takeovers.length > 0) {
@@ -453,12 +397,11 @@ async function sendClaimed(
     lanes.set(laneId, lane);
   }
   const tally = (outcomes: SendOutcome[]) => {
-    for (const outcome of outcomes) {
-      if (outcome.reason !== undefined) summary.failures[outcome.reason] = (summary.failures[outcome.reason] ?? 0) + 1;
-      if (outcome.record.status === DeliveryStatus.DELIVERED) summary.delivered++;
-      else if (outcome.record.status === DeliveryStatus.DEAD) summary.failed++;
-      else summary.queued++;
-    }
+    const counted = tallyOutcomes(outcomes);
+    summary.delivered += counted.delivered;
+    summary.failed += counted.dead;
+    summary.queued += counted.queued;
+    addFailures(summary.failures, counted);
   };
   const unsent: DeliveryRecord[] = [...waiting];
   await Promise.all(

@@ -20,6 +20,7 @@ import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
+import { addFailures, tallyOutcomes } from './deliveryRules';
 import type { KeyGate } from './KeyGate';
 import { keyIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
@@ -283,13 +284,12 @@ async function recordSlice(
   result: RelayResult,
   context: OrderingContext,
 ): Promise<boolean> {
-  for (const outcome of outcomes) {
-    result.attempted++;
-    if (outcome.record.status === DeliveryStatus.DELIVERED) result.delivered++;
-    else if (outcome.record.status === DeliveryStatus.DEAD) result.dead++;
-    else result.retrying++;
-    if (outcome.reason !== undefined) result.failures[outcome.reason] = (result.failures[outcome.reason] ?? 0) + 1;
-  }
+  const counted = tallyOutcomes(outcomes);
+  result.attempted += outcomes.length;
+  result.delivered += counted.delivered;
+  result.dead += counted.dead;
+  result.retrying += counted.queued;
+  addFailures(result.failures, counted);
   const written = await recordOutcomes(outcomes, deps.store, deps.logger, deps.now ?? Date.now);
   if (written === undefined) return false;
   outcomes.forEach((outcome, index) => {

@@ -1,5 +1,5 @@
 /**
- * (6) Against Alertmanager, where `prometheus-alertmanager` (or `alertmanager`) is installed: the same 1,000 firing
+ * (9) Against Alertmanager, where `prometheus-alertmanager` (or `alertmanager`) is installed: the same 1,000 firing
  * alerts pushed into Alertmanager (`group_by: ['...']`, `group_wait: 0s`, a PagerDuty receiver pointed at the fake
  * PagerDuty) and, as one callback, into the bridge's local runtime (delivery-health on s.yaml's cron, as `npm start`
  * runs it, so what the webhook queues goes through its kick and chained runs; pacing off: the fake sets no limit here). Reported side by side: time from the first POST until the last trigger is accepted, PagerDuty

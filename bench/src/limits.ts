@@ -92,7 +92,8 @@ const EXPLAIN: Record<string, Explain> = {
       'So the time goes to requiring the bundle, then to the first invocation' +
         (ts
           ? ` (the Tablestore store adds ${Math.round(ts.medianAnsweredMs - webhook.medianAnsweredMs)} ms to the ` +
-            'first answer: it loads the tablestore SDK and its compiled protobuf at first use, not at require)'
+            'first answer: it loads the tablestore SDK and its compiled protobuf at first use, not at require, and ' +
+            'makes its first round trips; the split between the two is not measured)'
           : '') +
         '; how the first invocation divides between configuration, the claim and the first send is not measured here.',
       `The remaining ${Math.round(webhook.medianMs - webhook.medianAnsweredMs)} ms of the webhook's wall time pass ` +
@@ -261,9 +262,9 @@ const EXPLAIN: Record<string, Explain> = {
     `After require the process holds ${memory.afterRequireMb} MB (bare node ${memory.bareNodeMb} MB); the 1,000-alert ` +
     `callback takes it to ${memory.peakRssMb} MB with V8's default heap sizing on this large machine, and to ` +
     `${memory.cappedPeakRssMb} MB with the old space capped at ${memory.cappedOldSpaceMb} MB (answer ` +
-    `${JSON.stringify(memory.lastCappedAnswer)}). The capped figure is the one that predicts a 128 MB instance; the ` +
-    'callback body (about 1.6 MB), its parsed alerts, the built events, the records and the in-flight requests are ' +
-    'all alive at once.',
+    `${JSON.stringify(memory.lastCappedAnswer)}). The capped figure is the one that predicts a 128 MB instance. How ` +
+    'the peak divides between the callback body, its parsed alerts, the built events, the records and any requests ' +
+    'in flight is not measured here (a heap snapshot at the peak would tell).',
   alertmanager: ({ alertmanager, relayDrain }, target) => {
     const latency = Number(target.id.split('-').pop());
     const row = alertmanager.rows.find((candidate: Json) => candidate.pagerdutyLatencyMs === latency);

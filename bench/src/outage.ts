@@ -1,5 +1,5 @@
 /**
- * (5) Outage recovery: the fake PagerDuty answers 500 to every request for `outageSeconds`; meanwhile `queued` alerts
+ * (6) Outage recovery: the fake PagerDuty answers 500 to every request for `outageSeconds`; meanwhile `queued` alerts
  * arrive in `callbacks` callbacks spread over the first two thirds of the outage; then PagerDuty recovers. One run per
  * queue size, each on a fresh runtime and store. The bridge runs at its defaults (RETRY_BASE_SECONDS, RETRY_MAX_SECONDS,
  * delivery-health on s.yaml's cron) except pacing, which is off (PAGERDUTY_RATE_PER_MINUTE=100000, the fake sets no

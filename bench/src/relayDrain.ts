@@ -1,5 +1,5 @@
 /**
- * (6) Relay drain: `rows` due deliveries drained by delivery-health, once per PagerDuty latency, each on a fresh store.
+ * (7) Relay drain: `rows` due deliveries drained by delivery-health, once per PagerDuty latency, each on a fresh store.
  *
  * Seeding: a first runtime takes the alerts in callbacks of `perCallback` with WEBHOOK_DEADLINE_MS=500, which leaves
  * the webhook no room for a send (one needs PAGERDUTY_TIMEOUT_MS = 2,500 ms plus the answer reserve), so every alert is

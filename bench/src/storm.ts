@@ -1,5 +1,5 @@
 /**
- * (4) Storm drain: `alerts` alerts on one routing key in `callbacks` callbacks, posted back to back to the local
+ * (4, 5) Storm drain: `alerts` alerts on one routing key in `callbacks` callbacks, posted back to back to the local
  * runtime, with the fake PagerDuty enforcing a sliding window of `limit` events per `windowMs` per key (PagerDuty's
  * documented limiter: 120 per 60 s look-back) and the bridge at its defaults plus `settings` (the delivery-health timer
  * on s.yaml's cron, as `npm start` runs it). Runs until every alert was accepted by PagerDuty or the time cap.

@@ -49,6 +49,33 @@ function stormOf(sections: Record<string, Json>, target: Target): Json {
 }
 
 /**
+ * Which delivery-health run sent each later window of a storm, and whether one was running when the key's budget
+ * reopened (about PACING_WINDOW_MS after the previous window's first send).
+ */
+function windowSenders(storm: Json): { text: string; gap: boolean } {
+  const firsts: number[] = storm.windowFirstSeconds ?? [];
+  const timeline: Json[] = storm.healthRunTimeline ?? [];
+  let gap = false;
+  const parts = firsts.slice(1).map((firstAt, index) => {
+    const opensAt = (firsts[index] as number) + PACING_WINDOW_MS / 1000;
+    const run = timeline.find((item) => item.startSeconds <= firstAt + 0.2 && firstAt <= item.endSeconds + 0.2);
+    const label = `window ${index + 2} (budget back at about ${opensAt.toFixed(1)} s, first send at ${firstAt} s)`;
+    if (!run) return `${label}: no finished delivery-health run in the log covers its first send`;
+    if (run.startSeconds > opensAt + 0.5) {
+      gap = true;
+      const before = timeline.filter((item) => item.endSeconds < run.startSeconds);
+      const idleFrom = before.length > 0 ? Math.max(...before.map((item) => item.endSeconds)) : undefined;
+      return (
+        `${label}: no relay run was active ${idleFrom === undefined ? 'before it' : `from ${idleFrom} s`} until a ` +
+        `${run.kind} run started at ${run.startSeconds} s`
+      );
+    }
+    return `${label}: sent by a ${run.kind} run that started at ${run.startSeconds} s and waited for the budget`;
+  });
+  return { text: parts.join('; '), gap };
+}
+
+/**
  * Why a storm drained later than PagerDuty's limiter allows. The measured time splits exactly into the time the first
  * window's events took to go out, plus, for each later window, how much more than one window passed between the last
  * event of the previous window and the last of this one (PagerDuty's limiter allows exactly one window).
@@ -58,6 +85,7 @@ const stormPace: Explain = (sections, target) => {
   const marks: number[] = storm.milestonesSeconds;
   const steps = marks.slice(1).map((at, index) => at - (marks[index] as number) - storm.windowSeconds);
   const designSeconds = (PACING_WINDOW_MS + PACING_COALESCE_MS) / 1000 - storm.windowSeconds;
+  const senders = windowSenders(storm);
   return (
     `Of the ${storm.drainSeconds} s (ideal ${storm.idealDrainSeconds} s), ${marks[0]} s went to the first ` +
     `${Math.min(storm.limit, storm.alerts)} events, sent while the ${storm.callbacks} callbacks were being posted one ` +
@@ -68,11 +96,15 @@ const stormPace: Explain = (sections, target) => {
         "than one window after the previous window's last. Up to " +
         `${designSeconds.toFixed(1)} s of each step is by design (the bridge keeps a sent block in its window for ` +
         `PACING_WINDOW_MS = ${PACING_WINDOW_MS / 1000} s and stamps blocks taken within PACING_COALESCE_MS = ` +
-        `${PACING_COALESCE_MS / 1000} s with the later time); the rest is the relay's own time between the budget ` +
-        'opening and the sends arriving (leases written, then the sends), not separated further in this run'
+        `${PACING_COALESCE_MS / 1000} s with the later time). Per window: ${senders.text || 'no run timeline recorded'}`
       : '') +
     `. delivery-health ran ${storm.healthRuns.timerRuns} times by the timer and ${storm.healthRuns.invokedRuns} ` +
     'by invocation (kicks and chained runs).' +
+    (senders.gap
+      ? " A relay run waits for a key's budget only inside its own time budget, and chains the next run only when " +
+        'that run could act within its budget (docs/delivery.md, "Continuous drain"); a budget that reopens later ' +
+        "is left to the timer (s.yaml's cron, every minute), so the wait depends on where the minute falls."
+      : '') +
     (storm.drained ? '' : ` Not drained within the cap: ${storm.waitingAtEnd} still waiting.`)
   );
 };

@@ -44,20 +44,25 @@ function busiestWindow(pd: FakePagerDuty, windowMs: number): number {
   return most;
 }
 
-/** Seconds from `started` at which the k·limit-th distinct delivery was first accepted (and the last one). */
-function milestones(pd: FakePagerDuty, limit: number, alerts: number, started: number): number[] {
+/**
+ * Per window of `limit` distinct deliveries (the 1st to the limit-th accepted, then the next `limit`, …): seconds from
+ * `started` to its first and to its last accepted event.
+ */
+function windows(pd: FakePagerDuty, limit: number, alerts: number, started: number) {
   const seen = new Set<string>();
-  const marks: number[] = [];
+  const firsts: number[] = [];
+  const lasts: number[] = [];
   for (const request of pd.events as TimedRequest[]) {
     if (request.outcome !== 202) continue;
     const body = request.body as { dedup_key?: string; event_action?: string };
     const key = `${body.dedup_key}|${body.event_action}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (seen.size % limit === 0 || seen.size === alerts)
-      marks.push(round(((request.at ?? started) - started) / 1000, 1));
+    const at = round(((request.at ?? started) - started) / 1000, 1);
+    if (seen.size % limit === 1 || limit === 1) firsts.push(at);
+    if (seen.size % limit === 0 || seen.size === alerts) lasts.push(at);
   }
-  return marks;
+  return { firsts, lasts };
 }
 
 async function measureStorm(options: StormOptions) {
@@ -105,6 +110,12 @@ async function measureStorm(options: StormOptions) {
   const inline = tally(pd, started, postedAt).distinctAccepted;
   const statuses = store.statuses();
   const runs = runtime.counts();
+  const timeline = runtime.runs().map((run) => ({
+    kind: run.kind,
+    startSeconds: round((run.startedAt - started) / 1000, 1),
+    endSeconds: round((run.endedAt - started) / 1000, 1),
+  }));
+  const steps = windows(pd, options.limit, options.alerts, started);
   await store.close();
   await pd.close();
   const waiting = WAITING.reduce((sum, status) => sum + (statuses[status] ?? 0), 0);
@@ -131,12 +142,14 @@ async function measureStorm(options: StormOptions) {
     drained,
     drainSeconds: round(drainSeconds, 1),
     idealDrainSeconds: idealSeconds,
-    milestonesSeconds: milestones(pd, options.limit, options.alerts, started),
+    milestonesSeconds: steps.lasts,
+    windowFirstSeconds: steps.firsts,
     allowedPerSecond: round((options.limit / options.windowMs) * 1000, 2),
     /** Ideal time over measured time; null when the storm fits in one window (no pacing to measure). */
     achievedRatio: drained && idealSeconds > 0 ? round(idealSeconds / Math.max(drainSeconds, 0.001), 3) : null,
     busiestWindowRequests: busiestWindow(pd, options.windowMs),
     healthRuns: runs,
+    healthRunTimeline: timeline,
     pagerdutyRequests: counts.requests,
     accepted: counts.accepted,
     distinctAccepted: counts.distinctAccepted,

@@ -128,8 +128,19 @@ interface LocalRuntime {
   output(): string;
   /** Lines of output so far that matched each pattern of `watch` (the tail alone may have lost them). */
   counts(): Record<string, number>;
+  /** Finished delivery-health runs: how each was started, and when (epoch ms, as this process saw the log line). */
+  runs(): HealthRun[];
   stop(): Promise<void>;
 }
+
+interface HealthRun {
+  kind: 'timer' | 'invoked';
+  startedAt: number;
+  endedAt: number;
+}
+
+/** The runtime's line for a finished run, with its duration: "[delivery-health] <time> timer ok in 812 ms: …". */
+const RUN_LINE = /^\[delivery-health\] (?:\S+ (timer)|(?:async )?invocation) ok in (\d+(?:\.\d+)?) ms/;
 
 /** Runs of delivery-health as the local runtime logs them: by the timer, by an (async) invocation. */
 const RUN_PATTERNS = {
@@ -157,6 +168,7 @@ async function startLocalRuntime(
   let tail = '';
   let url = '';
   const counts: Record<string, number> = Object.fromEntries(Object.keys(watch).map((name) => [name, 0]));
+  const runs: HealthRun[] = [];
   // One line splitter per stream: a chunk may end inside a line.
   const lineCounter = () => {
     let partial = '';
@@ -166,6 +178,11 @@ async function startLocalRuntime(
       for (const line of lines) {
         for (const [name, pattern] of Object.entries(watch)) {
           if (pattern.test(line)) counts[name] = (counts[name] ?? 0) + 1;
+        }
+        const run = RUN_LINE.exec(line);
+        if (run) {
+          const endedAt = Date.now();
+          runs.push({ kind: run[1] ? 'timer' : 'invoked', startedAt: endedAt - Number(run[2]), endedAt });
         }
       }
     };
@@ -197,6 +214,7 @@ async function startLocalRuntime(
     child,
     output: () => tail,
     counts: () => ({ ...counts }),
+    runs: () => [...runs],
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGINT');
@@ -253,7 +271,7 @@ async function invokeFunction(
 
 const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
 
-export type { Json, LocalRuntime };
+export type { HealthRun, Json, LocalRuntime };
 export {
   armsCallback,
   childEnv,

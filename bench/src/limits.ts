@@ -49,30 +49,42 @@ function stormOf(sections: Record<string, Json>, target: Target): Json {
 }
 
 /**
- * Which delivery-health run sent each later window of a storm, and whether one was running when the key's budget
- * reopened (about PACING_WINDOW_MS after the previous window's first send).
+ * Each later window of a storm: when its first event went out against the previous window's first and last, and
+ * which delivery-health run sent it (or how long no run was active before it). `restamped`: every window came one
+ * PACING_WINDOW_MS after the previous window's last send (the bridge's entry for that window was stamped then);
+ * `gap`: some window waited for a run to start after its budget was back.
  */
-function windowSenders(storm: Json): { text: string; gap: boolean } {
+function windowSteps(storm: Json): { text: string; restamped: boolean; gap: boolean; spreads: string[] } {
   const firsts: number[] = storm.windowFirstSeconds ?? [];
+  const lasts: number[] = storm.milestonesSeconds ?? [];
   const timeline: Json[] = storm.healthRunTimeline ?? [];
+  const windowSeconds = PACING_WINDOW_MS / 1000;
   let gap = false;
+  let restamped = firsts.length > 1;
+  const spreads: string[] = [];
   const parts = firsts.slice(1).map((firstAt, index) => {
-    const opensAt = (firsts[index] as number) + PACING_WINDOW_MS / 1000;
+    const previousFirst = firsts[index] as number;
+    const previousLast = lasts[index] as number;
+    const afterLast = firstAt - previousLast;
+    if (Math.abs(afterLast - windowSeconds) > 0.6) restamped = false;
+    spreads.push(`${(previousLast - previousFirst).toFixed(1)} s`);
+    const label =
+      `window ${index + 2} first went out at ${firstAt} s, ${(firstAt - previousFirst).toFixed(1)} s after the ` +
+      `previous window's first send and ${afterLast.toFixed(1)} s after its last`;
     const run = timeline.find((item) => item.startSeconds <= firstAt + 0.2 && firstAt <= item.endSeconds + 0.2);
-    const label = `window ${index + 2} (budget back at about ${opensAt.toFixed(1)} s, first send at ${firstAt} s)`;
-    if (!run) return `${label}: no finished delivery-health run in the log covers its first send`;
-    if (run.startSeconds > opensAt + 0.5) {
+    if (!run) return `${label} (no finished delivery-health run in the log covers it)`;
+    if (run.startSeconds > previousLast + windowSeconds + 0.5) {
       gap = true;
       const before = timeline.filter((item) => item.endSeconds < run.startSeconds);
       const idleFrom = before.length > 0 ? Math.max(...before.map((item) => item.endSeconds)) : undefined;
       return (
-        `${label}: no relay run was active ${idleFrom === undefined ? 'before it' : `from ${idleFrom} s`} until a ` +
-        `${run.kind} run started at ${run.startSeconds} s`
+        `${label}, by a ${run.kind} run that started at ${run.startSeconds} s; no relay run was active ` +
+        `${idleFrom === undefined ? 'before it' : `from ${idleFrom} s`}`
       );
     }
-    return `${label}: sent by a ${run.kind} run that started at ${run.startSeconds} s and waited for the budget`;
+    return `${label}, by a ${run.kind} run that started at ${run.startSeconds} s and waited for the budget`;
   });
-  return { text: parts.join('; '), gap };
+  return { text: parts.join('; '), restamped: restamped && !gap, gap, spreads };
 }
 
 /**
@@ -84,8 +96,7 @@ const stormPace: Explain = (sections, target) => {
   const storm = stormOf(sections, target);
   const marks: number[] = storm.milestonesSeconds;
   const steps = marks.slice(1).map((at, index) => at - (marks[index] as number) - storm.windowSeconds);
-  const designSeconds = (PACING_WINDOW_MS + PACING_COALESCE_MS) / 1000 - storm.windowSeconds;
-  const senders = windowSenders(storm);
+  const windows = windowSteps(storm);
   return (
     `Of the ${storm.drainSeconds} s (ideal ${storm.idealDrainSeconds} s), ${marks[0]} s went to the first ` +
     `${Math.min(storm.limit, storm.alerts)} events, sent while the ${storm.callbacks} callbacks were being posted one ` +
@@ -93,14 +104,20 @@ const stormPace: Explain = (sections, target) => {
     'rest queued for the relay)' +
     (steps.length > 0
       ? `; each later window's last event came ${steps.map((step) => `${step.toFixed(1)} s`).join(' and ')} more ` +
-        "than one window after the previous window's last. Up to " +
-        `${designSeconds.toFixed(1)} s of each step is by design (the bridge keeps a sent block in its window for ` +
-        `PACING_WINDOW_MS = ${PACING_WINDOW_MS / 1000} s and stamps blocks taken within PACING_COALESCE_MS = ` +
-        `${PACING_COALESCE_MS / 1000} s with the later time). Per window: ${senders.text || 'no run timeline recorded'}`
-      : '') +
-    `. delivery-health ran ${storm.healthRuns.timerRuns} times by the timer and ${storm.healthRuns.invokedRuns} ` +
+        `than one window after the previous window's last. PagerDuty frees a window's room one window after each ` +
+        `event; ${windows.text || 'no run timeline was recorded'}.` +
+        (windows.restamped
+          ? ` So the bridge's budget came back PACING_WINDOW_MS = ${PACING_WINDOW_MS / 1000} s after the previous ` +
+            "window's last send, not its first: a window's blocks, taken less than PACING_COALESCE_MS = " +
+            `${PACING_COALESCE_MS / 1000} s apart, share one window entry that each block restamps with its own time ` +
+            "(`shared/delivery/pacing.ts` `take` compares a new block with the entry's latest stamp), so each step " +
+            `is late by the time the previous window took to go out (${windows.spreads.join(', ')}) plus the ` +
+            `${(PACING_WINDOW_MS / 1000 - storm.windowSeconds).toFixed(1)} s margin.`
+          : '')
+      : '.') +
+    ` delivery-health ran ${storm.healthRuns.timerRuns} times by the timer and ${storm.healthRuns.invokedRuns} ` +
     'by invocation (kicks and chained runs).' +
-    (senders.gap
+    (windows.gap
       ? " A relay run waits for a key's budget only inside its own time budget, and chains the next run only when " +
         'that run could act within its budget (docs/delivery.md, "Continuous drain"); a budget that reopens later ' +
         "is left to the timer (s.yaml's cron, every minute), so the wait depends on where the minute falls."
@@ -329,6 +346,25 @@ const EXPLAIN: Record<string, Explain> = {
         : ` Within the ${alertmanager.method.match(/cap (\d+) s/)?.[1] ?? ''} s cap the bridge had not drained: ${bridge.lost} triggers not yet accepted.`) +
       ` Bridge: ${bridge.pagerdutyRequests} PD requests, ${bridge.duplicates} duplicate accepted events, ` +
       `peak RSS ${bridge.peakRssMb} MB for the whole local runtime (host and both function workers).`
+    );
+  },
+  'store-calls-constant': ({ warmCpu }) => {
+    const rows: Json[] = warmCpu.storeCalls;
+    const small = rows[0];
+    const large = rows[rows.length - 1];
+    if (!small || !large) return undefined;
+    const grown = Object.entries(large.byMethod as Record<string, number>)
+      .filter(([name, count]) => count > (small.byMethod[name] ?? 0))
+      .map(([name, count]) => `${name} ${small.byMethod[name] ?? 0} → ${count}`);
+    return (
+      `From ${small.alertsPerCallback} to ${large.alertsPerCallback} alerts per callback the port calls go ` +
+      `${small.storeCalls} → ${large.storeCalls}; the methods that grow: ${grown.join(', ') || 'none'} (answers ` +
+      `${rows.map((row) => row.status).join(', ')}; PagerDuty requests ${rows.map((row) => row.pagerdutyRequests).join(', ')}). ` +
+      (grown.some((item) => item.startsWith('replaceMany'))
+        ? `Senders record outcomes (replaceMany) in slices of SENDS_IN_FLIGHT = ${SENDS_IN_FLIGHT} as the answers ` +
+          'come, so the outcome writes follow the slices sent, by design (docs/delivery.md, "Crash cost"); the ' +
+          'other growing calls are not attributed here.'
+        : 'Not attributed further in this run.')
     );
   },
   'e2e-store-trips': ({ endToEnd }, target) => {

@@ -290,7 +290,7 @@ const EXPLAIN: Record<string, Explain> = {
       (row.storeRequests as Json[])
         .map(
           (item) =>
-            `${item.request} ×${item.requests}${item.rowsPerRequest === null ? '' : ` (${item.rowsPerRequest} rows each)`}`,
+            `${item.request} ×${item.requests}${item.rowsPerRequest === null || !item.request.startsWith('Batch') ? '' : ` (${item.rowsPerRequest} rows each)`}`,
         )
         .join(', ') +
       `. That is ${(row.storeRoundTrips / slices).toFixed(1)} requests per ${SENDS_IN_FLIGHT} sends ` +

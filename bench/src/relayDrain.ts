@@ -91,14 +91,15 @@ function breakdown(entries: readonly LoggedRequest[]) {
     item.requests++;
     const tables = (entry.request?.tables ?? []) as { primaryKey?: unknown[]; rows?: unknown[] }[];
     const carried = tables.reduce((sum, table) => sum + (table.primaryKey?.length ?? table.rows?.length ?? 0), 0);
-    item.rows += entry.op.startsWith('Batch') ? carried : 1;
+    item.rows += carried;
   }
   return Object.entries(rows)
     .sort((a, b) => b[1].requests - a[1].requests)
     .map(([request, { requests, rows: carried }]) => ({
       request,
       requests,
-      rowsPerRequest: round(carried / requests, 1),
+      // Rows carried are counted for batch operations only (a GetRange's rows are in its answer, not its request).
+      rowsPerRequest: request.startsWith('Batch') ? round(carried / requests, 1) : null,
     }));
 }
 

@@ -253,7 +253,7 @@ function relayDrain(section: Json): string {
           ? row.storeRequests
               .map(
                 (item: Json) =>
-                  `${item.request} ×${item.requests}${item.rowsPerRequest === null ? '' : ` (${item.rowsPerRequest} rows)`}`,
+                  `${item.request} ×${item.requests}${item.rowsPerRequest === null || !item.request.startsWith('Batch') ? '' : ` (${item.rowsPerRequest} rows)`}`,
               )
               .join(', ')
           : 'n/a',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench: measures the bridge against the limits of issue 8 and writes bench/results/latest.json and
+// npm run bench: measures the bridge against the targets of issues 8 and 12 and writes bench/results/latest.json and
 // BENCHMARKS.md (see bench/src/options.ts for BENCH_QUICK, BENCH_ONLY, BENCH_STORE, BENCH_OUT). Expects built bundles
 // (`npm run bench` runs scripts/build.mjs first).
 //

@@ -12,7 +12,9 @@ import { measureColdStart } from './coldStart';
 import { measureEndToEnd } from './endToEnd';
 import { measureMemory } from './memory';
 import { type BenchOptions, parseOptions, plan } from './options';
+import { measureOutage } from './outage';
 import { startTimedPagerDuty } from './pd';
+import { measureRelayDrain } from './relayDrain';
 import { renderMarkdown, renderTable } from './report';
 import { type BenchStore, detectStore } from './store';
 import { measureStorm } from './storm';
@@ -106,7 +108,9 @@ async function runBench(context: RunContext) {
   const sections: Record<string, Json> = {};
   const errors: Record<string, string> = {};
 
-  const needsStore = ['e2e', 'storm', 'alertmanager'].some((name) => wants(name as never)) || wants('cold');
+  const needsStore = ['cold', 'e2e', 'storm', 'storm-scaled', 'outage', 'relay', 'alertmanager'].some((name) =>
+    wants(name as BenchOptions['sections'][number]),
+  );
   let store = { kind: 'file' as BenchStore['kind'], note: 'not used' };
   if (needsStore) {
     log(`store: detecting (BENCH_STORE=${options.store})`);
@@ -130,6 +134,9 @@ async function runBench(context: RunContext) {
   if (wants('warm')) await run('warmCpu', () => runWarmInChild(context.buildDir, sizes.warm));
   if (wants('e2e')) await run('endToEnd', () => measureEndToEnd({ ...sizes.e2e, ...storeArgs }));
   if (wants('storm')) await run('storm', () => measureStorm({ ...sizes.storm, ...storeArgs }));
+  if (wants('storm-scaled')) await run('stormScaled', () => measureStorm({ ...sizes.stormScaled, ...storeArgs }));
+  if (wants('outage')) await run('outage', () => measureOutage({ ...sizes.outage, ...storeArgs }));
+  if (wants('relay')) await run('relayDrain', () => measureRelayDrain({ ...sizes.relay, ...storeArgs }));
   if (wants('memory')) await run('memory', () => measureMemory(sizes.memory));
   if (wants('alertmanager')) {
     await run('alertmanager', () => compareWithAlertmanager({ ...sizes.alertmanager, ...storeArgs }));

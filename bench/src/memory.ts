@@ -1,5 +1,5 @@
 /**
- * (5) Peak RSS of the webhook bundle handling one 1,000-alert callback: a fresh process requires
+ * (8) Peak RSS of the webhook bundle handling one 1,000-alert callback: a fresh process requires
  * `dist/alert-webhook/index.js` and invokes it once (fake PagerDuty at 0 ms in the harness process, STORE=memory), then
  * reports `/proc/self/status` VmHWM (and `process.resourceUsage().maxRSS`). A bare `node -e` gives the floor.
  */

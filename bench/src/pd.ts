@@ -1,6 +1,7 @@
 /**
  * The fake PagerDuty as the benchmark uses it: the test fake (`tests/support/fakePagerDuty.ts`), with the arrival time
- * of each request recorded, and the tallies the figures need (accepted, 429s, duplicates per delivery).
+ * of each request recorded, an outage switch (every request answered 500 while it is on), and the tallies the figures
+ * need (accepted, 429s, duplicates per delivery).
  */
 import { type FakePagerDuty, type ReceivedRequest, startFakePagerDuty } from '../../tests/support/fakePagerDuty';
 
@@ -18,6 +19,29 @@ async function startTimedPagerDuty(options: Parameters<typeof startFakePagerDuty
   return pd;
 }
 
+/** PagerDuty's answer during an incident of its own (the body is not documented; any 5xx is retried the same). */
+const OUTAGE_REPLY = { status: 500, body: { status: 'error', message: 'Internal Server Error' } };
+
+/**
+ * Turns `pd` into a switchable outage: while `failing` is true, each request gets a scripted 500. The fake records a
+ * request before it takes the next scripted answer, so scripting one answer per recorded request answers exactly the
+ * requests that arrive during the outage.
+ */
+function outageSwitch(pd: FakePagerDuty): { set(failing: boolean): void } {
+  let failing = false;
+  const requests = pd.requests as TimedRequest[];
+  const push = requests.push.bind(requests);
+  requests.push = (...items: TimedRequest[]) => {
+    if (failing) pd.script(items.map(() => OUTAGE_REPLY));
+    return push(...items);
+  };
+  return {
+    set(value) {
+      failing = value;
+    },
+  };
+}
+
 interface Tally {
   requests: number;
   accepted: number;
@@ -32,8 +56,9 @@ interface Tally {
   lastAcceptedAt?: number;
 }
 
-function tally(pd: FakePagerDuty): Tally {
-  const events = pd.events as TimedRequest[];
+/** Tallies the alert events received in [from, to) (arrival time), or all of them. */
+function tally(pd: FakePagerDuty, from = Number.NEGATIVE_INFINITY, to = Number.POSITIVE_INFINITY): Tally {
+  const events = (pd.events as TimedRequest[]).filter((request) => (request.at ?? 0) >= from && (request.at ?? 0) < to);
   const perKey = new Map<string, number>();
   let accepted = 0;
   let rateLimited = 0;
@@ -64,5 +89,5 @@ function tally(pd: FakePagerDuty): Tally {
   };
 }
 
-export type { Tally };
-export { startTimedPagerDuty, tally };
+export type { Tally, TimedRequest };
+export { outageSwitch, startTimedPagerDuty, tally };

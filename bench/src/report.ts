@@ -134,43 +134,142 @@ function endToEnd(section: Json): string {
   ].join('\n');
 }
 
-function storm(section: Json): string {
+function storm(title: string) {
+  return (section: Json): string =>
+    [
+      title,
+      '',
+      `Method: ${section.method}. Store: ${section.storeNote}.`,
+      '',
+      table(
+        ['figure', 'value'],
+        [
+          ['callbacks answered', JSON.stringify(section.callbackAnswers)],
+          [
+            'slowest callback; all posted after',
+            `${section.slowestCallbackMs} ms; ${section.postingSeconds} s (${section.acceptedWhilePosting} accepted by then)`,
+          ],
+          ['drained within the cap', section.drained ? 'yes' : 'no'],
+          [
+            'first POST → last accepted event',
+            `${section.drainSeconds} s (ideal under the limiter: ${section.idealDrainSeconds} s)`,
+          ],
+          [
+            `first POST → each ${section.limit}th and the last accepted`,
+            section.milestonesSeconds.map((value: number) => `${value} s`).join(', '),
+          ],
+          [
+            'achieved rate / allowed rate (ideal time / measured time)',
+            section.achievedRatio === null ? 'n/a (one window)' : `${(section.achievedRatio * 100).toFixed(1)}%`,
+          ],
+          [`most requests in any ${section.windowSeconds} s (limit ${section.limit})`, section.busiestWindowRequests],
+          ['PagerDuty requests', section.pagerdutyRequests],
+          ['accepted (202) / distinct deliveries accepted', `${section.accepted} / ${section.distinctAccepted}`],
+          ['answered 429', section.rateLimited],
+          ['other failed requests', section.otherFailures],
+          ['requests per accepted event', section.requestsPerAcceptedEvent],
+          [
+            'accepted twice (total / max per delivery key)',
+            `${section.duplicatesTotal} / ${section.duplicatesMaxPerKey}`,
+          ],
+          ['store rows at the end by status', JSON.stringify(section.storeStatusesAtEnd)],
+          ['still waiting at the end', section.waitingAtEnd],
+          ['lost (neither accepted nor waiting)', `${section.lost} (of which DEAD: ${section.dead})`],
+        ],
+      ),
+    ].join('\n');
+}
+
+function outage(section: Json): string {
   return [
-    '## 4. Storm drain',
+    '## 6. Outage recovery',
     '',
-    `Method: ${section.method}. Store: ${section.storeNote}.`,
+    `Method: ${section.method}. Store: ${section.storeNote}. Bursts: requests less than 100 ms apart; "at" is seconds ` +
+      'from the start of the outage.',
     '',
     table(
-      ['figure', 'value'],
       [
-        ['callbacks answered', JSON.stringify(section.callbackAnswers)],
-        ['slowest callback', `${section.slowestCallbackMs} ms`],
-        ['drained within the cap', section.drained ? 'yes' : 'no'],
-        [
-          'first POST → last accepted event',
-          `${section.drainSeconds} s (ideal at the allowed rate: ${section.idealDrainSeconds} s)`,
-        ],
-        [
-          'achieved rate / allowed rate',
-          `${section.achievedPerSecond}/s / ${section.allowedPerSecond}/s = ${(section.achievedRatio * 100).toFixed(1)}%`,
-        ],
-        ['PagerDuty requests', section.pagerdutyRequests],
-        ['accepted (202) / distinct deliveries accepted', `${section.accepted} / ${section.distinctAccepted}`],
-        ['answered 429', section.rateLimited],
-        ['other failed requests', section.otherFailures],
-        ['requests per accepted event', section.requestsPerAcceptedEvent],
-        ['duplicates (total / max per delivery key)', `${section.duplicatesTotal} / ${section.duplicatesMaxPerKey}`],
-        ['store rows at the end by status', JSON.stringify(section.storeStatusesAtEnd)],
-        ['still waiting at the end', section.waitingAtEnd],
-        ['lost (neither accepted nor waiting)', `${section.lost} (of which DEAD: ${section.dead})`],
+        'queued',
+        'callbacks answered',
+        'recovery → last accepted (s)',
+        'recovery → first request (s)',
+        'requests during the outage',
+        'bursts during the outage (at s: requests)',
+        'requests after',
+        'health runs (timer / invoked)',
+        'lost',
+        'accepted twice',
       ],
+      section.rows.map((row: Json) => [
+        row.queued,
+        JSON.stringify(row.callbackAnswers),
+        row.recoverySeconds ?? 'not drained',
+        row.firstRequestAfterRecoverySeconds,
+        row.requestsDuringOutage,
+        row.bursts.map((burst: Json) => `${burst.atSeconds}: ${burst.requests}`).join(', '),
+        row.requestsAfterRecovery,
+        `${row.healthRuns.timerRuns} / ${row.healthRuns.invokedRuns}`,
+        row.lost,
+        row.duplicatesTotal,
+      ]),
     ),
+  ].join('\n');
+}
+
+function relayDrain(section: Json): string {
+  return [
+    '## 7. Relay drain',
+    '',
+    `Method: ${section.method}. Store: ${section.storeNote}. Round trips counted by ${section.roundTripsCountedBy}.`,
+    '',
+    table(
+      [
+        'PD latency',
+        'rows',
+        'invocation → last accepted (s)',
+        'invocation → first send (s)',
+        'first → last send (s)',
+        'rate (/s)',
+        'health runs',
+        'CPU bridge / fakes (ms)',
+        'store round trips',
+        'per delivered alert',
+        'by request (rows per batch)',
+        'lost',
+        'accepted twice',
+      ],
+      section.rows.map((row: Json) => [
+        `${row.pagerdutyLatencyMs} ms`,
+        row.rows,
+        row.drainSeconds ?? 'not drained',
+        row.firstSendSeconds,
+        row.sendSeconds,
+        row.ratePerSecond,
+        row.healthRuns.invokedRuns + row.healthRuns.timerRuns,
+        `${row.cpuMs.bridge ?? 'n/a'} / ${row.cpuMs.fakesAndHarness}`,
+        row.storeRoundTrips ?? 'n/a',
+        row.storeRoundTripsPerDelivered ?? 'n/a',
+        row.storeRequests
+          ? row.storeRequests
+              .map(
+                (item: Json) =>
+                  `${item.request} ×${item.requests}${item.rowsPerRequest === null || !item.request.startsWith('Batch') ? '' : ` (${item.rowsPerRequest} rows)`}`,
+              )
+              .join(', ')
+          : 'n/a',
+        row.lost,
+        row.duplicatesTotal,
+      ]),
+    ),
+    '',
+    `Seeding sent ${section.rows.map((row: Json) => row.sentWhileSeeding).join(' / ')} events (expected 0); rows ` +
+      `at the start: ${section.rows.map((row: Json) => JSON.stringify(row.storeStatusesAtStart)).join(' / ')}.`,
   ].join('\n');
 }
 
 function memory(section: Json): string {
   return [
-    '## 5. Memory',
+    '## 8. Memory',
     '',
     `Method: ${section.method}.`,
     '',
@@ -190,7 +289,7 @@ function memory(section: Json): string {
 }
 
 function alertmanager(section: Json): string {
-  if (!section.available) return `## 6. Against Alertmanager\n\nNot run: ${section.reason}.`;
+  if (!section.available) return `## 9. Against Alertmanager\n\nNot run: ${section.reason}.`;
   const rows: Json[] = [];
   for (const row of section.rows) {
     for (const [name, side] of [
@@ -209,7 +308,7 @@ function alertmanager(section: Json): string {
     }
   }
   return [
-    '## 6. Against Alertmanager',
+    '## 9. Against Alertmanager',
     '',
     `Method: ${section.method}.`,
     '',
@@ -231,10 +330,12 @@ function renderMarkdown(result: Json): string {
       `${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}. Raw figures: ` +
       '`bench/results/latest.json`.',
     '',
-    'These are benchmarks, not tests: the machine is shared and noisy, so every figure is a median of repeated runs and ' +
-      'every comparison is a ratio of two figures measured in the same run, interleaved where possible. Everything ' +
-      'talks to loopback fakes: `tests/support/fakePagerDuty.ts` (a real HTTP server, per-key rate limit → 429) and, ' +
-      'when the Tablestore store works, `tests/support/fakeTablestore.ts`.',
+    'These are benchmarks, not tests: the machine is shared and noisy, so figures of short measurements are medians of ' +
+      'repeated runs, every comparison is a ratio of two figures measured in the same run, interleaved where possible, ' +
+      "and the storm, outage and relay-drain scenarios (minutes each, bound by PagerDuty's window or the outage) run " +
+      'once per run. Everything talks to loopback fakes: `tests/support/fakePagerDuty.ts` (a real HTTP server, sliding ' +
+      'per-key rate limit → 429, scripted 500s for the outage) and, when the Tablestore store works, ' +
+      '`tests/support/fakeTablestore.ts` (which also counts store round trips).',
     '',
     '## Targets',
     '',
@@ -264,7 +365,10 @@ function renderMarkdown(result: Json): string {
     ['coldStart', coldStart],
     ['warmCpu', warmCpu],
     ['endToEnd', endToEnd],
-    ['storm', storm],
+    ['storm', storm("## 4. Storm at PagerDuty's figures")],
+    ['stormScaled', storm('## 5. Storm with the limit ×10')],
+    ['outage', outage],
+    ['relayDrain', relayDrain],
     ['memory', memory],
     ['alertmanager', alertmanager],
   ];
@@ -284,9 +388,10 @@ function renderMarkdown(result: Json): string {
     '## Running it',
     '',
     '```sh',
-    'npm run bench                      # build, then every section (a few minutes on 2 cores)',
+    'npm run bench                      # build, then every section (about 15 minutes on 2 cores)',
     'BENCH_QUICK=1 npm run bench        # tiny sizes: a smoke run of every section',
     'BENCH_ONLY=cold,memory npm run bench',
+    'BENCH_ONLY=storm,storm-scaled,outage,relay npm run bench   # the delivery scenarios of issue 12',
     'BENCH_STORE=file npm run bench     # force the file store (default auto: the fake Tablestore when the adapter works)',
     'BENCH_OUT=/tmp/b npm run bench     # write latest.json and BENCHMARKS.md elsewhere',
     'node bench/run.mjs --render        # re-render BENCHMARKS.md from bench/results/latest.json',

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type FakeTablestore, startFakeTablestore } from '../../tests/support/fakeTablestore';
+import type { LoggedRequest } from '../../tests/support/fakeTablestore/types';
 import { ROOT } from './support';
 
 type StoreChoice = 'auto' | 'tablestore' | 'file';
@@ -26,6 +27,10 @@ interface BenchStore {
   env: Record<string, string>;
   /** Store requests so far (Tablestore only; undefined on the file store). */
   roundTrips(): number | undefined;
+  /** The same by request type (`GetRange`, `BatchWriteRow`, …; Tablestore only). */
+  roundTripsByKind(): Record<string, number> | undefined;
+  /** Every request so far, decoded (Tablestore created with `logRequests` only; else empty). */
+  requestLog(): readonly LoggedRequest[];
   /** Live delivery rows by status (for lost/undelivered counts). */
   statuses(): Record<string, number>;
   close(): Promise<void>;
@@ -38,6 +43,8 @@ function fileStore(note: string): BenchStore {
     note,
     env: { STORE: 'file', STORE_PATH: path },
     roundTrips: () => undefined,
+    roundTripsByKind: () => undefined,
+    requestLog: () => [],
     statuses() {
       const dir = join(path, 'deliveries');
       const counts: Record<string, number> = {};
@@ -80,12 +87,15 @@ async function tableLayout(buildDir: string) {
   };
 }
 
-async function tablestore(buildDir: string): Promise<BenchStore> {
+/** Requests kept in the fake's log when asked to (the default keeps none: storms make thousands). */
+const LOG_LIMIT = 1_000_000;
+
+async function tablestore(buildDir: string, logRequests = false): Promise<BenchStore> {
   if (!existsSync(join(ROOT, 'shared/store/TablestoreStore.ts'))) {
     throw new Error('shared/store/TablestoreStore.ts does not exist yet');
   }
   const layout = await tableLayout(buildDir);
-  const fake: FakeTablestore = await startFakeTablestore({ instance: INSTANCE, logLimit: 0 });
+  const fake: FakeTablestore = await startFakeTablestore({ instance: INSTANCE, logLimit: logRequests ? LOG_LIMIT : 0 });
   fake.tables.create(TABLE, layout.main);
   fake.tables.create(`${TABLE}${layout.dueSuffix}`, layout.due);
   return {
@@ -103,6 +113,12 @@ async function tablestore(buildDir: string): Promise<BenchStore> {
       const { requests } = fake.stats.snapshot();
       return Object.values(requests).reduce<number>((sum, count) => sum + (count ?? 0), 0);
     },
+    roundTripsByKind() {
+      const counts: Record<string, number> = {};
+      for (const [kind, count] of Object.entries(fake.stats.snapshot().requests)) counts[kind] = count ?? 0;
+      return counts;
+    },
+    requestLog: () => (logRequests ? fake.stats.log : []),
     statuses() {
       const counts: Record<string, number> = {};
       for (const row of fake.tables.rows(TABLE)) {
@@ -116,10 +132,18 @@ async function tablestore(buildDir: string): Promise<BenchStore> {
   };
 }
 
-/** A fresh store of this kind (a new temporary directory, or a new fake Tablestore with empty tables). */
-async function createStore(kind: BenchStore['kind'], buildDir: string, note: string): Promise<BenchStore> {
+/**
+ * A fresh store of this kind (a new temporary directory, or a new fake Tablestore with empty tables); `logRequests`
+ * keeps every Tablestore request decoded, for a breakdown by operation and table.
+ */
+async function createStore(
+  kind: BenchStore['kind'],
+  buildDir: string,
+  note: string,
+  options: { logRequests?: boolean } = {},
+): Promise<BenchStore> {
   if (kind === 'file') return fileStore(note);
-  return { ...(await tablestore(buildDir)), note };
+  return { ...(await tablestore(buildDir, options.logRequests)), note };
 }
 
 /**

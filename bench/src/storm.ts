@@ -1,42 +1,76 @@
 /**
- * (4) Storm drain: `alerts` alerts in `callbacks` callbacks, posted back to back to the local runtime, with the fake
- * PagerDuty enforcing PagerDuty's per-key limit scaled up by `scale` (120 events per 60 s → 120 per 60/scale s) and
- * the bridge's `PAGERDUTY_RATE_PER_MINUTE` set to the same scaled rate; its retry delays are scaled down alike
- * (RETRY_BASE_SECONDS 30 → 30/scale, at least 1; RETRY_MAX_SECONDS 1800 → 1800/scale). The relay runs every second
- * (`LOCAL_TIMER_SECONDS=1`) until every alert was accepted by PagerDuty or the time cap.
+ * (4, 5) Storm drain: `alerts` alerts on one routing key in `callbacks` callbacks, posted back to back to the local
+ * runtime, with the fake PagerDuty enforcing a sliding window of `limit` events per `windowMs` per key (PagerDuty's
+ * documented limiter: 120 per 60 s look-back) and the bridge at its defaults plus `settings` (the delivery-health timer
+ * on s.yaml's cron, as `npm start` runs it). Runs until every alert was accepted by PagerDuty or the time cap.
+ *
+ * The ideal is what PagerDuty's limiter allows: from an empty window the first `limit` events are accepted at once and
+ * each further `limit` one window later, so the last of N is accepted at ⌊(N − 1) / limit⌋ × window at the earliest.
+ * The achieved rate relative to the allowed one is that ideal time over the measured time (N / measured ÷ N / ideal).
  */
-import { startTimedPagerDuty, tally } from './pd';
+import type { FakePagerDuty } from '../../tests/support/fakePagerDuty';
+import { startTimedPagerDuty, type TimedRequest, tally } from './pd';
 import { type BenchStore, createStore } from './store';
 import { armsCallback, postCallback, ROUTING_KEY, round, sleep, startLocalRuntime } from './support';
 
-interface StormOptions {
+interface StormScenario {
   alerts: number;
   callbacks: number;
-  scale: number;
+  /** Events the fake PagerDuty accepts per key within `windowMs`. */
+  limit: number;
+  windowMs: number;
+  /** Bridge settings beyond its defaults. */
+  settings: Record<string, string>;
   capSeconds: number;
+}
+
+interface StormOptions extends StormScenario {
   storeKind: BenchStore['kind'];
   storeNote: string;
   buildDir: string;
 }
 
-/** PagerDuty's documented default: about 120 events per minute per integration key. */
-const PD_LIMIT_PER_MINUTE = 120;
 const WAITING = ['PENDING', 'RETRY', 'SENDING'];
 
+/** Most requests that arrived within any `windowMs` (what PagerDuty's limiter would count, 429s included). */
+function busiestWindow(pd: FakePagerDuty, windowMs: number): number {
+  const times = (pd.events as TimedRequest[]).map((request) => request.at ?? 0).sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < times.length; last++) {
+    while ((times[last] as number) - (times[first] as number) >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+/**
+ * Per window of `limit` distinct deliveries (the 1st to the limit-th accepted, then the next `limit`, …): seconds from
+ * `started` to its first and to its last accepted event.
+ */
+function windows(pd: FakePagerDuty, limit: number, alerts: number, started: number) {
+  const seen = new Set<string>();
+  const firsts: number[] = [];
+  const lasts: number[] = [];
+  for (const request of pd.events as TimedRequest[]) {
+    if (request.outcome !== 202) continue;
+    const body = request.body as { dedup_key?: string; event_action?: string };
+    const key = `${body.dedup_key}|${body.event_action}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const at = round(((request.at ?? started) - started) / 1000, 1);
+    if (seen.size % limit === 1 || limit === 1) firsts.push(at);
+    if (seen.size % limit === 0 || seen.size === alerts) lasts.push(at);
+  }
+  return { firsts, lasts };
+}
+
 async function measureStorm(options: StormOptions) {
-  const windowMs = Math.round(60_000 / options.scale);
-  const allowedPerSecond = (PD_LIMIT_PER_MINUTE / windowMs) * 1000;
-  const settings = {
-    PAGERDUTY_RATE_PER_MINUTE: String(PD_LIMIT_PER_MINUTE * options.scale),
-    RETRY_BASE_SECONDS: String(Math.max(1, Math.round(30 / options.scale))),
-    RETRY_MAX_SECONDS: String(Math.max(1, Math.round(1800 / options.scale))),
-    LOCAL_TIMER_SECONDS: '1',
-  };
-  const pd = await startTimedPagerDuty({ rateLimit: { limit: PD_LIMIT_PER_MINUTE, windowMs } });
+  const pd = await startTimedPagerDuty({ rateLimit: { limit: options.limit, windowMs: options.windowMs } });
   const store = await createStore(options.storeKind, options.buildDir, options.storeNote);
   const runtime = await startLocalRuntime({
     ...store.env,
-    ...settings,
+    ...options.settings,
     PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
     PAGERDUTY_EVENTS_URL: pd.url,
   });
@@ -73,31 +107,49 @@ async function measureStorm(options: StormOptions) {
     await runtime.stop();
   }
   const counts = tally(pd);
+  const inline = tally(pd, started, postedAt).distinctAccepted;
   const statuses = store.statuses();
+  const runs = runtime.counts();
+  const timeline = runtime.runs().map((run) => ({
+    kind: run.kind,
+    startSeconds: round((run.startedAt - started) / 1000, 1),
+    endSeconds: round((run.endedAt - started) / 1000, 1),
+  }));
+  const steps = windows(pd, options.limit, options.alerts, started);
   await store.close();
   await pd.close();
   const waiting = WAITING.reduce((sum, status) => sum + (statuses[status] ?? 0), 0);
   const drainSeconds = ((counts.lastAcceptedAt ?? started) - started) / 1000;
-  const achievedPerSecond = drainSeconds > 0 ? counts.distinctAccepted / drainSeconds : 0;
+  const idealSeconds = (Math.floor((options.alerts - 1) / options.limit) * options.windowMs) / 1000;
+  const settings = Object.entries(options.settings).map(([name, value]) => `${name}=${value}`);
   return {
     method:
-      `${options.alerts} alerts in ${bodies.length} callbacks posted back to back; fake PagerDuty limit ` +
-      `${PD_LIMIT_PER_MINUTE} per ${windowMs} ms per key (PagerDuty's 120/min scaled ×${options.scale}); ` +
-      `bridge ${Object.entries(settings)
-        .map(([name, value]) => `${name}=${value}`)
-        .join(', ')}; time cap ${options.capSeconds} s after the last callback`,
+      `${options.alerts} alerts on one routing key in ${bodies.length} callbacks posted back to back; fake PagerDuty ` +
+      `limit ${options.limit} events per sliding ${options.windowMs / 1000} s per key; bridge defaults` +
+      `${settings.length > 0 ? ` except ${settings.join(', ')}` : ''} (delivery-health on s.yaml's cron, ` +
+      `chained runs between ticks); time cap ${options.capSeconds} s after the last callback`,
     store: store.kind,
     storeNote: store.note,
     alerts: options.alerts,
     callbacks: bodies.length,
+    limit: options.limit,
+    windowSeconds: options.windowMs / 1000,
+    bridgeRatePerMinute: Number(options.settings.PAGERDUTY_RATE_PER_MINUTE ?? 120),
     callbackAnswers: answers,
     slowestCallbackMs: round(callbackMsMax, 0),
+    postingSeconds: round((postedAt - started) / 1000, 1),
+    acceptedWhilePosting: inline,
     drained,
     drainSeconds: round(drainSeconds, 1),
-    idealDrainSeconds: round(options.alerts / allowedPerSecond, 1),
-    allowedPerSecond: round(allowedPerSecond, 1),
-    achievedPerSecond: round(achievedPerSecond, 1),
-    achievedRatio: round(achievedPerSecond / allowedPerSecond, 3),
+    idealDrainSeconds: idealSeconds,
+    milestonesSeconds: steps.lasts,
+    windowFirstSeconds: steps.firsts,
+    allowedPerSecond: round((options.limit / options.windowMs) * 1000, 2),
+    /** Ideal time over measured time; null when the storm fits in one window (no pacing to measure). */
+    achievedRatio: drained && idealSeconds > 0 ? round(idealSeconds / Math.max(drainSeconds, 0.001), 3) : null,
+    busiestWindowRequests: busiestWindow(pd, options.windowMs),
+    healthRuns: runs,
+    healthRunTimeline: timeline,
     pagerdutyRequests: counts.requests,
     accepted: counts.accepted,
     distinctAccepted: counts.distinctAccepted,
@@ -114,4 +166,5 @@ async function measureStorm(options: StormOptions) {
   };
 }
 
+export type { StormScenario };
 export { measureStorm };

@@ -126,11 +126,39 @@ interface LocalRuntime {
   url: string;
   child: ChildProcess;
   output(): string;
+  /** Lines of output so far that matched each pattern of `watch` (the tail alone may have lost them). */
+  counts(): Record<string, number>;
+  /** Finished delivery-health runs: how each was started, and when (epoch ms, as this process saw the log line). */
+  runs(): HealthRun[];
   stop(): Promise<void>;
 }
 
-/** Starts `scripts/local-runtime.mjs` (what `npm start` runs) with `env`, and waits until it listens. */
-async function startLocalRuntime(env: Record<string, string>, timeoutMs = 30_000): Promise<LocalRuntime> {
+interface HealthRun {
+  kind: 'timer' | 'invoked';
+  startedAt: number;
+  endedAt: number;
+}
+
+/** The runtime's line for a finished run, with its duration: "[delivery-health] <time> timer ok in 812 ms: …". */
+const RUN_LINE = /^\[delivery-health\] (?:\S+ (timer)|(?:async )?invocation) ok in (\d+(?:\.\d+)?) ms/;
+
+/** Runs of delivery-health as the local runtime logs them: by the timer, by an (async) invocation. */
+const RUN_PATTERNS = {
+  timerRuns: /^\[delivery-health\] \S+ timer ok /,
+  timerSkipped: /^\[delivery-health\] \S+ timer skipped/,
+  invokedRuns: /^\[delivery-health\] (?:async )?invocation ok /,
+  failedRuns: /^\[delivery-health\] .*(?:timer|invocation) failed/,
+};
+
+/**
+ * Starts `scripts/local-runtime.mjs` (what `npm start` runs) with `env`, and waits until it listens. Output lines are
+ * counted against `watch` (default: delivery-health runs).
+ */
+async function startLocalRuntime(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  watch: Record<string, RegExp> = RUN_PATTERNS,
+): Promise<LocalRuntime> {
   const child = spawn(process.execPath, [join(ROOT, 'scripts/local-runtime.mjs')], {
     cwd: ROOT,
     env: childEnv({ PORT: '0', ...env }),
@@ -139,6 +167,28 @@ async function startLocalRuntime(env: Record<string, string>, timeoutMs = 30_000
   // Kept short: the runtime logs a line per delivery; only the tail matters for diagnostics.
   let tail = '';
   let url = '';
+  const counts: Record<string, number> = Object.fromEntries(Object.keys(watch).map((name) => [name, 0]));
+  const runs: HealthRun[] = [];
+  // One line splitter per stream: a chunk may end inside a line.
+  const lineCounter = () => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        for (const [name, pattern] of Object.entries(watch)) {
+          if (pattern.test(line)) counts[name] = (counts[name] ?? 0) + 1;
+        }
+        const run = RUN_LINE.exec(line);
+        if (run) {
+          const endedAt = Date.now();
+          runs.push({ kind: run[1] ? 'timer' : 'invoked', startedAt: endedAt - Number(run[2]), endedAt });
+        }
+      }
+    };
+  };
+  child.stdout.on('data', lineCounter());
+  child.stderr.on('data', lineCounter());
   const listening = new Promise<string>((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`local runtime did not listen in time:\n${tail}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
@@ -163,6 +213,8 @@ async function startLocalRuntime(env: Record<string, string>, timeoutMs = 30_000
     url,
     child,
     output: () => tail,
+    counts: () => ({ ...counts }),
+    runs: () => [...runs],
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGINT');
@@ -193,12 +245,37 @@ async function postCallback(url: string, body: string): Promise<{ status: number
   return { status: response.status, json, ms };
 }
 
+/**
+ * Runs a function of the local runtime through its emulation of FC's invoke API, as the webhook's kick does: `async`
+ * answers 202 at once and the run follows; otherwise the call resolves when the run has finished, with its result.
+ */
+async function invokeFunction(
+  runtimeUrl: string,
+  name: string,
+  options: { async: boolean; payload?: string },
+): Promise<{ status: number; text: string }> {
+  const event = { triggerTime: new Date().toISOString(), triggerName: 'kick', payload: options.payload ?? 'bench' };
+  const response = await fetch(new URL(`2023-03-30/functions/${name}/invocations`, runtimeUrl), {
+    method: 'POST',
+    // The local runtime does not verify signatures but requires the header, as FC does.
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: 'bench',
+      ...(options.async ? { 'x-fc-invocation-type': 'Async' } : {}),
+    },
+    body: JSON.stringify(event),
+    signal: AbortSignal.timeout(120_000),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
 const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
 
-export type { Json, LocalRuntime };
+export type { HealthRun, Json, LocalRuntime };
 export {
   armsCallback,
   childEnv,
+  invokeFunction,
   median,
   percentile,
   postCallback,

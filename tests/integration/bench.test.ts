@@ -1,7 +1,9 @@
 /**
- * `npm run bench` in its quickest mode (tiny sizes, every section), written to a temporary directory: checks only that
- * the harness runs and writes well-formed results. No figure is asserted: timings belong to the benchmark, not to
- * tests (the machine is shared and noisy). Needs the built bundles (`npm test` builds first).
+ * `npm run bench` in its quickest mode (tiny sizes, every section), written to a temporary directory: checks that the
+ * harness runs, writes well-formed results, and that every delivery scenario (storms, outage, relay drain) drained
+ * and accounted for each alert: none lost, none accepted twice, the outage really failed requests, the seeding of the
+ * relay drain really sent nothing. No timing is asserted: timings belong to the benchmark, not to tests (the machine
+ * is shared and noisy). Needs the built bundles (`npm test` builds first).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,7 +27,7 @@ describe('npm run bench --quick', () => {
     await run(process.execPath, [join(root, 'bench/run.mjs'), '--quick', `--out=${outDir}`], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir() },
-      timeout: 50_000,
+      timeout: 150_000,
       maxBuffer: 16 * 1024 * 1024,
     });
 
@@ -38,7 +40,8 @@ describe('npm run bench --quick', () => {
       machine: { cores: finite, node: process.version },
     });
     expect(['tablestore', 'file']).toContain(result.store.kind);
-    const { coldStart, warmCpu, endToEnd, storm, memory, alertmanager } = result.sections;
+    const { coldStart, warmCpu, endToEnd, storm, stormScaled, outage, relayDrain, memory, alertmanager } =
+      result.sections;
     expect(coldStart.rows.map((row: { name: string }) => row.name)).toEqual(
       expect.arrayContaining(['bare', 'alert-webhook', 'delivery-health']),
     );
@@ -57,10 +60,35 @@ describe('npm run bench --quick', () => {
     for (const row of endToEnd.rows) {
       expect(row).toMatchObject({ p50Ms: finite, p99Ms: finite, pagerdutyRequestsPerCallback: finite });
     }
-    expect(storm).toMatchObject({ alerts: finite, achievedRatio: finite, lost: finite, duplicatesMaxPerKey: finite });
+    for (const scenario of [storm, stormScaled]) {
+      expect(scenario).toMatchObject({ drained: true, lost: 0, duplicatesTotal: 0, drainSeconds: finite });
+      expect(scenario.distinctAccepted).toBe(scenario.alerts);
+      expect(scenario.requestsPerAcceptedEvent).toEqual(finite);
+    }
+    expect(outage.rows.length).toBeGreaterThan(0);
+    for (const row of outage.rows) {
+      expect(row).toMatchObject({ drained: true, lost: 0, duplicatesTotal: 0, recoverySeconds: finite });
+      expect(row.distinctAccepted).toBe(row.queued);
+      expect(row.requestsDuringOutage).toBeGreaterThan(0);
+    }
+    expect(relayDrain.rows.length).toBeGreaterThan(0);
+    for (const row of relayDrain.rows) {
+      expect(row).toMatchObject({
+        drained: true,
+        lost: 0,
+        duplicatesTotal: 0,
+        sentWhileSeeding: 0,
+        drainSeconds: finite,
+      });
+      expect(row.distinctAccepted).toBe(row.rows);
+      if (result.store.kind === 'tablestore') expect(row.storeRoundTripsPerDelivered).toEqual(finite);
+    }
     expect(memory).toMatchObject({ peakRssMb: finite, bareNodeMb: finite });
     expect(typeof alertmanager.available).toBe('boolean');
-    expect(result.targets.length).toBeGreaterThan(0);
+    const ids = result.targets.map((target: { id: string }) => target.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['storm-time', 'storm-scaled-time', 'outage-lost', 'relay-lost', 'relay-drain-0']),
+    );
     for (const target of result.targets) {
       expect(target).toMatchObject({ id: expect.any(String), figure: expect.any(String), value: expect.any(String) });
       expect([true, false, null]).toContain(target.pass);
@@ -68,5 +96,5 @@ describe('npm run bench --quick', () => {
     const markdown = readFileSync(join(outDir, 'BENCHMARKS.md'), 'utf8');
     expect(markdown.startsWith('# Benchmarks\n')).toBe(true);
     expect(markdown).toContain('## Targets');
-  }, 60_000);
+  }, 160_000);
 });

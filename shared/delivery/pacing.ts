@@ -4,20 +4,23 @@
  * a storm's first events go out at once, the rest at the rate, and no 60 s window ever holds more than the limit,
  * whichever instance (webhook or relay) sends.
  *
- * The window is a short list of reservations `[at, count]`: a sender takes a block of sends in one compare-and-set
- * of the key's row, and the block leaves the window `PACING_WINDOW_MS` after it was taken. Reservations taken within
- * `PACING_COALESCE_MS` of each other share one entry stamped with the later time (a block then leaves the window a
- * little late, never early), so the list stays short at any rate.
+ * The window is a short list of reservations `[lastAt, count, firstAt]`: a sender takes a block of sends in one
+ * compare-and-set of the key's row, and the block leaves the window `PACING_WINDOW_MS` after it was taken. Blocks taken
+ * within `PACING_COALESCE_MS` of an entry's first block share that entry, stamped with the latest (a block then leaves
+ * the window at most that much late, never early), so the list stays short at any rate.
  *
  * A 429 narrows the key's limit by half and pauses the key for PagerDuty's `Retry-After` (or a second); the limit then
  * grows back linearly to the configured rate over `PACING_RECOVERY_MS`, never above it.
  */
 import { PACING_COALESCE_MS, PACING_RECOVERY_MS, PACING_WINDOW_MS, RATE_LIMIT_PAUSE_MS } from '../constants';
 
+/** One window entry: when its last block was taken, how many sends it holds, when its first block was taken. */
+type PacingEntry = [number, number, number?];
+
 /** The pacing part of a key's state (`KeyState.data.pacing`). */
 interface PacingState {
-  /** Reservations still inside the window: `[epoch ms, sends]`, oldest first. */
-  window: Array<[number, number]>;
+  /** Reservations still inside the window: `[last epoch ms, sends, first epoch ms]`, oldest first. */
+  window: PacingEntry[];
   /** The narrowed limit after a 429 and when it was narrowed; absent at the configured rate. */
   narrowed?: { limit: number; at: number };
   /** No sends before this (a 429's `Retry-After`). */
@@ -34,7 +37,7 @@ function limitAt(state: PacingState, ratePerWindow: number, now: number): number
 }
 
 /** The reservations still inside the window at `now`. */
-function live(state: PacingState, now: number): Array<[number, number]> {
+function live(state: PacingState, now: number): PacingEntry[] {
   return state.window.filter(([at]) => at + PACING_WINDOW_MS > now);
 }
 
@@ -72,8 +75,10 @@ function take(
   const window = live(state, now);
   if (granted > 0) {
     const last = window[window.length - 1];
-    if (last !== undefined && now - last[0] <= PACING_COALESCE_MS) window[window.length - 1] = [now, last[1] + granted];
-    else window.push([now, granted]);
+    const lastFirst = last === undefined ? undefined : (last[2] ?? last[0]);
+    if (last !== undefined && lastFirst !== undefined && now - lastFirst <= PACING_COALESCE_MS) {
+      window[window.length - 1] = [now, last[1] + granted, lastFirst];
+    } else window.push([now, granted, now]);
   }
   const narrowed =
     state.narrowed !== undefined && limitAt(state, ratePerWindow, now) < ratePerWindow ? state.narrowed : undefined;
@@ -84,7 +89,7 @@ function take(
 /** Gives back sends taken at `takenAt` and not made (the block was cut short). */
 function giveBack(state: PacingState, takenAt: number, count: number): PacingState {
   if (count <= 0) return state;
-  const window = state.window.map((entry): [number, number] => [entry[0], entry[1]]);
+  const window = state.window.map((entry): PacingEntry => [...entry]);
   // The entry holding the block: the one stamped at or after it (coalescing only moves stamps later).
   const entry = window.find(([at]) => at >= takenAt);
   if (entry !== undefined) entry[1] = Math.max(0, entry[1] - count);

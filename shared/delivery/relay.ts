@@ -15,7 +15,7 @@
  */
 import { sleep as defaultSleep } from '../async';
 import type { BridgeConfig } from '../config/config';
-import { DeliveryStatus } from '../constants';
+import { DeliveryStatus, PACING_BLOCK_MAX } from '../constants';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
@@ -264,6 +264,8 @@ async function drainLane(
       return leased.filter((record) => !lost.has(record.deliveryKey));
     },
     record: (outcomes) => recordSlice(outcomes, deps, result, context),
+    // Slices of a whole block: fewer store round trips per delivery; a crash re-sends at most a block in flight.
+    sliceSize: PACING_BLOCK_MAX,
     sleep: deps.sleep ?? defaultSleep,
     now,
   });

@@ -127,7 +127,12 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
         break;
       }
       if (waitMs > room()) {
-        // The gate opens after this run could send: say when, so the caller can have the next run wait for it.
+        if (grant.why === 'paced' && room() > 0) {
+          // The key's next window opens after this run's deadline: wait out the run, so the next one (started at
+          // once) is already near the window's opening, instead of leaving it to the next timer tick.
+          await options.sleep(room());
+        }
+        // Say when the gate opens, so the caller can have the next run wait for it.
         result.stopped = grant.why;
         result.resumeAt = grant.until;
         break;

@@ -20,7 +20,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 
 /**
- * Sockets one origin may hold open at once: well above the webhook's 8 sends in flight, low enough that a burst cannot
+ * Sockets one origin may hold open at once: well above the 32 sends a sender keeps in flight, low enough that a burst cannot
  * open hundreds of connections to PagerDuty; further requests wait in the agent's queue (inside their own budget).
  */
 const MAX_SOCKETS_PER_ORIGIN = 64;

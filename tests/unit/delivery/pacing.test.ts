@@ -69,13 +69,23 @@ describe('Function: take', () => {
     expect(sends.length).toBeGreaterThan(RATE * Math.floor((3_000 * 211) / PACING_WINDOW_MS));
   });
 
-  it('keeps the window short: asks close together share one entry', () => {
+  it('keeps the window short: asks close together share one entry, stamped with the latest', () => {
     // Act
     let state: PacingState = EMPTY_PACING;
     for (let i = 0; i < 100; i++) state = take(state, 100_000, T0 + i * 10, 1).state;
 
     // Assess
-    expect(state.window).toEqual([[T0 + 990, 100]]);
+    expect(state.window).toEqual([[T0 + 990, 100, T0]]);
+  });
+
+  it('never chains a steady stream of blocks into one entry: an entry spans at most PACING_COALESCE_MS', () => {
+    // Act: a block every 500 ms for 10 s.
+    let state: PacingState = EMPTY_PACING;
+    for (let i = 0; i <= 20; i++) state = take(state, 100_000, T0 + i * 500, 1).state;
+
+    // Assess: each entry's first and last block at most a second apart, so the first sends leave the window in time.
+    expect(state.window.length).toBeGreaterThanOrEqual(7);
+    for (const [last, , first] of state.window) expect(last - (first ?? last)).toBeLessThanOrEqual(1_000);
   });
 });
 

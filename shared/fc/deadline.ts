@@ -26,9 +26,17 @@ class Deadline {
     return Math.max(1, Math.min(callBudgetMs, this.remainingMs()));
   }
 
-  /** This deadline less `reserveMs`: what a call may spend when `reserveMs` must stay for what follows it. */
+  /**
+   * This deadline less `reserveMs`: what a call may spend when `reserveMs` must stay for what follows it; never less
+   * than half of what is left, so a short deadline (below the reserve) still lets the call run rather than starving it.
+   */
   public reserving(reserveMs: number): { remainingMs(): number } {
-    return { remainingMs: () => Math.max(0, this.remainingMs() - reserveMs) };
+    return {
+      remainingMs: () => {
+        const left = this.remainingMs();
+        return Math.max(left - reserveMs, left / 2);
+      },
+    };
   }
 
   /** An abort signal for one call, firing at `callTimeoutMs(callBudgetMs)`. */

@@ -103,6 +103,26 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     expect(outcomes.map((outcome) => outcome.claimed)).toEqual([true, false, true]);
   });
 
+  it('answers a batch of many rows in call order, each row on its own condition', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    const keys = Array.from({ length: 60 }, (_, index) => `row-${index}`);
+    await store.claim(keys.filter((_, index) => index % 3 === 0).map((key) => record(key)));
+
+    // Act
+    const claims = await store.claim(keys.map((key) => record(key)));
+    const replaced = await store.replaceMany(
+      keys.map((key, index) => ({ ...markDelivered(record(key), 3_000), version: index % 4 === 0 ? 3 : 2 })),
+    );
+
+    // Assess
+    expect(claims.map((outcome) => outcome.claimed)).toEqual(keys.map((_, index) => index % 3 !== 0));
+    expect(replaced).toEqual(keys.map((_, index) => index % 4 !== 0));
+    const stored = await store.get(keys);
+    expect(keys.map((key) => stored.get(key)?.version)).toEqual(keys.map((_, index) => (index % 4 === 0 ? 1 : 2)));
+  });
+
   it('replaces only from the version it read (compare-and-set)', async () => {
     // Prepare
     clock = 2_000;

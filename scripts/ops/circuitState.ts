@@ -3,8 +3,8 @@
  * network errors), when nothing but one probe at a time is sent to it (`shared/delivery/circuit.ts`). Read from the
  * key's state row (`shared/store/KeyState.ts`): one batch read of the routes' keys, by their ids, never the keys.
  */
-import type { CircuitState as StoredCircuit } from '../../shared/delivery/circuit';
-import type { KeyData } from '../../shared/delivery/KeyGate';
+import { nextProbeAt } from '../../shared/delivery/circuit';
+import { circuitOf } from '../../shared/delivery/KeyGate';
 import { keyIdOf } from '../../shared/delivery/keyIdOf';
 import type { Router } from '../../shared/delivery/Router';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
@@ -34,13 +34,9 @@ async function readCircuits(
   if (idOfRoute.size === 0) return circuits;
   const states = await store.getKeyStates([...idOfRoute.values()]);
   for (const [name, keyId] of idOfRoute) {
-    const circuit = (states.get(keyId)?.data as KeyData | undefined)?.circuit as StoredCircuit | undefined;
+    const circuit = circuitOf(states.get(keyId));
     if (circuit !== undefined)
-      circuits.set(name, {
-        open: true,
-        until: Math.max(circuit.nextProbeAt, circuit.probeUntil),
-        reason: circuit.lastError,
-      });
+      circuits.set(name, { open: true, until: nextProbeAt(circuit), reason: circuit.lastError });
   }
   return circuits;
 }

@@ -215,7 +215,7 @@ class KeyGate {
     const states = await this.#store.getKeyStates(keyIds);
     const open: OpenCircuit[] = [];
     for (const [keyId, state] of states) {
-      const circuit = (state.data as KeyData).circuit;
+      const circuit = circuitOf(state);
       if (circuit !== undefined) open.push({ keyId, ...circuit });
     }
     return open;
@@ -284,10 +284,15 @@ class KeyGate {
   }
 }
 
+/** The open circuit a key's stored state holds, if any. */
+function circuitOf(state: KeyState | undefined): CircuitState | undefined {
+  return (state?.data as KeyData | undefined)?.circuit;
+}
+
 function withoutCircuit(data: KeyData): KeyData {
   const { circuit: _circuit, ...rest } = data;
   return rest;
 }
 
 export type { Grant, KeyData, OpenCircuit, SendReport };
-export { KeyGate, stopsKey };
+export { circuitOf, KeyGate, stopsKey };

@@ -29,7 +29,7 @@ import { addFailures, firstState, isTakeover, markerAdvances, type Planned, tall
 import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
 import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
-import { keyIdOf } from './keyIdOf';
+import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
@@ -109,7 +109,7 @@ function leaseInlineShare(planned: Planned[], now: number): Planned[] {
   const leased = new Map<string, number>();
   return planned.map((item) => {
     if (item.record.status !== DeliveryStatus.SENDING) return item;
-    const lane = item.route.routingKey === undefined ? `no-key:${item.route.name}` : keyIdOf(item.route.routingKey);
+    const lane = laneIdOf(item.route);
     const count = (leased.get(lane) ?? 0) + 1;
     leased.set(lane, count);
     if (count <= WEBHOOK_INLINE_MAX_PER_KEY) return item;
@@ -391,7 +391,7 @@ async function sendClaimed(
   const clock = deps.now ?? Date.now;
   const lanes = new Map<string, { route: RouteChoice; records: DeliveryRecord[] }>();
   for (const { record, route } of toSend) {
-    const laneId = route.routingKey === undefined ? `no-key:${route.name}` : keyIdOf(route.routingKey);
+    const laneId = laneIdOf(route);
     const lane = lanes.get(laneId) ?? { route, records: [] };
     lane.records.push(record);
     lanes.set(laneId, lane);

@@ -7,6 +7,14 @@ function keyIdOf(routingKey: Secret): string {
   return createHash('sha256').update(routingKey.reveal()).digest('hex').slice(0, 16);
 }
 
+/**
+ * The lane a delivery is sent in: its routing key's id (one gate, one pace per key, however many routes share it), or
+ * its route's name when the route has no key (those deliveries only become DEAD).
+ */
+function laneIdOf(route: { name: string; routingKey?: Secret } | undefined, routeName = route?.name ?? ''): string {
+  return route?.routingKey === undefined ? `no-key:${routeName}` : keyIdOf(route.routingKey);
+}
+
 /** The key ids of every route with a key, each once, with the route's name (the health report's circuits). */
 function routeKeyIds(router: Router): string[] {
   const ids = new Set<string>();
@@ -14,4 +22,4 @@ function routeKeyIds(router: Router): string[] {
   return [...ids];
 }
 
-export { keyIdOf, routeKeyIds };
+export { keyIdOf, laneIdOf, routeKeyIds };

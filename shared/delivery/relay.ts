@@ -19,7 +19,7 @@ import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliverDeps } from './deliverGroup';
 import { addFailures, tallyOutcomes } from './deliveryRules';
-import { keyIdOf } from './keyIdOf';
+import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
@@ -128,7 +128,7 @@ async function relayPass(due: DeliveryRecord[], deps: RelayDeps, result: RelayRe
   for (const record of due) {
     const route = routeOf(record, router, logger);
     const keyId = route?.routingKey === undefined ? undefined : keyIdOf(route.routingKey);
-    const laneId = keyId ?? `no-key:${record.routeName}`;
+    const laneId = laneIdOf(route, record.routeName);
     const lane = lanes.get(laneId) ?? { route, keyId, records: [] };
     lane.records.push(record);
     lanes.set(laneId, lane);
@@ -267,7 +267,7 @@ async function drainLane(
   if (laneResult.unsent.length > 0) result.more = true;
   if (laneResult.resumeAt !== undefined)
     result.resumeAt = Math.min(result.resumeAt ?? laneResult.resumeAt, laneResult.resumeAt);
-  if (laneResult.stopped === 'rate-limited') result.rateLimitedKeys++;
+  if (laneResult.rateLimited) result.rateLimitedKeys++;
 }
 
 async function recordSlice(

@@ -9,6 +9,7 @@
  */
 import type { Secret } from '../config/Secret';
 import { SENDS_IN_FLIGHT } from '../constants';
+import { DeliveryFailureReason } from '../errors';
 import type { Deadline } from '../fc/deadline';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { type KeyGate, stopsKey } from './KeyGate';
@@ -42,13 +43,12 @@ interface LaneOptions {
 }
 
 interface LaneResult {
-  outcomes: SendOutcome[];
   /** Not sent: the gate refused (webhook), the deadline came, or the key's circuit opened. */
   unsent: DeliveryRecord[];
   /** Why the lane stopped early, when it did. */
   stopped?: 'deadline' | 'paced' | 'circuit-open' | 'rate-limited' | 'store';
-  /** Lost between the read and the lease (another relay took it). */
-  lostLeases: number;
+  /** PagerDuty answered 429 on the key during the lane. */
+  rateLimited: boolean;
   /** When the gate opens again, if the lane stopped because it opens too late for this deadline (epoch ms). */
   resumeAt?: number;
 }
@@ -56,7 +56,7 @@ interface LaneResult {
 async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions): Promise<LaneResult> {
   const { keyId, gate, deadline, now } = options;
   const queue = [...records];
-  const result: LaneResult = { outcomes: [], unsent: [], lostLeases: 0 };
+  const result: LaneResult = { unsent: [], rateLimited: false };
   const pending: SendOutcome[] = [];
   let flushing: Promise<void> = Promise.resolve();
   const sliceSize = options.sliceSize ?? SENDS_IN_FLIGHT;
@@ -73,14 +73,18 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
   const room = () => deadline.remainingMs() - options.reserveMs - options.sendTimeoutMs;
 
   const inFlight = new Set<Promise<void>>();
-  let halted = false;
+  /** Why the block in flight must stop (a failure that is the key's), until the gate is asked again. */
+  let halted: 'circuit-open' | 'rate-limited' | undefined;
   let storeFailed = false;
   const sendOne = async (record: DeliveryRecord, probe: boolean) => {
     const outcome = await options.send(record, probe);
-    result.outcomes.push(outcome);
     pending.push(outcome);
     // Stop the block at once (before the gate's write): sends still starting would only meet the same failure.
-    if (stopsKey(outcome.reason)) halted = true;
+    if (stopsKey(outcome.reason)) {
+      const rateLimited = outcome.reason === DeliveryFailureReason.RATE_LIMITED;
+      halted = rateLimited ? 'rate-limited' : 'circuit-open';
+      result.rateLimited ||= rateLimited;
+    }
     if (keyId !== undefined) {
       const stop = await gate.report(keyId, {
         ok: outcome.reason === undefined,
@@ -90,7 +94,7 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
         error: outcome.error,
         route: options.route,
       });
-      if (stop) halted = true;
+      if (stop) halted ??= 'circuit-open';
     }
     void flush(false);
   };
@@ -114,10 +118,10 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
       await start(queue.shift() as DeliveryRecord, false);
       continue;
     }
-    if (halted) {
+    if (halted !== undefined) {
       // The circuit opened or PagerDuty said 429 during this block: let the gate decide what comes next.
       await Promise.all(inFlight);
-      halted = false;
+      halted = undefined;
     }
     const grant = await gate.acquire(keyId, queue.length, options.sendTimeoutMs);
     if (grant.kind === 'wait') {
@@ -144,7 +148,6 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
     let block = queue.splice(0, count);
     if (options.lease !== undefined) {
       const won = await options.lease(block);
-      result.lostLeases += block.length - won.length;
       if (won.length < block.length) await gate.giveBack(keyId, grant.takenAt, block.length - won.length);
       block = won;
     }
@@ -156,7 +159,7 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
     }
     for (const [index, record] of block.entries()) {
       while (inFlight.size >= SENDS_IN_FLIGHT) await Promise.race(inFlight);
-      if (halted || storeFailed || room() <= 0) {
+      if (halted !== undefined || storeFailed || room() <= 0) {
         // Cut short: the rest of the block goes back to the queue (leased rows stay leased: the caller re-queues).
         queue.unshift(...block.slice(index));
         await gate.giveBack(keyId, grant.takenAt, block.length - index);
@@ -166,7 +169,7 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
     }
   }
   await Promise.all(inFlight);
-  if (halted && result.stopped === undefined && queue.length > 0) result.stopped = 'circuit-open';
+  if (halted !== undefined && result.stopped === undefined && queue.length > 0) result.stopped = halted;
   result.unsent = queue;
   await flush(true);
   return result;

@@ -434,3 +434,24 @@ describe('delivery engine: a resolve sent while the store was down', () => {
     );
   });
 });
+
+describe('delivery engine: a 429 during a relay run', () => {
+  it('narrows the key, counts it in the report, and still delivers the backlog in the same run', async () => {
+    // Prepare
+    const clock = { now: Date.now() };
+    const store = new MemoryStore({ now: () => clock.now });
+    await webhookHarness(env({ WEBHOOK_DEADLINE_MS: '500' }), store, () => clock.now).post(
+      callback(20, 'firing', 'limited'),
+    );
+    pd.script([
+      { status: 429, body: { status: 'throttled', message: 'Requests for this service are arriving too quickly.' } },
+    ]);
+
+    // Act
+    const result = await relayOn(store, clock).run();
+
+    // Assess
+    expect(result).toMatchObject({ rateLimitedKeys: 1, delivered: 20, failures: { 'rate-limited': 1 } });
+    expect(new Set(acceptedKeys()).size).toBe(20);
+  });
+});

@@ -6,15 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Secret } from '../../shared/config/Secret';
-import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { dueTableName } from '../../shared/store/tablestoreRows';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
-import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
+import { startTablestoreOverFake, TABLE, type TablestoreOverFake } from '../support/tablestoreOverFake';
 import { webhookHarness } from '../support/webhook';
 
 const ROUTING_KEY = 'CLA1MFAULTSROUTINGKEY00000000001';
-const TABLE = 'alert_delivery';
 const sample = JSON.parse(readFileSync(new URL('../fixtures/arms/sample.json', import.meta.url), 'utf8'));
 const isClaim = (info: { tables: string[] }) =>
   info.tables.includes(dueTableName(TABLE)) && info.tables.includes(TABLE);
@@ -26,11 +23,9 @@ function callback(fingerprints: string[]): string {
   });
 }
 
-let tablestore: FakeTablestore | undefined;
+let tablestore: TablestoreOverFake | undefined;
 let pd: FakePagerDuty | undefined;
-let store: TablestoreStore | undefined;
 afterEach(async () => {
-  await store?.close();
   await tablestore?.close();
   await pd?.close();
 });
@@ -38,19 +33,9 @@ afterEach(async () => {
 async function setUp() {
   let offset = 0;
   const now = () => Date.now() + offset;
-  tablestore = await startFakeTablestore({ now });
-  tablestore.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-  tablestore.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+  tablestore = await startTablestoreOverFake({ now });
+  const { fake, store } = tablestore;
   pd = await startFakePagerDuty();
-  const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-  store = new TablestoreStore({
-    endpoint: tablestore.endpoint,
-    instance: tablestore.instance,
-    table: TABLE,
-    timeoutMs: 2_000,
-    credentials: () => credentials,
-    now,
-  });
   const bridge = webhookHarness(
     { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' },
     store,
@@ -58,7 +43,7 @@ async function setUp() {
   );
   const accepted = () =>
     (pd as FakePagerDuty).accepted().map((request) => (request.body as { dedup_key: string }).dedup_key);
-  return { bridge, accepted, advance: (ms: number) => (offset += ms), fake: tablestore, store };
+  return { bridge, accepted, advance: (ms: number) => (offset += ms), fake, store };
 }
 
 describe('claim faults on single rows', () => {

@@ -11,14 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_BODY_BYTES } from '../../shared/constants';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
 import { invokeBundle } from '../support/bundle';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
-import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 import { httpEvent } from '../support/fcEvents';
+import { startTablestoreOverFake, type TablestoreOverFake } from '../support/tablestoreOverFake';
 
 const ROUTING_KEY = 'LARGECALLBACKROUTINGKEY000000001';
-const TABLE = 'alert_delivery';
 /** FC bills and kills by the instance's memory: `memorySize` of alert-webhook in s.yaml. */
 const FUNCTION_MEMORY_BYTES = 256 * 1024 * 1024;
 const sample = JSON.parse(readFileSync(join(__dirname, '../fixtures/arms/sample.json'), 'utf8'));
@@ -33,12 +31,10 @@ function largestCallback(): string {
 }
 
 let pd: FakePagerDuty;
-let tablestore: FakeTablestore;
+let tablestore: TablestoreOverFake;
 beforeAll(async () => {
   pd = await startFakePagerDuty();
-  tablestore = await startFakeTablestore();
-  tablestore.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-  tablestore.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+  tablestore = await startTablestoreOverFake();
 });
 afterAll(async () => {
   await pd.close();
@@ -56,14 +52,7 @@ describe('the largest callback the defaults accept', () => {
     { store: 'memory', env: () => ({ STORE: 'memory' }) },
     {
       store: 'tablestore',
-      env: () => ({
-        STORE: 'tablestore',
-        TABLESTORE_ENDPOINT: tablestore.endpoint,
-        TABLESTORE_INSTANCE: tablestore.instance,
-        TABLESTORE_TABLE: TABLE,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: 'ak',
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'sk',
-      }),
+      env: () => tablestore.env,
     },
   ])(
     'is answered 2xx on the $store store with every alert kept, inside the function’s memory',

@@ -5,27 +5,22 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHandler } from '../../functions/delivery-health/index';
-import { Secret } from '../../shared/config/Secret';
 import { DeliveryStatus } from '../../shared/constants';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
-import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY, recordCells } from '../../shared/store/tablestoreRows';
+import { recordCells } from '../../shared/store/tablestoreRows';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
-import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 import { fcContext, timerEvent } from '../support/fcEvents';
+import { startTablestoreOverFake, TABLE, type TablestoreOverFake } from '../support/tablestoreOverFake';
 
-const TABLE = 'alert_delivery';
 const ROUTING_KEY = 'REL4YCOSTROUTINGKEY0000000000001';
 let clock = Date.now();
-let fake: FakeTablestore | undefined;
+let tablestore: TablestoreOverFake | undefined;
 let pd: FakePagerDuty | undefined;
-let store: TablestoreStore | undefined;
 
 afterEach(async () => {
-  await store?.close();
-  await fake?.close();
+  await tablestore?.close();
   await pd?.close();
 });
 
@@ -37,20 +32,9 @@ describe('delivery-health run cost', () => {
   it('reads the same rows per run beside 1,000 and 20,000 delivered rows', async () => {
     // Prepare
     clock = Date.now();
-    fake = await startFakeTablestore({ now: () => clock });
-    fake.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-    fake.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+    tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
+    const { fake: server, store } = tablestore;
     pd = await startFakePagerDuty();
-    const server = fake;
-    const credentials = { accessKeyId: new Secret('ak'), accessKeySecret: new Secret('sk') };
-    store = new TablestoreStore({
-      endpoint: server.endpoint,
-      instance: server.instance,
-      table: TABLE,
-      timeoutMs: 5_000,
-      credentials: () => credentials,
-      now: () => clock,
-    });
     const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' };
     const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
     const seedHistory = (from: number, to: number) =>
@@ -67,7 +51,7 @@ describe('delivery-health run cost', () => {
         }),
       );
     const run = async (prefix: string) => {
-      await store?.claim(Array.from({ length: 10 }, (_, i) => record(`${prefix}${i}`, { nextAttemptAt: clock - 1 })));
+      await store.claim(Array.from({ length: 10 }, (_, i) => record(`${prefix}${i}`, { nextAttemptAt: clock - 1 })));
       server.stats.reset();
       const report = await health(timerEvent() as never, fcContext('delivery-health'));
       return { report: report as { relay: { due: number; delivered: number } }, rowsRead: server.stats.rowsRead };

@@ -11,18 +11,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Secret } from '../../shared/config/Secret';
 import { DeliveryStatus } from '../../shared/constants';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
-import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import type { TablestoreStore } from '../../shared/store/TablestoreStore';
+import { dueTableName } from '../../shared/store/tablestoreRows';
 import {
   type FakePagerDuty,
   type ReceivedRequest,
   type ScriptStep,
   startFakePagerDuty,
 } from '../support/fakePagerDuty';
-import { type FakeTablestore, type FaultSpec, startFakeTablestore } from '../support/fakeTablestore';
+import type { FakeTablestore, FaultSpec } from '../support/fakeTablestore';
+import { startTablestoreOverFake } from '../support/tablestoreOverFake';
 import { webhookHarness } from '../support/webhook';
 
 const ROUTING_KEY = 'STOREFAULTSROUTINGKEY00000000001';
@@ -176,19 +176,8 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
   let bridge: ReturnType<typeof webhookHarness>;
 
   beforeAll(async () => {
-    tablestore = await startFakeTablestore({ now, seed: 7 });
-    tablestore.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-    tablestore.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+    ({ fake: tablestore, store } = await startTablestoreOverFake({ now, seed: 7, timeoutMs: STORE_TIMEOUT_MS }));
     pd = await startFakePagerDuty();
-    const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-    store = new TablestoreStore({
-      endpoint: tablestore.endpoint,
-      instance: tablestore.instance,
-      table: TABLE,
-      timeoutMs: STORE_TIMEOUT_MS,
-      credentials: () => credentials,
-      now,
-    });
     bridge = webhookHarness(
       {
         PAGERDUTY_ROUTING_KEY: ROUTING_KEY,

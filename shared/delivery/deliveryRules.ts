@@ -124,4 +124,4 @@ function addFailures(failures: Record<string, number>, tally: OutcomeTally): voi
 }
 
 export type { OutcomeTally, Planned };
-export { addFailures, FINISHED, firstState, isTakeover, markerAdvances, tallyOutcomes };
+export { addFailures, firstState, isTakeover, markerAdvances, tallyOutcomes };

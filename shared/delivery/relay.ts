@@ -292,4 +292,4 @@ async function recordSlice(
 }
 
 export type { RelayDeps, RelayResult };
-export { RELAY_BATCH, relayDue };
+export { relayDue };

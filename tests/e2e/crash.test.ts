@@ -38,7 +38,10 @@ const ALERTS_PER_CALLBACK = 8;
 /** Alerts of each trigger callback that a callback to the other instance resolves at the same moment. */
 const RESOLVED_PER_CALLBACK = 4;
 const LEASE_SECONDS = 5;
-/** The killed instance is killed once this many of its callbacks are answered. */
+/**
+ * The killed instance is killed once this many of its callbacks are answered and the triggers of one it has not
+ * answered are on the wire (PagerDuty has received some of them): sent, and not recorded.
+ */
 const ANSWERED_BEFORE_KILL = 3;
 /** Bound of the wait for the relay to drain the store after the restart. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -243,7 +246,19 @@ describe.each(STORES)('crash of one of two webhook instances on $name', ({ open 
     );
     const answeredOnVictim = () =>
       burst.filter((callback, index) => callback.instance === 0 && answers[index] !== 'no answer').length;
-    for (let waited = 0; waited < 15_000 && answeredOnVictim() < ANSWERED_BEFORE_KILL; waited += 20) await sleep(20);
+    const onTheWire = () => {
+      const received = new Set((pd as FakePagerDuty).events.map((request) => sentOf(request).dedup_key));
+      return burst.some(
+        (callback, index) =>
+          callback.instance === 0 &&
+          answers[index] === 'no answer' &&
+          callback.alerts[0]?.status === 'firing' &&
+          callback.alerts.some((alert) => received.has(alert.fingerprint)),
+      );
+    };
+    const readyToKill = () => answeredOnVictim() >= ANSWERED_BEFORE_KILL && onTheWire();
+    for (let waited = 0; waited < 15_000 && !readyToKill(); waited += 5) await sleep(5);
+    const caughtMidSend = readyToKill();
     const killed = await victim.kill({ keepStore: true });
     runtimes.splice(runtimes.indexOf(victim), 1);
     const rowsAtCrash = await shared.store.list();
@@ -286,6 +301,7 @@ describe.each(STORES)('crash of one of two webhook instances on $name', ({ open 
     // Assess: the crash came mid-burst on the victim, and the survivor answered everything it was sent.
     expect(killed.signal).toBe('SIGKILL');
     expect(answeredOnVictim()).toBeGreaterThanOrEqual(ANSWERED_BEFORE_KILL);
+    expect(caughtMidSend).toBe(true);
     expect(burst.some((callback, index) => callback.instance === 0 && answers[index] === 'no answer')).toBe(true);
     expect(burst.filter((callback) => callback.instance === 1 && !acknowledged.includes(callback))).toEqual([]);
     expect(answers.filter((status) => typeof status === 'number' && (status < 200 || status > 299))).toEqual([]);

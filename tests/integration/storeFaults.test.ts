@@ -494,3 +494,63 @@ describe('a resolve sent fail open by one webhook instance, its trigger relayed 
     }
   });
 });
+
+describe('claim faults on single rows, the same callback on two webhook instances at once', () => {
+  it('loses none, and sends a delivery twice only where the claim row of one instance failed', async () => {
+    // Prepare: every third main-table row of any claim fails with a row error that is not retried.
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const tablestore = await startTablestoreOverFake({ now });
+    const pd = await startFakePagerDuty();
+    try {
+      let row = 0;
+      let failedRows = 0;
+      tablestore.fake.faults.add({
+        op: 'BatchWriteRow',
+        when: isClaim,
+        times: forever,
+        action: {
+          kind: 'rowError',
+          code: 'OTSParameterInvalid',
+          rows: (table) => {
+            const hit = table === TABLE && row++ % 3 === 1;
+            if (hit) failedRows++;
+            return hit;
+          },
+        },
+      });
+      const env = {
+        PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+        PAGERDUTY_EVENTS_URL: pd.url,
+        PAGERDUTY_RATE_PER_MINUTE: '6000',
+      };
+      const webhooks = [0, 1].map(() => webhookHarness(env, tablestore.store, now));
+      const relay = webhookHarness(env, tablestore.store, now);
+      const startsAt = Date.parse('2024-06-04T00:00:00.000Z');
+      const alerts = Array.from({ length: 10 }, (_, n) => ({
+        fingerprint: `pair-${n}`,
+        status: 'firing' as const,
+        startsAt: startsAt + n,
+      }));
+
+      // Act: both instances at once, then the relay past the lease.
+      const responses = await Promise.all(webhooks.map((webhook) => webhook.post(callbackOf(alerts))));
+      tablestore.fake.faults.clear();
+      offset += (LEASE_SECONDS + 5) * 1_000;
+      await relay.tick();
+
+      // Assess: lost = 0; each duplicate is one an instance sent fail open because its own claim row failed.
+      const counts = acceptedKeys(pd);
+      const sent = alerts.map((alert) => counts.get(keyOfAlert(alert)) ?? 0);
+      const duplicates = sent.reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+      expect(responses.map((response) => response.statusCode < 300)).toEqual([true, true]);
+      expect(failedRows).toBeGreaterThan(0);
+      expect(sent.filter((count) => count === 0)).toEqual([]);
+      expect(duplicates).toBeLessThanOrEqual(failedRows);
+      expect((await tablestore.store.list()).filter((record) => WAITING.has(record.status))).toEqual([]);
+    } finally {
+      await pd.close();
+      await tablestore.close();
+    }
+  });
+});

@@ -26,16 +26,25 @@ class FailOpenTraces {
   }
 
   /**
-   * Writes the kept traces (a row that exists by now is left as it is: someone recorded the delivery). Kept for the
-   * next invocation when the store still fails.
+   * Writes the kept traces (a row that exists by now is left as it is: someone recorded the delivery). What the store
+   * does not take (the call fails, or single rows of it: claims fail row by row) is kept for the next invocation.
    */
   public async flush(store: DeliveryStore, logger: Logger): Promise<void> {
     if (this.#records.length === 0) return;
     const records = this.#records;
     try {
-      await store.claim(records);
-      this.#records = this.#records.slice(records.length);
-      logger.info('recorded the resolves sent while the store was down', { count: records.length });
+      const outcomes = await store.claim(records);
+      const unwritten = outcomes.flatMap((outcome, index) =>
+        !outcome.claimed && 'failed' in outcome ? [records[index] as DeliveryRecord] : [],
+      );
+      this.#records = [...unwritten, ...this.#records.slice(records.length)];
+      const written = records.length - unwritten.length;
+      if (written > 0) logger.info('recorded the resolves sent while the store was down', { count: written });
+      if (unwritten.length > 0) {
+        logger.warn('the store still fails: the resolves sent while it was down stay unrecorded for now', {
+          count: unwritten.length,
+        });
+      }
     } catch (error) {
       logger.warn('the store still fails: the resolves sent while it was down stay unrecorded for now', {
         count: records.length,

@@ -443,11 +443,10 @@ describe('a resolve sent fail open by one webhook instance, its trigger relayed 
     expect(actions).toEqual(['resolve']);
   });
 
-  // FailOpenTraces.flush writes the kept resolves with `store.claim` and drops them whenever the call returns, but a
-  // claim reports failures row by row (`ClaimOutcome.failed`) instead of throwing: an invocation that meets the store
-  // still failing drops every trace unwritten, and the relay later sends the queued trigger after its resolve.
-  // Marked `fails` until the flush keeps the rows whose claim failed.
-  it.fails('records a fail-open resolve once the store is back, though the invocation before that met it failing', async () => {
+  // A claim reports failures row by row (`ClaimOutcome.failed`) instead of throwing: the flush must keep the traces
+  // whose rows failed, or an invocation that meets the store still failing drops them and the relay later sends the
+  // queued trigger after its resolve.
+  it('records a fail-open resolve once the store is back, though the invocation before that met it failing', async () => {
     // Prepare: the trigger queued for retry (PagerDuty 500) on A; then the store fails every call.
     pd = await startFakePagerDuty();
     let offset = 0;

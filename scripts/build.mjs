@@ -4,8 +4,12 @@
 // CommonJS, because the tablestore SDK breaks as ESM (shared/reference: tablestore.md §8); a {"type":"commonjs"}
 // package.json beside each bundle makes Node load it the same way locally and on FC, whatever the repo root says.
 // The JSON Schemas are compiled to standalone validators first, so no function compiles a schema at cold start.
+//
+// A function's folder holds its bundle as app.js, a V8 code cache of it (app.cache) and index.js, the loader FC requires
+// (scripts/codeCache/loader.cjs): the cold start deserializes the compiled bundle; a cache V8 refuses (another Node
+// version or V8 flags) costs one log line and the compile it would have cost anyway.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +48,13 @@ const trimmedTablestoreProto = {
 const entries = [
   ...readdirSync(join(root, 'functions'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
-    .map((entry) => ({ name: entry.name, entry: join(root, 'functions', entry.name, 'index.ts'), full: false })),
+    .map((entry) => ({
+      name: entry.name,
+      entry: join(root, 'functions', entry.name, 'index.ts'),
+      outName: 'app.js',
+      full: false,
+      codeCache: true,
+    })),
   { name: 'infra', full: true, entry: join(root, 'infra', 'tablestore.ts'), outName: 'tablestore.js', optional: true },
   { name: 'ops', entry: join(root, 'scripts/ops/status.ts'), outName: 'status.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/redrive.ts'), outName: 'redrive.js' },
@@ -59,7 +69,10 @@ execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { st
 const rows = [];
 /** Output folders emptied so far: several entries may share one (dist/ops). */
 const emptied = new Set();
-for (const { name, entry, outName = 'index.js', optional, full = true } of entries) {
+/** What the bundle's module scope may read while the cache is made: nothing deployed, nothing to connect to. */
+const CODE_CACHE_ENV = { PATH: process.env.PATH ?? '', STORE: 'memory', LOG_LEVEL: 'ERROR' };
+
+for (const { name, entry, outName = 'index.js', optional, full = true, codeCache = false } of entries) {
   try {
     statSync(entry);
   } catch {
@@ -92,6 +105,14 @@ for (const { name, entry, outName = 'index.js', optional, full = true } of entri
   });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
   rows.push([relative(root, outfile), statSync(outfile).size]);
+  if (codeCache) {
+    copyFileSync(join(root, 'scripts/codeCache/loader.cjs'), join(outDir, 'index.js'));
+    execFileSync(process.execPath, [join(root, 'scripts/codeCache/produce.cjs'), outDir], {
+      env: CODE_CACHE_ENV,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    rows.push([relative(root, join(outDir, 'app.cache')), statSync(join(outDir, 'app.cache')).size]);
+  }
   if (readFileSync(outfile, 'utf8').includes(`require("${LAZY_SDK}")`)) {
     // Resolved by Node from dist/<fn>/index.js as a package: the code package FC gets is the whole folder.
     const sdkDir = join(outDir, 'node_modules', LAZY_SDK);

@@ -58,7 +58,7 @@ function coldStart(section: Json): string {
     table(
       ['script of a code package', 'size', 'gzipped'],
       Object.entries(section.packageScripts ?? section.bundles).map(([name, size]: [string, Json]) => [
-        name.includes('/') ? name : `dist/${name}/index.js`,
+        name.includes('/') ? name : `dist/${name}/app.js`,
         kib(size.bytes),
         kib(size.gzipBytes),
       ]),

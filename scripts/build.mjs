@@ -44,6 +44,27 @@ const trimmedTablestoreProto = {
   },
 };
 
+/**
+ * @middy/core imports `node:stream/web` at its top for Lambda's response streaming, which FC never uses: the function
+ * bundles get it on first use instead, so no cold start compiles Node's web streams (its `node:stream` imports are
+ * loaded by `node:http` anyway).
+ */
+const LAZY_BUILTINS = { 'node:stream/web': ['ReadableStream'] };
+const lazyMiddyBuiltins = {
+  name: 'lazy-middy-builtins',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^node:stream\/web$/ }, (args) =>
+      /[/\\]@middy[/\\]core[/\\]/.test(args.importer) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `module.exports = {${LAZY_BUILTINS[args.path]
+        .map((name) => `get ${name}() { return require(${JSON.stringify(args.path)}).${name}; }`)
+        .join(', ')}};`,
+      loader: 'js',
+    }));
+  },
+};
+
 /** One bundle per function folder, plus the operator scripts that run from dist/. */
 const entries = [
   ...readdirSync(join(root, 'functions'), { withFileTypes: true })
@@ -101,7 +122,7 @@ for (const { name, entry, outName = 'index.js', optional, full = true, codeCache
     external: ['proxy-agent', LAZY_SDK],
     logLevel: 'warning',
     legalComments: 'none',
-    plugins: full ? [] : [trimmedTablestoreProto],
+    plugins: full ? [] : [trimmedTablestoreProto, lazyMiddyBuiltins],
   });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
   rows.push([relative(root, outfile), statSync(outfile).size]);

@@ -6,8 +6,10 @@
  * webhook variant under `--cpu-prof`: its top self-time entries are the section's profile summary.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startFakePagerDuty } from '../../tests/support/fakePagerDuty';
 import { httpEvent, timerEvent } from '../../tests/support/fcEvents';
@@ -79,15 +81,56 @@ function packageScripts() {
   return sizes;
 }
 
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  nodes: Array<{ id: number; callFrame: CallFrame }>;
   samples: number[];
   timeDeltas: number[];
 }
 
 /** Top self-time entries of a V8 CPU profile: function, where it is (file:line), ms and share of the samples. */
+/**
+ * Where a frame is, as `file:line`: in a bundle with a source map beside it (`app.js.map`), the source file and line the
+ * minified code came from (so the summary names `shared/…` files, not column 96470 of line 6).
+ */
+function locator() {
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (path: string) => {
+    if (!maps.has(path)) {
+      try {
+        maps.set(path, new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))));
+      } catch {
+        maps.set(path, null);
+      }
+    }
+    return maps.get(path) ?? null;
+  };
+  return (frame: CallFrame): string => {
+    if (!frame.url) return '';
+    const path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+    // findEntry answers {} where nothing maps.
+    const entry = (path.startsWith('/') ? mapOf(path)?.findEntry(frame.lineNumber, frame.columnNumber) : undefined) as
+      | { originalSource?: string; originalLine: number }
+      | undefined;
+    if (entry?.originalSource) {
+      const source = entry.originalSource.startsWith('file://')
+        ? fileURLToPath(entry.originalSource)
+        : resolve(dirname(path), entry.originalSource);
+      return ` ${relative(ROOT, source)}:${entry.originalLine + 1}`;
+    }
+    return ` ${path.startsWith('/') ? relative(ROOT, path) : path}:${frame.lineNumber + 1}`;
+  };
+}
+
 function summarizeProfile(profile: CpuProfile, top: number) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const where = locator();
   const selfUs = new Map<string, number>();
   let totalUs = 0;
   profile.samples.forEach((id, index) => {
@@ -95,8 +138,7 @@ function summarizeProfile(profile: CpuProfile, top: number) {
     const us = profile.timeDeltas[index] ?? 0;
     totalUs += us;
     if (!frame) return;
-    const where = frame.url ? ` ${frame.url.replace(`file://${ROOT}/`, '')}:${frame.lineNumber + 1}` : '';
-    const key = `${frame.functionName || '(anonymous)'}${where}`;
+    const key = `${frame.functionName || '(anonymous)'}${where(frame)}`;
     selfUs.set(key, (selfUs.get(key) ?? 0) + us);
   });
   return {
@@ -113,7 +155,7 @@ async function profileOnce(variant: Variant) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cold-prof-'));
   try {
     const { code, stderr } = await runNode(
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...variant.args],
+      ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${dir}`, ...variant.args],
       variant.env,
       30_000,
     );

@@ -1,6 +1,6 @@
 // node scripts/codeCache/produce.cjs dist/<function>: writes app.cache, the V8 code cache of app.js as
 // dist/<function>/index.js (loader.cjs) compiles it. The bundle runs its module scope once first, so the functions its
-// init compiles are in the cache too; run it with an environment whose init touches nothing (STORE=memory, no keys).
+// init compiles are in the cache too; run it with an environment whose init sends nothing (scripts/build.mjs).
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');

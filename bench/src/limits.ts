@@ -169,17 +169,26 @@ const EXPLAIN: Record<string, Explain> = {
     }
     return parts.join(' ');
   },
-  'warm-cpu': ({ warmCpu }) => {
+  'warm-cpu': ({ warmCpu }, target) => {
     const rows: Json[] = warmCpu.rows;
+    const row = rows.find((candidate) => target.id === `warm-cpu-${candidate.alertsPerCallback}`) ?? rows[0];
     const small = rows[0];
     const large = rows[rows.length - 1];
+    const envelope =
+      row.fcEnvelopeUsPerAlert === undefined
+        ? ''
+        : ` FC's event format alone adds ${row.fcEnvelopeUsPerAlert} µs/alert here (its Buffer event decoded and ` +
+          `parsed before the body in it is), which the floor leaves out: with it the floor is ` +
+          `${round(row.floorUsPerAlert + row.fcEnvelopeUsPerAlert, 2)} µs and the ratio ` +
+          `${round(row.bridgeUsPerAlert / (row.floorUsPerAlert + row.fcEnvelopeUsPerAlert), 2)}×.`;
     return (
       `Per alert the chain costs ${small.bridgeUsPerAlert} µs in a ${small.alertsPerCallback}-alert callback and ` +
       `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of about ` +
       `${large.floorUsPerAlert} µs: the fixed cost per callback (middlewares, configuration check, FC event parse, ` +
       'response) dominates small callbacks, and per alert the chain does much more than parse and stringify ' +
       '(validation, normalization, SHA-256 identities and delivery keys, event building, a dry-run log line with the ' +
-      'event, the claim). Not profiled in this run: the next step is a `--cpu-prof` of the warm child.'
+      'events, which is a second stringify of them, scrubbed of secrets, the claim).' +
+      envelope
     );
   },
   'e2e-latency': ({ endToEnd }, target) => {

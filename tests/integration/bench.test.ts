@@ -66,6 +66,7 @@ describe('npm run bench --quick', () => {
         bridgeUsPerAlert: finite,
         floorUsPerAlert: finite,
         ratio: finite,
+        fcEnvelopeUsPerAlert: finite,
       });
     }
     for (const row of warmCpu.storeCalls) expect(row).toMatchObject({ status: 200, storeCalls: finite });

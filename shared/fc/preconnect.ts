@@ -7,7 +7,8 @@
  * A keep-alive agent takes such a socket through `createConnection` (the documented way to give an agent its sockets),
  * so the first request of the origin goes out on it and the agent keeps it as one of its own afterwards. A socket that
  * nothing takes within `PRECONNECT_IDLE_MS`, or that fails, is closed and forgotten: the next request connects as
- * before. It never keeps the process alive.
+ * before. It never keeps the process alive. It is opened with Node's default TLS options (certificate checked against
+ * the host name), the options of every agent that takes one here.
  */
 import type { Agent } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -19,8 +20,14 @@ import { type TLSSocket, connect as tlsConnect } from 'node:tls';
  */
 const PRECONNECT_IDLE_MS = 4_000;
 
+/** An opened socket waiting for its first request, and the listener that forgets it (removed when it is taken). */
+interface Waiting {
+  socket: Socket;
+  forget: () => void;
+}
+
 /** Opened sockets waiting for their first request, one per origin (`https://events.pagerduty.com:443`). */
-const waiting = new Map<string, Socket>();
+const waiting = new Map<string, Waiting>();
 /** Sockets whose handshake (TCP, and TLS for https) completed before an agent took them. */
 const ready = new WeakSet<Socket>();
 
@@ -54,26 +61,29 @@ function preconnect(url: string): void {
       ? tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host })
       : netConnect({ host, port });
   const forget = () => {
-    if (waiting.get(key) === socket) waiting.delete(key);
+    if (waiting.get(key)?.socket === socket) waiting.delete(key);
     socket.destroy();
   };
   socket.once(target.protocol === 'https:' ? 'secureConnect' : 'connect', () => ready.add(socket));
   socket.on('error', forget);
-  socket.once('close', forget);
-  socket.setTimeout(PRECONNECT_IDLE_MS, forget);
+  socket.on('close', forget);
+  socket.on('timeout', forget);
+  socket.setTimeout(PRECONNECT_IDLE_MS);
   socket.unref();
-  waiting.set(key, socket);
+  waiting.set(key, { socket, forget });
 }
 
 /** The waiting socket of this origin, handed over: our listeners off, the agent's from here on. */
 function take(key: string): Socket | undefined {
-  const socket = waiting.get(key);
-  if (socket === undefined) return undefined;
+  const entry = waiting.get(key);
+  if (entry === undefined) return undefined;
   waiting.delete(key);
+  const { socket, forget } = entry;
   if (socket.destroyed) return undefined;
-  socket.removeAllListeners('error');
-  socket.removeAllListeners('close');
-  socket.removeAllListeners('timeout');
+  // Only our own listeners: a TLS socket has its own on 'close' (it frees the TLS state).
+  socket.removeListener('error', forget);
+  socket.removeListener('close', forget);
+  socket.removeListener('timeout', forget);
   socket.setTimeout(0);
   socket.ref();
   return socket;

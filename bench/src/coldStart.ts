@@ -1,11 +1,15 @@
 /**
  * (1) Cold start: a fresh `node` process requires a bundle and answers one invocation against loopback fakes, vs a
  * bare `node -e 0`. Runs are interleaved (bare, webhook, health, …) so drift of the shared machine hits all alike.
- * The figure is the wall time from spawn to exit, as measured by this process; the child also reports when the
- * bundle was loaded and when it answered (ms since its own start).
+ * Two figures per process: "to the answer" (what ARMS waits for; on FC the instance does not exit) from the child's
+ * own clock, and "to exit" (spawn to exit, as this process measures it). After the timed runs, one more run of each
+ * webhook variant under `--cpu-prof`: its top self-time entries are the section's profile summary.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startFakePagerDuty } from '../../tests/support/fakePagerDuty';
 import { httpEvent, timerEvent } from '../../tests/support/fcEvents';
@@ -17,7 +21,12 @@ interface ColdStartOptions {
   storeKind: BenchStore['kind'];
   storeNote: string;
   buildDir: string;
+  /** Where the profile summaries are also written, as `cold-start-profile.json` (beside `latest.json`). */
+  resultsDir?: string;
 }
+
+/** Entries of each cold-start profile summary. */
+const PROFILE_TOP = 10;
 
 /** The script the child runs: require, invoke once, print when it loaded and answered, exit. */
 function childScript(bundle: string, functionName: string): string {
@@ -55,14 +64,126 @@ interface Sample {
   answeredMs?: number;
 }
 
-function bundleSize(fn: string) {
-  const file = join(ROOT, 'dist', fn, 'index.js');
+function bundleSize(file: string) {
   return { bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length };
+}
+
+/** Every script of each function's code package (`dist/<fn>/`, the lazily loaded FC SDK included), by path. */
+function packageScripts() {
+  const sizes: Record<string, { bytes: number; gzipBytes: number }> = {};
+  for (const fn of ['alert-webhook', 'delivery-health']) {
+    const dir = join(ROOT, 'dist', fn);
+    for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+      if (name.endsWith('.js') || name.endsWith('.cache'))
+        sizes[relative(ROOT, join(dir, name))] = bundleSize(join(dir, name));
+    }
+  }
+  return sizes;
+}
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: CallFrame }>;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Top self-time entries of a V8 CPU profile: function, where it is (file:line), ms and share of the samples. */
+/**
+ * Where a frame is, as `file:line`: in a bundle with a source map beside it (`app.js.map`), the source file and line the
+ * minified code came from (so the summary names `shared/…` files, not column 96470 of line 6).
+ */
+function locator() {
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (path: string) => {
+    if (!maps.has(path)) {
+      try {
+        maps.set(path, new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))));
+      } catch {
+        maps.set(path, null);
+      }
+    }
+    return maps.get(path) ?? null;
+  };
+  return (frame: CallFrame): string => {
+    if (!frame.url) return '';
+    const path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+    // findEntry answers {} where nothing maps.
+    const entry = (path.startsWith('/') ? mapOf(path)?.findEntry(frame.lineNumber, frame.columnNumber) : undefined) as
+      | { originalSource?: string; originalLine: number }
+      | undefined;
+    if (entry?.originalSource) {
+      const source = entry.originalSource.startsWith('file://')
+        ? fileURLToPath(entry.originalSource)
+        : resolve(dirname(path), entry.originalSource);
+      return ` ${relative(ROOT, source)}:${entry.originalLine + 1}`;
+    }
+    return ` ${path.startsWith('/') ? relative(ROOT, path) : path}:${frame.lineNumber + 1}`;
+  };
+}
+
+function summarizeProfile(profile: CpuProfile, top: number) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const where = locator();
+  const selfUs = new Map<string, number>();
+  let totalUs = 0;
+  profile.samples.forEach((id, index) => {
+    const frame = byId.get(id);
+    const us = profile.timeDeltas[index] ?? 0;
+    totalUs += us;
+    if (!frame) return;
+    const key = `${frame.functionName || '(anonymous)'}${where(frame)}`;
+    selfUs.set(key, (selfUs.get(key) ?? 0) + us);
+  });
+  return {
+    totalMs: round(totalUs / 1000, 1),
+    top: [...selfUs]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([entry, us]) => ({ entry, selfMs: round(us / 1000, 1), share: round(us / totalUs, 3) })),
+  };
+}
+
+/** One run of `variant` under `--cpu-prof`, summarized (not timed: the profiler slows the process down). */
+async function profileOnce(variant: Variant) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-cold-prof-'));
+  try {
+    const { code, stderr } = await runNode(
+      ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${dir}`, ...variant.args],
+      variant.env,
+      30_000,
+    );
+    const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+    if (code !== 0 || file === undefined) return { error: `profiled run exited ${code}: ${stderr.trim().slice(-300)}` };
+    // BENCH_COLD_PROFILES=<dir> keeps the raw profiles (for DevTools), one per variant.
+    const keep = process.env.BENCH_COLD_PROFILES;
+    if (keep) copyFileSync(join(dir, file), join(keep, `${variant.name.replace(/\W+/g, '-')}.cpuprofile`));
+    return summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, PROFILE_TOP);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Medians of the child's own clock: bundle loaded, answered, and the answer as a ratio to bare node's exit. */
+function answerFigures(list: readonly Sample[], bareMs: number) {
+  const answered = median(list.map((sample) => sample.answeredMs ?? Number.NaN));
+  return {
+    medianLoadedMs: round(median(list.map((sample) => sample.loadedMs ?? Number.NaN)), 1),
+    medianAnsweredMs: round(answered, 1),
+    answeredRatioToBare: round(answered / bareMs, 2),
+  };
 }
 
 async function measureColdStart(options: ColdStartOptions) {
   const pd = await startFakePagerDuty();
   const stores: BenchStore[] = [];
+  const fileStorePath = mkdtempSync(join(tmpdir(), 'bench-cold-file-'));
   try {
     const pdEnv = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, LOG_LEVEL: 'WARN' };
     const webhookEvent = httpEvent({ body: armsCallback(1) }).toString('base64');
@@ -74,6 +195,12 @@ async function measureColdStart(options: ColdStartOptions) {
         name: 'alert-webhook',
         args: ['-e', childScript(bundle('alert-webhook'), 'alert-webhook')],
         env: childEnv({ ...pdEnv, STORE: 'memory', BENCH_EVENT_B64: webhookEvent }),
+        reports: true,
+      },
+      {
+        name: 'alert-webhook (file)',
+        args: ['-e', childScript(bundle('alert-webhook'), 'alert-webhook')],
+        env: childEnv({ ...pdEnv, STORE: 'file', STORE_PATH: fileStorePath, BENCH_EVENT_B64: webhookEvent }),
         reports: true,
       },
       {
@@ -139,27 +266,40 @@ async function measureColdStart(options: ColdStartOptions) {
           runs: list.length,
           medianMs: round(wall, 1),
           ratioToBare: round(wall / bare, 2),
-          ...(variant.reports
-            ? {
-                medianLoadedMs: round(median(list.map((sample) => sample.loadedMs ?? Number.NaN)), 1),
-                medianAnsweredMs: round(median(list.map((sample) => sample.answeredMs ?? Number.NaN)), 1),
-              }
-            : {}),
+          ...(variant.reports ? answerFigures(list, bare) : {}),
         };
       });
+    const profiles: Record<string, Awaited<ReturnType<typeof profileOnce>>> = {};
+    for (const variant of variants) {
+      if (variant.name.startsWith('alert-webhook') && !failures.has(variant.name)) {
+        variant.env.BENCH_EVENT_B64 = httpEvent({ body: armsCallback(1) }).toString('base64');
+        profiles[variant.name] = await profileOnce(variant);
+      }
+    }
+    if (options.resultsDir !== undefined) {
+      writeFileSync(join(options.resultsDir, 'cold-start-profile.json'), `${JSON.stringify(profiles, null, 2)}\n`);
+    }
     return {
       method:
         'wall time from spawn to exit of a fresh node process that requires dist/<fn>/index.js and invokes handler once ' +
         '(webhook: a new 1-alert callback delivered to the fake PagerDuty at 0 ms, on STORE=memory and, when the ' +
         'Tablestore store works, on the fake Tablestore as deployed; delivery-health: a timer event on an empty ' +
         'memory store), vs `node -e 0`; runs interleaved after one unmeasured round. "Loaded at" and "answered at" ' +
-        'are ms since the child process started, as it measured them',
+        'are ms since the child process started, as it measured them; "× bare node" is to exit, "answer × bare" is ' +
+        "answered at / bare node's wall time to exit",
       pagerdutyRequests: pd.requests.length,
       failures: Object.fromEntries(failures),
-      bundles: { 'alert-webhook': bundleSize('alert-webhook'), 'delivery-health': bundleSize('delivery-health') },
+      bundles: {
+        // The bundle itself: index.js is the loader that runs it with its V8 code cache (app.cache).
+        'alert-webhook': bundleSize(join(ROOT, 'dist', 'alert-webhook', 'app.js')),
+        'delivery-health': bundleSize(join(ROOT, 'dist', 'delivery-health', 'app.js')),
+      },
+      packageScripts: packageScripts(),
       rows,
+      profiles,
     };
   } finally {
+    rmSync(fileStorePath, { recursive: true, force: true });
     await pd.close();
     for (const store of stores) await store.close();
   }

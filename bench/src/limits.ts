@@ -10,7 +10,7 @@ import {
   SENDS_IN_FLIGHT,
   WEBHOOK_ANSWER_RESERVE_MS,
 } from '../../shared/constants';
-import type { Json } from './support';
+import { type Json, round } from './support';
 import type { Target } from './targets';
 
 /** The default of a setting, as `shared/config/settings.ts` declares it. */
@@ -127,42 +127,68 @@ const stormPace: Explain = (sections, target) => {
 };
 
 const EXPLAIN: Record<string, Explain> = {
-  'cold-start': ({ coldStart }) => {
-    const bare = coldStart.rows.find((row: Json) => row.name === 'bare');
-    const webhook = coldStart.rows.find((row: Json) => row.name === 'alert-webhook');
-    const ts = coldStart.rows.find((row: Json) => row.name === 'alert-webhook (Tablestore)');
+  'cold-start': ({ coldStart }, target) => {
+    const names: Record<string, string> = {
+      'cold-start': 'alert-webhook (Tablestore)',
+      'cold-start-file': 'alert-webhook (file)',
+      'cold-start-memory': 'alert-webhook',
+    };
+    const name = names[target.id] ?? 'alert-webhook';
+    const row = coldStart.rows.find((candidate: Json) => candidate.name === name);
+    const bare = coldStart.rows.find((candidate: Json) => candidate.name === 'bare');
+    const memory = coldStart.rows.find((candidate: Json) => candidate.name === 'alert-webhook');
+    if (!row || !bare) return undefined;
     const size = coldStart.bundles['alert-webhook'];
+    const first = round(row.medianAnsweredMs - row.medianLoadedMs, 1);
+    const profile = coldStart.profiles?.[name];
     const parts = [
-      `The webhook bundle is ${kib(size.bytes)} (${kib(size.gzipBytes)} gzipped). Inside the child, the bundle is ` +
-        `loaded ${webhook.medianLoadedMs} ms after process start and the first answer is at ` +
-        `${webhook.medianAnsweredMs} ms on STORE=memory` +
-        (ts ? ` and ${ts.medianAnsweredMs} ms on Tablestore` : '') +
-        `, while a bare node process exits after ${bare.medianMs} ms in all.`,
-      'So the time goes to requiring the bundle, then to the first invocation' +
-        (ts
-          ? ` (the Tablestore store adds ${Math.round(ts.medianAnsweredMs - webhook.medianAnsweredMs)} ms to the ` +
-            'first answer: it loads the tablestore SDK and its compiled protobuf at first use, not at require, and ' +
-            'makes its first round trips; the split between the two is not measured)'
-          : '') +
-        '; how the first invocation divides between configuration, the claim and the first send is not measured here.',
-      `The remaining ${Math.round(webhook.medianMs - webhook.medianAnsweredMs)} ms of the webhook's wall time pass ` +
-        'between its answer and the exit the harness sees (process teardown, not attributed further here; on FC the ' +
-        'instance does not exit, so "answered at" is the part a caller waits for).',
-      'To measure before acting on it: a `--cpu-prof` of one cold start; the SDK protobuf trim named in issue 8.',
+      `Init alone (node's boot, then the ${kib(size.bytes)} bundle run from its V8 code cache: configuration, ` +
+        'store, the keep-alive sockets opened' +
+        (name.includes('Tablestore') ? ', the Tablestore SDK loaded' : '') +
+        `) ends ${row.medianLoadedMs} ms after the process starts, ` +
+        `${round(row.medianLoadedMs / bare.medianMs, 2)}× bare node's whole run (${bare.medianMs} ms); the first ` +
+        `invocation then takes ${first} ms.`,
     ];
+    if (name.includes('Tablestore') && memory) {
+      parts.push(
+        `On STORE=memory the same invocation takes ${round(memory.medianAnsweredMs - memory.medianLoadedMs, 1)} ms: ` +
+          "the difference is the webhook's store calls, made one after another on its path (counted per callback " +
+          "in sections 2 and 3), each a loopback round trip plus the SDK's first-time work (request signing, " +
+          'protobuf encoding, its code compiled on first call); fewer sequential round trips are #13 item 3.',
+      );
+    }
+    if (profile?.top) {
+      parts.push(
+        'Top self time of one profiled cold start: ' +
+          profile.top
+            .slice(0, 4)
+            .map((entry: Json) => `${entry.entry} ${entry.selfMs} ms`)
+            .join('; ') +
+          ` (of ${profile.totalMs} ms sampled).`,
+      );
+    }
     return parts.join(' ');
   },
-  'warm-cpu': ({ warmCpu }) => {
+  'warm-cpu': ({ warmCpu }, target) => {
     const rows: Json[] = warmCpu.rows;
+    const row = rows.find((candidate) => target.id === `warm-cpu-${candidate.alertsPerCallback}`) ?? rows[0];
     const small = rows[0];
     const large = rows[rows.length - 1];
+    const envelope =
+      row.fcEnvelopeUsPerAlert === undefined
+        ? ''
+        : ` FC's event format alone adds ${row.fcEnvelopeUsPerAlert} µs/alert here (its Buffer event decoded and ` +
+          `parsed before the body in it is), which the floor leaves out: with it the floor is ` +
+          `${round(row.floorUsPerAlert + row.fcEnvelopeUsPerAlert, 2)} µs and the ratio ` +
+          `${round(row.bridgeUsPerAlert / (row.floorUsPerAlert + row.fcEnvelopeUsPerAlert), 2)}×.`;
     return (
       `Per alert the chain costs ${small.bridgeUsPerAlert} µs in a ${small.alertsPerCallback}-alert callback and ` +
       `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of about ` +
       `${large.floorUsPerAlert} µs: the fixed cost per callback (middlewares, configuration check, FC event parse, ` +
       'response) dominates small callbacks, and per alert the chain does much more than parse and stringify ' +
       '(validation, normalization, SHA-256 identities and delivery keys, event building, a dry-run log line with the ' +
-      'event, the claim). Not profiled in this run: the next step is a `--cpu-prof` of the warm child.'
+      'events, which is a second stringify of them, scrubbed of secrets, the claim).' +
+      envelope
     );
   },
   'e2e-latency': ({ endToEnd }, target) => {

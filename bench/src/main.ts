@@ -130,7 +130,12 @@ async function runBench(context: RunContext) {
       log(`${name}: FAILED: ${(error as Error).message}`);
     }
   };
-  if (wants('cold')) await run('coldStart', () => measureColdStart({ runs: sizes.coldRuns, ...storeArgs }));
+  if (wants('cold')) {
+    mkdirSync(join(jsonPath, '..'), { recursive: true });
+    await run('coldStart', () =>
+      measureColdStart({ runs: sizes.coldRuns, ...storeArgs, resultsDir: join(jsonPath, '..') }),
+    );
+  }
   if (wants('warm')) await run('warmCpu', () => runWarmInChild(context.buildDir, sizes.warm));
   if (wants('e2e')) await run('endToEnd', () => measureEndToEnd({ ...sizes.e2e, ...storeArgs }));
   if (wants('storm')) await run('storm', () => measureStorm({ ...sizes.storm, ...storeArgs }));

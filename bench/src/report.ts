@@ -34,7 +34,15 @@ function coldStart(section: Json): string {
     `Method: ${section.method}.`,
     '',
     table(
-      ['process', 'runs', 'median wall (ms)', '× bare node', 'bundle loaded at (ms)', 'answered at (ms)'],
+      [
+        'process',
+        'runs',
+        'median wall to exit (ms)',
+        '× bare node (exit)',
+        'bundle loaded at (ms)',
+        'answered at (ms)',
+        'answer × bare node',
+      ],
       section.rows.map((row: Json) => [
         row.name === 'bare' ? '`node -e 0`' : row.name,
         row.runs,
@@ -42,19 +50,44 @@ function coldStart(section: Json): string {
         row.ratioToBare,
         row.medianLoadedMs,
         row.medianAnsweredMs,
+        row.answeredRatioToBare,
       ]),
     ),
     '',
     ...Object.entries(section.failures ?? {}).map(([name, why]) => `\n${name}: not measured, ${why}\n`),
     table(
-      ['bundle', 'size', 'gzipped'],
-      Object.entries(section.bundles).map(([name, size]: [string, Json]) => [
-        `dist/${name}/index.js`,
+      ['script of a code package', 'size', 'gzipped'],
+      Object.entries(section.packageScripts ?? section.bundles).map(([name, size]: [string, Json]) => [
+        name.includes('/') ? name : `dist/${name}/app.js`,
         kib(size.bytes),
         kib(size.gzipBytes),
       ]),
     ),
+    ...coldStartProfiles(section.profiles ?? {}),
   ].join('\n');
+}
+
+/** The top self-time entries of one profiled cold start per webhook variant. */
+function coldStartProfiles(profiles: Record<string, Json>): string[] {
+  return Object.entries(profiles).flatMap(([name, profile]) => [
+    '',
+    profile.error
+      ? `\`--cpu-prof\` of one cold start, ${name}: ${profile.error}`
+      : `\`--cpu-prof\` of one cold start, ${name} (${profile.totalMs} ms sampled; top self time):`,
+    ...(profile.error
+      ? []
+      : [
+          '',
+          table(
+            ['self time (ms)', 'share', 'function and where'],
+            profile.top.map((entry: Json) => [
+              entry.selfMs,
+              `${(entry.share * 100).toFixed(1)}%`,
+              `\`${entry.entry}\``,
+            ]),
+          ),
+        ]),
+  ]);
 }
 
 function warmCpu(section: Json): string {
@@ -66,7 +99,9 @@ function warmCpu(section: Json): string {
       'in-process MemoryStore, in **dry-run** (events built, stored and logged, never sent: no HTTP in the figure), ' +
       'after warm-up, in its own `node --expose-gc` process (GC before each sample). Floor: `JSON.parse` of the ' +
       'callback body plus `JSON.stringify` of each outgoing event with its routing key, timed in the same process, ' +
-      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside).',
+      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside). ' +
+      "Beside the floor, what FC's event format adds to any handler: its Buffer event decoded to text and parsed, " +
+      'before the body inside it can be parsed (timed after the floor, same samples).',
     '',
     table(
       [
@@ -76,6 +111,7 @@ function warmCpu(section: Json): string {
         'bridge CPU µs/alert',
         'floor µs/alert',
         'ratio',
+        'FC event decode + parse µs/alert (not in the floor)',
       ],
       section.rows.map((row: Json) => [
         row.alertsPerCallback,
@@ -84,6 +120,7 @@ function warmCpu(section: Json): string {
         row.bridgeCpuUsPerAlert,
         row.floorUsPerAlert,
         `${row.ratio}×`,
+        row.fcEnvelopeUsPerAlert,
       ]),
     ),
     '',

@@ -18,32 +18,41 @@ function notMeasured(id: string, figure: string, target: string, note: string): 
   return { id, figure, value: 'n/a', target, pass: null, note };
 }
 
+/** Cold start to the answer (what ARMS waits for: an FC instance does not exit), per store, as a ratio to bare node. */
+const COLD_START_STORES = [
+  ['alert-webhook (Tablestore)', 'Tablestore store', 'cold-start'],
+  ['alert-webhook (file)', 'file store', 'cold-start-file'],
+  ['alert-webhook', 'STORE=memory', 'cold-start-memory'],
+] as const;
+
 function coldStart(section: Json | undefined): Target[] {
-  const figure = 'webhook cold start / bare node';
+  const figure = 'webhook cold start to the answer / bare node';
   if (!section) return [notMeasured('cold-start', figure, '≤ 2×', 'section not run')];
-  const tablestore = section.rows.find((row: Json) => row.name === 'alert-webhook (Tablestore)');
-  const row = tablestore ?? section.rows.find((candidate: Json) => candidate.name === 'alert-webhook');
   const bare = section.rows.find((candidate: Json) => candidate.name === 'bare');
-  return [
-    {
-      id: 'cold-start',
-      figure: `${figure}${tablestore ? ' (Tablestore store)' : ' (STORE=memory)'}`,
+  const targets: Target[] = [];
+  for (const [name, label, id] of COLD_START_STORES) {
+    const row = section.rows.find((candidate: Json) => candidate.name === name);
+    if (!row) {
+      const why = section.failures?.[name];
+      targets.push(notMeasured(id, `${figure} (${label})`, '≤ 2×', why ? `failed: ${why.slice(0, 160)}` : 'not run'));
+      continue;
+    }
+    const answered = row.answeredRatioToBare ?? round(row.medianAnsweredMs / bare.medianMs, 2);
+    targets.push({
+      id,
+      figure: `${figure} (${label})`,
       value:
-        `${row.ratioToBare}× (${row.medianMs} ms to exit; answered at ${row.medianAnsweredMs} ms = ` +
-        `${(row.medianAnsweredMs / bare.medianMs).toFixed(2)}× bare node)`,
+        `${answered}× (answered at ${row.medianAnsweredMs} ms, bare node exits at ${bare.medianMs} ms; ` +
+        `to exit ${row.medianMs} ms = ${row.ratioToBare}×)`,
       target: '≤ 2×',
-      pass: row.ratioToBare <= 2,
-      ...(tablestore
-        ? {}
-        : {
-            note:
-              section.failures?.['alert-webhook (Tablestore)'] !== undefined
-                ? `on STORE=memory: the Tablestore variant failed (${section.failures['alert-webhook (Tablestore)'].slice(0, 160)})`
-                : 'on STORE=memory: the Tablestore store is not usable in this build',
-          }),
-    },
-  ];
+      pass: answered <= 2,
+    });
+  }
+  return targets;
 }
+
+/** Issue #13's table: a 1-alert callback carries the fixed cost per callback, so its bound is looser. */
+const warmTarget = (alerts: number) => (alerts === 1 ? 5 : 3);
 
 function warmCpu(section: Json | undefined): Target[] {
   if (!section) return [notMeasured('warm-cpu', 'warm CPU per alert / floor', '≤ 3×', 'section not run')];
@@ -51,8 +60,8 @@ function warmCpu(section: Json | undefined): Target[] {
     id: `warm-cpu-${row.alertsPerCallback}`,
     figure: `warm CPU per alert / floor, ${row.alertsPerCallback}-alert callback`,
     value: `${row.ratio}× (${row.bridgeUsPerAlert} µs vs ${row.floorUsPerAlert} µs)`,
-    target: '≤ 3×',
-    pass: row.ratio <= 3,
+    target: `≤ ${warmTarget(row.alertsPerCallback)}×`,
+    pass: row.ratio <= warmTarget(row.alertsPerCallback),
   }));
   const calls = section.storeCalls.map((row: Json) => row.storeCalls);
   targets.push({

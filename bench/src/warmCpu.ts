@@ -3,7 +3,8 @@
  * configuration, authentication, intake validation, normalization, routing, event building, dedupe claim) on an
  * in-process MemoryStore, in DRY-RUN (events built, stored and logged, never sent: no HTTP in the figure), vs the floor
  * of `JSON.parse` of the callback body plus `JSON.stringify` of each outgoing event (as the PagerDuty client sends
- * it, with its routing key), timed in the same process, interleaved sample by sample.
+ * it, with its routing key), timed in the same process, interleaved sample by sample. Beside it, what FC's event
+ * format adds to any handler and the floor leaves out: the Buffer event decoded and parsed before its body can be.
  *
  * Also counts the store calls a callback makes (outermost `DeliveryStore` calls, i.e. batches) in send mode against
  * the fake PagerDuty at 0 ms, untimed: the figure that must stay constant in N.
@@ -98,6 +99,7 @@ async function measureWarmCpu(options: WarmOptions) {
     const bridgeUs: number[] = [];
     const bridgeCpuUs: number[] = [];
     const floorUs: number[] = [];
+    const envelopeUs: number[] = [];
     let cursor = 0;
     /** Runs the bridge on the next `count` callbacks; returns wall µs, CPU µs and each callback's events. */
     const bridge = async (count: number) => {
@@ -131,6 +133,16 @@ async function measureWarmCpu(options: WarmOptions) {
       if (sink < 0) throw new Error('unreachable');
       return us;
     };
+    /** What FC adds before any handler sees the body: its Buffer event decoded and parsed (the body is a string in it). */
+    const envelope = (from: number, count: number) => {
+      let sink = 0;
+      const started = process.hrtime.bigint();
+      for (let index = 0; index < count; index++)
+        sink += JSON.parse((events[from + index] as Buffer).toString()).body.length;
+      const us = Number(process.hrtime.bigint() - started) / 1e3;
+      if (sink < 0) throw new Error('unreachable');
+      return us;
+    };
     // Warm-up: JIT both paths on this size.
     for (let index = 0; index < warmups; index++) {
       const run = await bridge(1);
@@ -141,10 +153,12 @@ async function measureWarmCpu(options: WarmOptions) {
       const run = await bridge(batch);
       gc();
       const floorTime = floor(run.from, run.outgoing);
+      const envelopeTime = envelope(run.from, batch);
       const alerts = size * batch;
       bridgeUs.push(run.us / alerts);
       bridgeCpuUs.push(run.cpu / alerts);
       floorUs.push(floorTime / alerts);
+      envelopeUs.push(envelopeTime / alerts);
     }
     const bridgeMedian = median(bridgeUs);
     const floorMedian = median(floorUs);
@@ -156,6 +170,7 @@ async function measureWarmCpu(options: WarmOptions) {
       bridgeCpuUsPerAlert: round(median(bridgeCpuUs), 1),
       floorUsPerAlert: round(floorMedian, 2),
       ratio: round(bridgeMedian / floorMedian, 2),
+      fcEnvelopeUsPerAlert: round(median(envelopeUs), 2),
     });
   }
   return { rows, storeCalls: await countStoreCalls(options.sizes) };

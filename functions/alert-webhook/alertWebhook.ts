@@ -69,8 +69,8 @@ function createAlertWebhook(instance: BridgeInstance) {
     }
 
     const { group } = reading;
-    for (const rejected of group.rejected)
-      logger.warn('alert rejected', { index: rejected.index, reason: rejected.reason });
+    // One line for the callback's rejected alerts, however many (the answer lists them too).
+    if (group.rejected.length > 0) logger.warn('alerts rejected', { rejected: group.rejected });
     const summary = await deliverGroup(group, {
       config,
       router,

@@ -19,6 +19,7 @@ import { fcHttpEvent } from '../../shared/fc/httpEvent';
 import { invocationLog } from '../../shared/fc/invocationLog';
 import { requireConfig } from '../../shared/fc/requireConfig';
 import type { FcHttpRequest, FcHttpResponse, MiddyFcContext } from '../../shared/fc/types';
+import { warmUp } from '../../shared/fc/warmUp';
 import { type BridgeInstance, createInstance } from '../../shared/instance';
 import { describeInstance } from '../../shared/instanceSummary';
 import { createAlertWebhook } from './alertWebhook';
@@ -37,6 +38,9 @@ function buildHandler(instance: BridgeInstance) {
 const instance = createInstance('alert-webhook', process.env, { codeDir: __dirname });
 
 const handler = buildHandler(instance);
+
+// The first invocation's connections and the store's SDK, started during init (FC bills init too).
+if (instance.ok) warmUp(instance.config);
 
 /** The configuration this instance runs with, secrets masked: the local runtime prints it at start. */
 const describeConfig = () => describeInstance(instance);

@@ -11,6 +11,7 @@ import { contextCredentials } from '../../shared/fc/contextCredentials';
 import { invocationLog } from '../../shared/fc/invocationLog';
 import { fcTimerEvent } from '../../shared/fc/timerEvent';
 import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
+import { warmUp } from '../../shared/fc/warmUp';
 import { type BridgeInstance, createInstance } from '../../shared/instance';
 import { createDeliveryHealth } from './deliveryHealth';
 
@@ -24,5 +25,8 @@ function buildHandler(instance: BridgeInstance) {
 const instance = createInstance('delivery-health', process.env, { codeDir: __dirname });
 
 const handler = buildHandler(instance);
+
+// The first invocation's connections and the store's SDK, started during init (FC bills init too).
+if (instance.ok) warmUp(instance.config);
 
 export { buildHandler, handler };

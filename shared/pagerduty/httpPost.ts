@@ -18,6 +18,7 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { takingPreconnected, wasReady } from '../fc/preconnect';
 
 /**
  * Sockets one origin may hold open at once: well above the 32 sends a sender keeps in flight, low enough that a burst cannot
@@ -44,7 +45,8 @@ function agentFor(url: URL): HttpAgent {
       scheduling: 'lifo' as const,
       timeout: IDLE_SOCKET_TIMEOUT_MS,
     };
-    agent = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+    // The socket init opened to this origin (`preconnect`), if any, carries the first request.
+    agent = takingPreconnected(url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options));
     agents.set(url.origin, agent);
   }
   return agent;
@@ -166,7 +168,8 @@ function httpPost(url: string, options: HttpPostOptions): Promise<HttpPostResult
     signal?.addEventListener('abort', onAbort, { once: true });
 
     req.on('socket', (socket: Socket) => {
-      if (req.reusedSocket) {
+      // A reused keep-alive socket, or one preconnected at init that has finished its handshake: connected already.
+      if (req.reusedSocket || wasReady(socket)) {
         onWire = true;
         return;
       }

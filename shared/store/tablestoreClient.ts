@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { CredentialsConfig } from '../config/config';
 import { Secret } from '../config/Secret';
 import { StoreError } from '../errors';
+import { takingPreconnected } from '../fc/preconnect';
 import { DEADLINE_EXCEEDED } from './tablestoreErrors';
 import { loadTablestoreSdk, type SdkClient } from './tablestoreSdk';
 
@@ -78,7 +79,10 @@ class TablestoreConnection {
     this.#options = options;
     const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
     // Without its own agent the SDK uses a non-keep-alive HTTPS agent: a TLS handshake per call (reference §7).
-    this.#agent = options.endpoint.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    // The socket init opened to the endpoint (`preconnect`), if any, carries the first call.
+    this.#agent = takingPreconnected(
+      options.endpoint.startsWith('https:') ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
+    );
   }
 
   /** The client for the current credentials. Throws a (non-ambiguous) `StoreError` when there are none. */

@@ -43,17 +43,30 @@ describe('npm run bench --quick', () => {
     const { coldStart, warmCpu, endToEnd, storm, stormScaled, outage, relayDrain, memory, alertmanager } =
       result.sections;
     expect(coldStart.rows.map((row: { name: string }) => row.name)).toEqual(
-      expect.arrayContaining(['bare', 'alert-webhook', 'delivery-health']),
+      expect.arrayContaining(['bare', 'alert-webhook', 'alert-webhook (file)', 'delivery-health']),
     );
     for (const row of coldStart.rows)
       expect(row).toMatchObject({ runs: finite, medianMs: finite, ratioToBare: finite });
+    for (const row of coldStart.rows.filter((candidate: { name: string }) => candidate.name !== 'bare'))
+      expect(row).toMatchObject({ medianAnsweredMs: finite, answeredRatioToBare: finite });
     expect(coldStart.bundles['alert-webhook']).toMatchObject({ bytes: finite, gzipBytes: finite });
+    expect(coldStart.packageScripts['dist/delivery-health/index.js']).toMatchObject({ bytes: finite });
+    // One profiled cold start per webhook variant, summarized beside latest.json too.
+    const profiles = JSON.parse(readFileSync(join(outDir, 'cold-start-profile.json'), 'utf8'));
+    expect(profiles).toEqual(coldStart.profiles);
+    expect(profiles['alert-webhook'].top).toHaveLength(10);
+    expect(profiles['alert-webhook'].top[0]).toMatchObject({
+      entry: expect.any(String),
+      selfMs: finite,
+      share: finite,
+    });
     for (const row of warmCpu.rows) {
       expect(row).toMatchObject({
         alertsPerCallback: finite,
         bridgeUsPerAlert: finite,
         floorUsPerAlert: finite,
         ratio: finite,
+        fcEnvelopeUsPerAlert: finite,
       });
     }
     for (const row of warmCpu.storeCalls) expect(row).toMatchObject({ status: 200, storeCalls: finite });

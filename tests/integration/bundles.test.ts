@@ -17,7 +17,9 @@ const _run = promisify(execFile);
 describe('Bundles', () => {
   it.each(['alert-webhook', 'delivery-health'])('%s is CommonJS with a source map and a package.json', (fn) => {
     const dir = join(root, 'dist', fn);
-    expect(existsSync(join(dir, 'index.js.map'))).toBe(true);
+    // index.js is the loader (scripts/codeCache/loader.cjs); app.js the bundle, app.cache its V8 code cache.
+    expect(existsSync(join(dir, 'app.js.map'))).toBe(true);
+    expect(existsSync(join(dir, 'app.cache'))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
   });
 

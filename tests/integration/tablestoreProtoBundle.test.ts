@@ -74,7 +74,7 @@ afterAll(async () => {
 describe('Bundles on the trimmed Tablestore protobuf', () => {
   it.each(['alert-webhook', 'delivery-health'])('%s carries the trimmed module, not the SDK’s', (fn) => {
     // Assess
-    expect(readFileSync(join(root, 'dist', fn, 'index.js'), 'utf8')).not.toContain(FULL_MODULE_ONLY);
+    expect(readFileSync(join(root, 'dist', fn, 'app.js'), 'utf8')).not.toContain(FULL_MODULE_ONLY);
   });
 
   it('infra:tablestore keeps the SDK’s full module (it creates and describes tables)', () => {

@@ -14,7 +14,7 @@
  * drains in about N / R with no pause between runs. The timer stays the backstop.
  */
 import { sleep as defaultSleep } from '../async';
-import { DeliveryStatus, PACING_BLOCK_MAX } from '../constants';
+import { DeliveryStatus } from '../constants';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliverDeps } from './deliverGroup';
@@ -25,13 +25,14 @@ import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
+import { relayBlockMax } from './relayBlock';
 import { resolveWaitUntil } from './resolveWait';
 import { sendLane } from './sendLane';
 import type { SendOutcome } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
 
 /** Most due deliveries read per pass. */
-const RELAY_BATCH = 500;
+const RELAY_BATCH = 1_000;
 
 interface RelayResult {
   due: number;
@@ -231,11 +232,13 @@ async function drainLane(
   if (sendable.length === 0) return;
 
   const leaseMs = config.store.leaseSeconds * 1000;
+  const blockMax = relayBlockMax(leaseMs, config.pagerduty.timeoutMs);
   const laneResult = await sendLane(sendable, {
     keyId: lane.keyId,
     routingKey: lane.route?.routingKey,
     route: lane.route?.name ?? sendable[0]?.routeName ?? 'default',
-    gate,
+    // Blocks as large as one lease write and the lease allow: a block costs one gate write and one lease write.
+    gate: gate.withBlockMax(blockMax),
     deadline,
     sendTimeoutMs: config.pagerduty.timeoutMs,
     reserveMs: 0,
@@ -254,8 +257,8 @@ async function drainLane(
       return leased.filter((record) => !lost.has(record.deliveryKey));
     },
     record: (outcomes) => recordSlice(outcomes, deps, result, context),
-    // Slices of a whole block: fewer store round trips per delivery; a crash re-sends at most a block in flight.
-    sliceSize: PACING_BLOCK_MAX,
+    // Slices of a whole block: one write per block; what a crash re-sends is in docs/delivery.md, "Crash cost".
+    sliceSize: blockMax,
     sleep: deps.sleep ?? defaultSleep,
     now,
   });

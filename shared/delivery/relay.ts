@@ -251,9 +251,14 @@ async function drainLane(
           : markSending(record, now(), leaseMs),
       );
       const fresh = leased.filter((record, index) => record !== block[index]);
-      const won = fresh.length === 0 ? [] : await store.replaceMany(fresh);
+      const { won, failed } = await leaseRows(fresh, store);
       const lost = new Set(fresh.filter((_, index) => !won[index]).map((record) => record.deliveryKey));
-      result.lostRaces += lost.size;
+      if (failed) {
+        // Rows the store could not lease stay due as they were: the next run (at once) takes them.
+        logger.warn('could not lease every row of a block; the rest follows in the next run', { count: lost.size });
+        result.deferred += lost.size;
+        result.more = true;
+      } else result.lostRaces += lost.size;
       return leased.filter((record) => !lost.has(record.deliveryKey));
     },
     record: (outcomes) => recordSlice(outcomes, deps, result, context),
@@ -271,6 +276,35 @@ async function drainLane(
   if (laneResult.resumeAt !== undefined)
     result.resumeAt = Math.min(result.resumeAt ?? laneResult.resumeAt, laneResult.resumeAt);
   if (laneResult.rateLimited) result.rateLimitedKeys++;
+}
+
+/**
+ * Leases a block in one write; per record, whether it is ours now. When the write fails for some rows (the store
+ * throws without saying which), the rows are read back: those holding exactly this lease are ours and are sent now,
+ * instead of waiting out a lease nobody uses. `failed` says some rows could not be leased.
+ */
+async function leaseRows(
+  fresh: readonly DeliveryRecord[],
+  store: RelayDeps['store'],
+): Promise<{ won: boolean[]; failed: boolean }> {
+  if (fresh.length === 0) return { won: [], failed: false };
+  try {
+    return { won: await store.replaceMany(fresh), failed: false };
+  } catch {
+    const current = await store.get(fresh.map((record) => record.deliveryKey));
+    return { won: fresh.map((record) => holdsLease(current.get(record.deliveryKey), record)), failed: true };
+  }
+}
+
+/** Whether the stored row is exactly the lease written (same version, same lease, same writer's time). */
+function holdsLease(stored: DeliveryRecord | undefined, lease: DeliveryRecord): boolean {
+  return (
+    stored !== undefined &&
+    stored.version === lease.version &&
+    stored.status === DeliveryStatus.SENDING &&
+    stored.leaseUntil === lease.leaseUntil &&
+    stored.updatedAt === lease.updatedAt
+  );
 }
 
 async function recordSlice(

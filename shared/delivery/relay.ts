@@ -9,14 +9,18 @@
  * 4. send the rest through the key's gate (`sendLane.ts`): leases and outcomes written in batches, several sends in
  *    flight, the shared budget and the circuit honoured, waiting for the gate inside the deadline.
  *
+ * When nothing is due, a delivery due within `RESOLVE_RECHECK_MS` that the run has not judged (a resolve a webhook held
+ * behind a trigger this relay was sending) is waited for, inside the deadline.
+ *
  * A run that stops with due work left says so (`more`, and `resumeAt` when a key's gate opens only after this run's
  * deadline): delivery-health then starts the next run at once when that run can act, so a backlog of N at rate R
  * drains in about N / R with no pause between runs. The timer stays the backstop.
  */
 import { sleep as defaultSleep } from '../async';
-import { DeliveryStatus } from '../constants';
+import { DeliveryStatus, RESOLVE_RECHECK_MS } from '../constants';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
+import { dueTimeOf } from '../store/DeliveryStore';
 import type { DeliverDeps } from './deliverGroup';
 import { addFailures, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
@@ -99,17 +103,34 @@ interface Lane {
 
 async function relayDue(deps: RelayDeps): Promise<RelayResult> {
   const { config, store, deadline } = deps;
+  const now = deps.now ?? Date.now;
   const result = emptyResult();
   const seen = new Set<string>();
+  /** Deliveries judged in this run (any version). */
+  const judged = new Set<string>();
   // Keep passing while there is time for a send and the last pass found something it could act on.
+  /** Deliveries waited for once already (each is waited for at most once). */
+  const waited = new Set<string>();
   while (deadline.remainingMs() > config.pagerduty.timeoutMs) {
     const due = (await store.listDue(RELAY_BATCH)).filter(
       (record) => !seen.has(`${record.deliveryKey}@${record.version}`),
     );
-    if (due.length === 0) break;
+    if (due.length === 0) {
+      const soon = (await store.listDue(RELAY_BATCH, RESOLVE_RECHECK_MS)).filter(
+        (record) => !judged.has(record.deliveryKey) && !waited.has(record.deliveryKey),
+      );
+      const waitMs = soonestWait(soon, now());
+      if (waitMs === undefined || deadline.remainingMs() - waitMs <= config.pagerduty.timeoutMs) break;
+      for (const record of soon) waited.add(record.deliveryKey);
+      await (deps.sleep ?? defaultSleep)(waitMs);
+      continue;
+    }
     result.passes++;
     result.due += due.length;
-    for (const record of due) seen.add(`${record.deliveryKey}@${record.version}`);
+    for (const record of due) {
+      seen.add(`${record.deliveryKey}@${record.version}`);
+      judged.add(record.deliveryKey);
+    }
     const progressed = await relayPass(due, deps, result);
     if (!progressed) break;
   }
@@ -118,6 +139,18 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
     result.more = (await store.listDue(1)).length > 0;
   }
   return result;
+}
+
+/**
+ * How long to wait for the first of `soon` (deliveries due within `RESOLVE_RECHECK_MS` that this run has not judged: a
+ * resolve a webhook held behind a trigger this relay was sending, or a short retry), at most the recheck; undefined
+ * when there is none. The relay records its triggers without reading their resolves (`recordOutcomes`), so this wait
+ * is what sends such a resolve within its recheck; rows this run judged already are left to the next run.
+ */
+function soonestWait(soon: readonly DeliveryRecord[], now: number): number | undefined {
+  if (soon.length === 0) return undefined;
+  const first = Math.min(...soon.map((record) => dueTimeOf(record) ?? now));
+  return Math.min(RESOLVE_RECHECK_MS, Math.max(1, first - now));
 }
 
 /** One pass over `due`; true when it sent or settled anything (another pass may find more). */
@@ -319,7 +352,10 @@ async function recordSlice(
   result.dead += counted.dead;
   result.retrying += counted.queued;
   addFailures(result.failures, counted);
-  const written = await recordOutcomes(outcomes, deps.store, deps.logger, deps.now ?? Date.now);
+  // No freeing read: a resolve held behind one of these triggers is waited for at the end of the run (`relayDue`).
+  const written = await recordOutcomes(outcomes, deps.store, deps.logger, deps.now ?? Date.now, {
+    freeWaitingResolves: false,
+  });
   if (written === undefined) return false;
   outcomes.forEach((outcome, index) => {
     if (written[index]) context.related.set(outcome.record.deliveryKey, outcome.record);

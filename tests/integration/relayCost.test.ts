@@ -1,7 +1,7 @@
 /**
  * What a delivery-health run costs the store, through its real handler on the Tablestore store over the
  * wire-compatible fake: the same rows read beside 1,000 and beside 20,000 delivered rows (issue 6: cost does not grow
- * with history), and at most 0.1 store round trips per delivered alert when it drains 1,000 due rows (issue 12), the
+ * with history), and under 0.1 store round trips per delivered alert when it drains 1,000 due rows (issue 12), the
  * health report's own reads included. Both are counts of the fake's requests, never timings.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,7 +73,7 @@ describe('delivery-health run cost', () => {
     expect(small.rowsRead).toBeLessThan(100);
   });
 
-  it('drains 1,000 due rows in at most 0.1 store round trips per delivered alert', async () => {
+  it('drains 1,000 due rows in at most 0.09 store round trips per delivered alert', async () => {
     // Prepare: 1,000 queued triggers on one key, pacing off (as `npm run bench` section 7 measures).
     clock = Date.now();
     tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
@@ -98,6 +98,8 @@ describe('delivery-health run cost', () => {
     const requests = Object.values(server.stats.snapshot().requests).reduce<number>((sum, n) => sum + (n ?? 0), 0);
     expect(report.relay).toMatchObject({ delivered: rows, more: false });
     expect(new Set(pd.requests.map((request) => (request.body as { dedup_key?: string }).dedup_key)).size).toBe(rows);
-    expect(requests / rows).toBeLessThanOrEqual(0.1);
+    // 89 requests at this writing (issue 12's target: 0.1): listDue and the ordering context read each row three times
+    // (30 BatchGetRow); six blocks (five of 192) cost a gate write, three lease writes and two outcome writes each.
+    expect(requests / rows).toBeLessThanOrEqual(0.09);
   });
 });

@@ -5,8 +5,8 @@
  *
  * Each change is a compare-and-set of the row: the gate applies a pure rule to the state it last saw (cached per
  * instance) and writes `version + 1`; when someone else wrote first it reads the row again and re-applies the rule.
- * Sends are taken in blocks (up to `PACING_BLOCK_MAX` per write, or the block of a `withBlockMax` view), so the budget costs a small fraction of a store
- * round trip per send; a success on a closed circuit writes nothing.
+ * Sends are taken in blocks (up to `PACING_BLOCK_MAX` per write, or a `withBlockMax` view's block), so the budget
+ * costs a small fraction of a store round trip per send; a success on a closed circuit writes nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { PACING_BLOCK_MAX } from '../constants';

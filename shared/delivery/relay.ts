@@ -108,9 +108,9 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
   const seen = new Set<string>();
   /** Deliveries judged in this run (any version). */
   const judged = new Set<string>();
-  // Keep passing while there is time for a send and the last pass found something it could act on.
   /** Deliveries waited for once already (each is waited for at most once). */
   const waited = new Set<string>();
+  // Keep passing while there is time for a send and the last pass found something it could act on.
   while (deadline.remainingMs() > config.pagerduty.timeoutMs) {
     const due = (await store.listDue(RELAY_BATCH)).filter(
       (record) => !seen.has(`${record.deliveryKey}@${record.version}`),

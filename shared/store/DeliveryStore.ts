@@ -53,7 +53,7 @@ const WAITING_STATUSES: ReadonlySet<string> = new Set([
 /** States the relay picks up when due. */
 const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRY]);
 
-/** When a delivery is next due (epoch ms): PENDING/RETRY at `nextAttemptAt`, SENDING when its lease ends; else never. */
+/** When a delivery is due (epoch ms): PENDING/RETRY at `nextAttemptAt`, SENDING when its lease ends; else never. */
 function dueTimeOf(record: DeliveryRecord): number | undefined {
   if (DUE_STATUSES.has(record.status)) return record.nextAttemptAt ?? 0;
   return record.status === DeliveryStatus.SENDING ? (record.leaseUntil ?? 0) : undefined;

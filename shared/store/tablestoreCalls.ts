@@ -1,7 +1,8 @@
 /**
  * The Tablestore calls the delivery store makes, each bounded by the operation's budget and retried here (the SDK's
  * retries are off, `tablestoreClient.ts`): batch writes in chunks of at most `BATCH_WRITE_MAX_ROWS` rows and
- * `BATCH_WRITE_MAX_BYTES` (a delivery row carries its event, up to `EVENT_MAX_BYTES`) with every row's `isOk` checked and only failed rows retried, batch reads in chunks of `BATCH_GET_MAX_ROWS`, and paged ranges.
+ * `BATCH_WRITE_MAX_BYTES` (a delivery row carries its event, up to `EVENT_MAX_BYTES`), with every row's `isOk` checked
+ * and only failed rows retried; batch reads in chunks of `BATCH_GET_MAX_ROWS`; and paged ranges.
  */
 import { mapLimited, sleep } from '../async';
 import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../constants';

@@ -5,8 +5,8 @@
  *
  * Each change is a compare-and-set of the row: the gate applies a pure rule to the state it last saw (cached per
  * instance) and writes `version + 1`; when someone else wrote first it reads the row again and re-applies the rule.
- * Sends are taken in blocks (up to `PACING_BLOCK_MAX` per write), so the budget costs a small fraction of a store
- * round trip per send; a success on a closed circuit writes nothing.
+ * Sends are taken in blocks (up to `PACING_BLOCK_MAX` per write, or a `withBlockMax` view's block), so the budget
+ * costs a small fraction of a store round trip per send; a success on a closed circuit writes nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { PACING_BLOCK_MAX } from '../constants';
@@ -57,6 +57,14 @@ interface KeyGateOptions {
   now?: () => number;
   /** Told of each store failure the gate absorbed (the instance logs it). */
   onStoreError?: (error: unknown, operation: string) => void;
+  /** Most sends one `acquire` grants. @default PACING_BLOCK_MAX */
+  blockMax?: number;
+}
+
+/** What every view of one gate shares (`withBlockMax`): the cached rows, and the owner the drain lease names. */
+interface GateShared {
+  owner: string;
+  cache: Map<string, { state: KeyState | undefined; readAt: number }>;
 }
 
 /** Failures that are the key's (PagerDuty or the way to it), not the event's: they open the circuit. */
@@ -77,12 +85,18 @@ class KeyGate {
   readonly #probe: ProbeTiming;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #options: KeyGateOptions;
+  readonly #blockMax: number;
   /** This instance, as the drain lease names it. */
-  readonly #owner = randomUUID();
-  readonly #cache = new Map<string, { state: KeyState | undefined; readAt: number }>();
+  readonly #owner: string;
+  readonly #cache: GateShared['cache'];
   readonly #onStoreError: (error: unknown, operation: string) => void;
 
-  public constructor(options: KeyGateOptions) {
+  public constructor(options: KeyGateOptions, shared?: GateShared) {
+    this.#options = options;
+    this.#owner = shared?.owner ?? randomUUID();
+    this.#cache = shared?.cache ?? new Map();
+    this.#blockMax = options.blockMax ?? PACING_BLOCK_MAX;
     this.#store = options.store;
     this.#rate = options.ratePerMinute;
     this.#probe = options.probe;
@@ -92,11 +106,19 @@ class KeyGate {
   }
 
   /**
+   * The same gate (same cached rows, same drain-lease owner) granting blocks of up to `blockMax` sends: the relay
+   * leases a whole block in one write, so its blocks are as large as its lease can cover (`relayBlockMax`).
+   */
+  public withBlockMax(blockMax: number): KeyGate {
+    return new KeyGate({ ...this.#options, blockMax }, { owner: this.#owner, cache: this.#cache });
+  }
+
+  /**
    * Asks for up to `wanted` sends on the key. `probeLeaseMs` is how long a probe may take (the send timeout): another
    * sender may probe after it.
    */
   public async acquire(keyId: string, wanted: number, probeLeaseMs: number): Promise<Grant> {
-    const ask = Math.min(wanted, PACING_BLOCK_MAX);
+    const ask = Math.min(wanted, this.#blockMax);
     return this.#absorb('acquire', this.#acquire(keyId, ask, probeLeaseMs), () => ({
       // The store cannot keep the budget: send the block unpaced rather than hold claimed alerts back (a page beats
       // a 429, which is retried); the sender stops at its first outcome it cannot record.

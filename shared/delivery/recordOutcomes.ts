@@ -1,7 +1,8 @@
 /**
  * Records a slice of send outcomes in one batch write, then frees the resolves that were waiting for those triggers:
  * a resolve held behind its trigger's send (`ordering.ts`: defer) is due at once when the trigger's outcome is
- * recorded, not when the trigger's lease would have ended.
+ * recorded, not when the trigger's lease would have ended. Freeing reads every trigger's counterpart; the relay skips
+ * it (`freeWaitingResolves: false`) and waits for the resolve's recheck instead (`relay.ts`), which costs no read.
  */
 import { DeliveryStatus, EventAction } from '../constants';
 import type { Logger } from '../logger';
@@ -17,6 +18,7 @@ async function recordOutcomes(
   store: DeliveryStore,
   logger: Logger,
   now: () => number,
+  options: { freeWaitingResolves?: boolean } = {},
 ): Promise<boolean[] | undefined> {
   const records = outcomes.map((outcome) => outcome.record);
   let written: boolean[];
@@ -30,7 +32,8 @@ async function recordOutcomes(
   const lost = written.filter((ok) => !ok).length;
   if (lost > 0) logger.warn('a delivery changed under its sender (taken over by the relay)', { count: lost });
   const triggers = records.filter((record, index) => written[index] && record.action === EventAction.TRIGGER);
-  if (triggers.length > 0) await freeWaitingResolves(triggers, store, logger, now);
+  if (triggers.length > 0 && options.freeWaitingResolves !== false)
+    await freeWaitingResolves(triggers, store, logger, now);
   return written;
 }
 

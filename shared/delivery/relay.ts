@@ -9,14 +9,18 @@
  * 4. send the rest through the key's gate (`sendLane.ts`): leases and outcomes written in batches, several sends in
  *    flight, the shared budget and the circuit honoured, waiting for the gate inside the deadline.
  *
+ * When nothing is due, a delivery due within `RESOLVE_RECHECK_MS` that the run has not judged (a resolve a webhook held
+ * behind a trigger this relay was sending) is waited for, inside the deadline.
+ *
  * A run that stops with due work left says so (`more`, and `resumeAt` when a key's gate opens only after this run's
  * deadline): delivery-health then starts the next run at once when that run can act, so a backlog of N at rate R
  * drains in about N / R with no pause between runs. The timer stays the backstop.
  */
 import { sleep as defaultSleep } from '../async';
-import { DeliveryStatus, PACING_BLOCK_MAX } from '../constants';
+import { DeliveryStatus, RESOLVE_RECHECK_MS } from '../constants';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
+import { dueTimeOf } from '../store/DeliveryStore';
 import type { DeliverDeps } from './deliverGroup';
 import { addFailures, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
@@ -25,13 +29,14 @@ import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
+import { relayBlockMax } from './relayBlock';
 import { resolveWaitUntil } from './resolveWait';
 import { sendLane } from './sendLane';
 import type { SendOutcome } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
 
 /** Most due deliveries read per pass. */
-const RELAY_BATCH = 500;
+const RELAY_BATCH = 1_000;
 
 interface RelayResult {
   due: number;
@@ -98,17 +103,34 @@ interface Lane {
 
 async function relayDue(deps: RelayDeps): Promise<RelayResult> {
   const { config, store, deadline } = deps;
+  const now = deps.now ?? Date.now;
   const result = emptyResult();
   const seen = new Set<string>();
+  /** Deliveries judged in this run (any version). */
+  const judged = new Set<string>();
+  /** Deliveries waited for once already (each is waited for at most once). */
+  const waited = new Set<string>();
   // Keep passing while there is time for a send and the last pass found something it could act on.
   while (deadline.remainingMs() > config.pagerduty.timeoutMs) {
     const due = (await store.listDue(RELAY_BATCH)).filter(
       (record) => !seen.has(`${record.deliveryKey}@${record.version}`),
     );
-    if (due.length === 0) break;
+    if (due.length === 0) {
+      const soon = (await store.listDue(RELAY_BATCH, RESOLVE_RECHECK_MS)).filter(
+        (record) => !judged.has(record.deliveryKey) && !waited.has(record.deliveryKey),
+      );
+      const waitMs = soonestWait(soon, now());
+      if (waitMs === undefined || deadline.remainingMs() - waitMs <= config.pagerduty.timeoutMs) break;
+      for (const record of soon) waited.add(record.deliveryKey);
+      await (deps.sleep ?? defaultSleep)(waitMs);
+      continue;
+    }
     result.passes++;
     result.due += due.length;
-    for (const record of due) seen.add(`${record.deliveryKey}@${record.version}`);
+    for (const record of due) {
+      seen.add(`${record.deliveryKey}@${record.version}`);
+      judged.add(record.deliveryKey);
+    }
     const progressed = await relayPass(due, deps, result);
     if (!progressed) break;
   }
@@ -117,6 +139,18 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
     result.more = (await store.listDue(1)).length > 0;
   }
   return result;
+}
+
+/**
+ * How long to wait for the first of `soon` (deliveries due within `RESOLVE_RECHECK_MS` that this run has not judged: a
+ * resolve a webhook held behind a trigger this relay was sending, or a short retry), at most the recheck; undefined
+ * when there is none. The relay records its triggers without reading their resolves (`recordOutcomes`), so this wait
+ * is what sends such a resolve within its recheck; rows this run judged already are left to the next run.
+ */
+function soonestWait(soon: readonly DeliveryRecord[], now: number): number | undefined {
+  if (soon.length === 0) return undefined;
+  const first = Math.min(...soon.map((record) => dueTimeOf(record) ?? now));
+  return Math.min(RESOLVE_RECHECK_MS, Math.max(1, first - now));
 }
 
 /** One pass over `due`; true when it sent or settled anything (another pass may find more). */
@@ -231,11 +265,13 @@ async function drainLane(
   if (sendable.length === 0) return;
 
   const leaseMs = config.store.leaseSeconds * 1000;
+  const blockMax = relayBlockMax(leaseMs, config.pagerduty.timeoutMs);
   const laneResult = await sendLane(sendable, {
     keyId: lane.keyId,
     routingKey: lane.route?.routingKey,
     route: lane.route?.name ?? sendable[0]?.routeName ?? 'default',
-    gate,
+    // Blocks as large as one lease write and the lease allow: a block costs one gate write and one lease write.
+    gate: gate.withBlockMax(blockMax),
     deadline,
     sendTimeoutMs: config.pagerduty.timeoutMs,
     reserveMs: 0,
@@ -248,14 +284,19 @@ async function drainLane(
           : markSending(record, now(), leaseMs),
       );
       const fresh = leased.filter((record, index) => record !== block[index]);
-      const won = fresh.length === 0 ? [] : await store.replaceMany(fresh);
+      const { won, failed } = await leaseRows(fresh, store);
       const lost = new Set(fresh.filter((_, index) => !won[index]).map((record) => record.deliveryKey));
-      result.lostRaces += lost.size;
+      if (failed) {
+        // Rows the store could not lease stay due as they were: the next run (at once) takes them.
+        logger.warn('could not lease every row of a block; the rest follows in the next run', { count: lost.size });
+        result.deferred += lost.size;
+        result.more = true;
+      } else result.lostRaces += lost.size;
       return leased.filter((record) => !lost.has(record.deliveryKey));
     },
     record: (outcomes) => recordSlice(outcomes, deps, result, context),
-    // Slices of a whole block: fewer store round trips per delivery; a crash re-sends at most a block in flight.
-    sliceSize: PACING_BLOCK_MAX,
+    // Slices of a whole block: one write per block; what a crash re-sends is in docs/delivery.md, "Crash cost".
+    sliceSize: blockMax,
     sleep: deps.sleep ?? defaultSleep,
     now,
   });
@@ -270,6 +311,35 @@ async function drainLane(
   if (laneResult.rateLimited) result.rateLimitedKeys++;
 }
 
+/**
+ * Leases a block in one write; per record, whether it is ours now. When the write fails for some rows (the store
+ * throws without saying which), the rows are read back: those holding exactly this lease are ours and are sent now,
+ * instead of waiting out a lease nobody uses. `failed` says some rows could not be leased.
+ */
+async function leaseRows(
+  fresh: readonly DeliveryRecord[],
+  store: RelayDeps['store'],
+): Promise<{ won: boolean[]; failed: boolean }> {
+  if (fresh.length === 0) return { won: [], failed: false };
+  try {
+    return { won: await store.replaceMany(fresh), failed: false };
+  } catch {
+    const current = await store.get(fresh.map((record) => record.deliveryKey));
+    return { won: fresh.map((record) => holdsLease(current.get(record.deliveryKey), record)), failed: true };
+  }
+}
+
+/** Whether the stored row is exactly the lease written (same version, same lease, same writer's time). */
+function holdsLease(stored: DeliveryRecord | undefined, lease: DeliveryRecord): boolean {
+  return (
+    stored !== undefined &&
+    stored.version === lease.version &&
+    stored.status === DeliveryStatus.SENDING &&
+    stored.leaseUntil === lease.leaseUntil &&
+    stored.updatedAt === lease.updatedAt
+  );
+}
+
 async function recordSlice(
   outcomes: SendOutcome[],
   deps: RelayDeps,
@@ -282,7 +352,10 @@ async function recordSlice(
   result.dead += counted.dead;
   result.retrying += counted.queued;
   addFailures(result.failures, counted);
-  const written = await recordOutcomes(outcomes, deps.store, deps.logger, deps.now ?? Date.now);
+  // No freeing read: a resolve held behind one of these triggers is waited for at the end of the run (`relayDue`).
+  const written = await recordOutcomes(outcomes, deps.store, deps.logger, deps.now ?? Date.now, {
+    freeWaitingResolves: false,
+  });
   if (written === undefined) return false;
   outcomes.forEach((outcome, index) => {
     if (written[index]) context.related.set(outcome.record.deliveryKey, outcome.record);

@@ -53,9 +53,15 @@ const WAITING_STATUSES: ReadonlySet<string> = new Set([
 /** States the relay picks up when due. */
 const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRY]);
 
+/** When a delivery is due (epoch ms): PENDING/RETRY at `nextAttemptAt`, SENDING when its lease ends; else never. */
+function dueTimeOf(record: DeliveryRecord): number | undefined {
+  if (DUE_STATUSES.has(record.status)) return record.nextAttemptAt ?? 0;
+  return record.status === DeliveryStatus.SENDING ? (record.leaseUntil ?? 0) : undefined;
+}
+
 function isDue(record: DeliveryRecord, now: number): boolean {
-  if (DUE_STATUSES.has(record.status)) return (record.nextAttemptAt ?? 0) <= now;
-  return record.status === DeliveryStatus.SENDING && (record.leaseUntil ?? 0) <= now;
+  const dueAt = dueTimeOf(record);
+  return dueAt !== undefined && dueAt <= now;
 }
 
 /**
@@ -110,11 +116,16 @@ abstract class DeliveryStore {
     return found;
   }
 
-  /** Deliveries due now, oldest first: PENDING/RETRY whose time has come, SENDING whose lease expired. */
-  public async listDue(limit: number): Promise<DeliveryRecord[]> {
+  /**
+   * Deliveries due now, oldest first: PENDING/RETRY whose time has come, SENDING whose lease expired. With `withinMs`,
+   * also those due within that much time (the relay waits for a resolve due again in a second or two).
+   */
+  public async listDue(limit: number, withinMs = 0): Promise<DeliveryRecord[]> {
     const now = this.now();
     const due: DeliveryRecord[] = [];
-    for (const record of await this._scan()) if (record.expiresAt > now && isDue(record, now)) due.push(record);
+    for (const record of await this._scan()) {
+      if (record.expiresAt > now && isDue(record, now + withinMs)) due.push(record);
+    }
     return due.sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
   }
 
@@ -232,4 +243,4 @@ abstract class DeliveryStore {
 }
 
 export type { ClaimOutcome, OutboxSummary, StoreCredentials };
-export { DeliveryStore, followsVersion, isDue, WAITING_STATUSES };
+export { DeliveryStore, dueTimeOf, followsVersion, isDue, WAITING_STATUSES };

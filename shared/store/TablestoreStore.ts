@@ -14,7 +14,7 @@
  *                 throw: the caller fails open, and ARMS's next repeat claims afresh.
  *  transition  ─ 1. PUT the new state's entry (index first)   2. main PUT if version = v   3. DELETE the old entry
  *                 a crash after 1 leaves a young stale entry; after 2, the old entry stays until deleted lazily.
- *  listDue     ─ GetRange per shard [shard, -inf, -inf] .. [shard, now + 1, -inf)  →  BatchGetRow the main rows
+ *  listDue     ─ GetRange per shard [shard, -inf, -inf] .. [shard, now + within + 1, -inf)  →  BatchGetRow the mains
  *                 → live entries give the due records; stale ones are deleted when provably stale: the main row
  *                 moved past the entry's version, or the entry is older than the grace period (a write in flight).
  *  outboxSummary ─ the whole due index (O(backlog)) → BatchGetRow → counts of the live entries' rows by status.
@@ -450,13 +450,15 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /**
-   * Deliveries due now, oldest first, from the due index: O(due entries), whatever the history. Reads up to
-   * max(2 × limit, 100) entries with `dueAt <= now` (earliest due first), then returns the `limit` oldest-created.
+   * Deliveries due now (or within `withinMs`), oldest first, from the due index: O(due entries), whatever the history.
+   * Reads up to max(2 × limit, 100) entries with `dueAt <= now + withinMs` (earliest due first), then returns the
+   * `limit` oldest-created.
    */
-  public override async listDue(limit: number): Promise<DeliveryRecord[]> {
+  public override async listDue(limit: number, withinMs = 0): Promise<DeliveryRecord[]> {
     if (limit <= 0) return [];
     const budget = this.#budget();
     const now = this.now();
+    const until = now + Math.max(0, withinMs);
     const cap = Math.max(limit * 2, DUE_SCAN_MIN);
     const { INF_MIN } = sdk();
     const shards = await Promise.all(
@@ -465,7 +467,7 @@ class TablestoreStore extends DeliveryStore {
           budget,
           this.#dueTable,
           [{ shard: long(shard) }, { dueAt: INF_MIN }, { [MAIN_PK]: INF_MIN }],
-          [{ shard: long(shard) }, { dueAt: long(now + 1) }, { [MAIN_PK]: INF_MIN }],
+          [{ shard: long(shard) }, { dueAt: long(until + 1) }, { [MAIN_PK]: INF_MIN }],
           cap,
         ),
       ),
@@ -483,7 +485,7 @@ class TablestoreStore extends DeliveryStore {
       const found = mains.get(entry.deliveryKey);
       const live = found !== undefined && found.expiresAt > now ? found : undefined;
       if (live !== undefined && entryMatches(entry, live)) {
-        if (isDue(live, now)) due.set(live.deliveryKey, live);
+        if (isDue(live, until)) due.set(live.deliveryKey, live);
         this.#remember(live, entry);
       } else if ((live !== undefined && live.version >= entry.version) || entry.writtenAt <= now - this.#graceMs) {
         // Provably stale: the row moved past the version this entry was written for, or no write is still in flight.

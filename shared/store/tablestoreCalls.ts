@@ -1,10 +1,11 @@
 /**
  * The Tablestore calls the delivery store makes, each bounded by the operation's budget and retried here (the SDK's
- * retries are off, `tablestoreClient.ts`): batch writes in chunks of at most `BATCH_WRITE_MAX_ROWS` rows with every
- * row's `isOk` checked and only failed rows retried, batch reads in chunks of `BATCH_GET_MAX_ROWS`, and paged ranges.
+ * retries are off, `tablestoreClient.ts`): batch writes in chunks of at most `BATCH_WRITE_MAX_ROWS` rows and
+ * `BATCH_WRITE_MAX_BYTES` (a delivery row carries its event, up to `EVENT_MAX_BYTES`), with every row's `isOk` checked
+ * and only failed rows retried; batch reads in chunks of `BATCH_GET_MAX_ROWS`; and paged ranges.
  */
 import { mapLimited, sleep } from '../async';
-import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_ROWS } from '../constants';
+import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../constants';
 import { StoreError } from '../errors';
 import { type TablestoreConnection, withDeadline } from './tablestoreClient';
 import { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, type OtsFailure, toStoreError } from './tablestoreErrors';
@@ -42,16 +43,50 @@ type WriteOutcome =
   | { status: 'condition'; retried: boolean }
   | { status: 'failed'; failure: OtsFailure; retried: boolean };
 
-/** Splits groups of row indexes into chunks of at most `max` rows, never splitting a group. */
-function chunkGroups(groups: readonly number[][], max: number): number[][] {
+/** Bytes a cell costs in a request beyond its name and value (the wire format's tags, lengths and checksums). */
+const CELL_OVERHEAD_BYTES = 16;
+
+/** A generous estimate of the bytes a value takes in a request: names and values, plus an overhead per cell. */
+function sizeOf(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (Buffer.isBuffer(value)) return value.length;
+  if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + sizeOf(item), 0);
+  if (value !== null && typeof value === 'object' && typeof (value as { toNumber?: unknown }).toNumber !== 'function') {
+    let sum = 0;
+    for (const [name, item] of Object.entries(value))
+      sum += Buffer.byteLength(name) + sizeOf(item) + CELL_OVERHEAD_BYTES;
+    return sum;
+  }
+  return 8; // an integer (`Long`), a number or a boolean
+}
+
+/** A write row's estimated size in a request: its primary key and columns (conditions are small and bounded). */
+function rowBytes(row: WriteRow): number {
+  return Buffer.byteLength(row.tableName) + sizeOf(row.row.primaryKey) + sizeOf(row.row.attributeColumns ?? []);
+}
+
+/**
+ * Splits groups of row indexes into chunks of at most `maxRows` rows and `maxBytes` (by `bytes` per row), never
+ * splitting a group; a group larger than a chunk is a chunk of its own (the store refuses it, and says why).
+ */
+function chunkGroups(
+  groups: readonly number[][],
+  maxRows: number,
+  bytes: (index: number) => number = () => 0,
+  maxBytes = Number.POSITIVE_INFINITY,
+): number[][] {
   const chunks: number[][] = [];
   let current: number[] = [];
+  let currentBytes = 0;
   for (const group of groups) {
-    if (current.length + group.length > max && current.length > 0) {
+    const groupBytes = group.reduce((sum, index) => sum + bytes(index), 0);
+    if (current.length > 0 && (current.length + group.length > maxRows || currentBytes + groupBytes > maxBytes)) {
       chunks.push(current);
       current = [];
+      currentBytes = 0;
     }
     current.push(...group);
+    currentBytes += groupBytes;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
@@ -93,9 +128,15 @@ class TablestoreCalls {
     const retried = new Array<boolean>(rows.length).fill(false);
     const lastFailure = new Array<OtsFailure | undefined>(rows.length);
     let pendingGroups = (groups ?? rows.map((_, index) => [index])).filter((group) => group.length > 0);
+    const sizes = rows.map(rowBytes);
 
     for (let attempt = 1; pendingGroups.length > 0; attempt++) {
-      const chunks = chunkGroups(pendingGroups, BATCH_WRITE_MAX_ROWS);
+      const chunks = chunkGroups(
+        pendingGroups,
+        BATCH_WRITE_MAX_ROWS,
+        (index) => sizes[index] as number,
+        BATCH_WRITE_MAX_BYTES,
+      );
       await mapLimited(chunks, MAX_PARALLEL_CALLS, async (chunk) => {
         const byTable = new Map<string, number[]>();
         for (const index of chunk) {
@@ -228,4 +269,4 @@ class TablestoreCalls {
 }
 
 export type { WriteOutcome, WriteRow };
-export { Budget, TablestoreCalls };
+export { Budget, chunkGroups, rowBytes, TablestoreCalls };

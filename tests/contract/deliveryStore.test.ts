@@ -177,6 +177,26 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     expect((await store.listDue(2)).length).toBe(2);
   });
 
+  it('lists also what is due within a given time, when asked, and nothing later', async () => {
+    // Prepare
+    clock = 10_000;
+    const store = create(now);
+    await store.claim([
+      record('now', { createdAt: 1, nextAttemptAt: 10_000 }),
+      record('soon-retry', { status: DeliveryStatus.RETRY, nextAttemptAt: 11_500, createdAt: 2 }),
+      record('soon-lease', { status: DeliveryStatus.SENDING, leaseUntil: 12_000, createdAt: 3 }),
+      record('later', { status: DeliveryStatus.RETRY, nextAttemptAt: 12_001, createdAt: 4 }),
+    ]);
+
+    // Act
+    const within = await store.listDue(10, 2_000);
+    const nowOnly = await store.listDue(10);
+
+    // Assess
+    expect(within.map((item) => item.deliveryKey)).toEqual(['now', 'soon-retry', 'soon-lease']);
+    expect(nowOnly.map((item) => item.deliveryKey)).toEqual(['now']);
+  });
+
   it('forgets expired records, so their key can be claimed again', async () => {
     // Prepare
     clock = 2_000;

@@ -47,6 +47,29 @@ describe('Class: KeyGate', () => {
     });
   });
 
+  describe('Method: withBlockMax', () => {
+    it('grants blocks up to its own size from the same budget, and holds the same drain lease', async () => {
+      // Prepare
+      const clock = { now: 1_000_000 };
+      const [gate, other] = gates(2, clock);
+      const relay = gate?.withBlockMax(100);
+
+      // Act
+      const large = await relay?.acquire(KEY, 100, 2_500);
+      const small = await gate?.acquire(KEY, 100, 2_500);
+      const capped = await other?.acquire(KEY, 100, 2_500);
+      const leased = await relay?.leaseDrain(KEY, 60_000);
+      const again = await gate?.leaseDrain(KEY, 60_000);
+      const refused = await other?.leaseDrain(KEY, 60_000);
+
+      // Assess: 100 + 20 = the window's 120, whichever view takes it; the view is the same owner as its gate.
+      expect(large).toMatchObject({ kind: 'send', count: 100 });
+      expect(small).toMatchObject({ kind: 'send', count: 20 });
+      expect(capped).toMatchObject({ kind: 'wait', why: 'paced' });
+      expect([leased, again, refused]).toEqual([true, true, false]);
+    });
+  });
+
   describe('Method: report', () => {
     it('opens the circuit for every instance on a 5xx, lets one probe at a time, and closes on its success', async () => {
       // Prepare

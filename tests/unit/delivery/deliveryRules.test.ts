@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { DeliveryMode, DeliveryStatus, EventAction, Severity } from '../../../shared/constants';
 import { NO_OCCURRENCE } from '../../../shared/delivery/deliveryKey';
-import { firstState, isTakeover, markerAdvances, tallyOutcomes } from '../../../shared/delivery/deliveryRules';
+import {
+  firstState,
+  isTakeover,
+  type LaneProgress,
+  leasesChunk,
+  markerAdvances,
+  tallyOutcomes,
+} from '../../../shared/delivery/deliveryRules';
 import type { OrderVerdict } from '../../../shared/delivery/ordering';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 
@@ -169,5 +176,65 @@ describe('Function: tallyOutcomes', () => {
       { record: record({ status: DeliveryStatus.RETRY }), reason: 'server' },
     ]);
     expect(tally).toEqual({ delivered: 1, dead: 1, queued: 3, failures: { server: 2, 'rate-limited': 1, client: 1 } });
+  });
+});
+
+describe('Function: leasesChunk', () => {
+  const FLOOR = 256;
+  const progress = (overrides: Partial<LaneProgress> = {}): LaneProgress => ({
+    leased: 0,
+    backlog: 0,
+    answered: 0,
+    sendingForMs: 0,
+    open: true,
+    ...overrides,
+  });
+
+  it.each([
+    { case: 'a first chunk, window open', lane: progress(), count: 100, windowMs: 750, leases: true },
+    {
+      case: 'up to the floor without a measure',
+      lane: progress({ leased: 156 }),
+      count: 100,
+      windowMs: 750,
+      leases: true,
+    },
+    {
+      case: 'past the floor, nothing measured yet',
+      lane: progress({ leased: 200, backlog: 150 }),
+      count: 100,
+      windowMs: 750,
+      leases: false,
+    },
+    // 2 answers per ms: 150 + 100 start in 125 ms, inside 750 ms.
+    {
+      case: 'past the floor, the measured pace starts it in the window',
+      lane: progress({ leased: 300, backlog: 150, answered: 200, sendingForMs: 100 }),
+      count: 100,
+      windowMs: 750,
+      leases: true,
+    },
+    // 0.2 answers per ms: 150 + 100 need 1,250 ms.
+    {
+      case: 'past the floor, the measured pace does not',
+      lane: progress({ leased: 300, backlog: 150, answered: 20, sendingForMs: 100 }),
+      count: 100,
+      windowMs: 750,
+      leases: false,
+    },
+    { case: 'the window has closed', lane: progress(), count: 1, windowMs: 0, leases: false },
+    {
+      case: 'the lane has stopped (gate, deadline, store)',
+      lane: progress({ open: false }),
+      count: 1,
+      windowMs: 750,
+      leases: false,
+    },
+  ])('$case', ({ lane, count, windowMs, leases }) => {
+    // Act
+    const leased = leasesChunk(lane, count, windowMs, FLOOR);
+
+    // Assess
+    expect(leased).toBe(leases);
   });
 });

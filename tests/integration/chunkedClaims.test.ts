@@ -92,8 +92,12 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-/** The main table's delivery rows that are claims (first writes of their key), in arrival order, by request. */
-function watchClaims(): { claimRequests: () => number; seen: Set<string> } {
+/**
+ * Counts the claim requests (batch writes with the first write of some delivery row); with `delayMs`, each claim lands
+ * that much later (the fake applies a delayed write after the delay), so a send that did not wait for its claim would
+ * reach PagerDuty first.
+ */
+function watchClaims(delayMs = 0): { claimRequests: () => number; seen: Set<string> } {
   const seen = new Set<string>();
   let requests = 0;
   tablestore.fake.faults.add({
@@ -105,18 +109,18 @@ function watchClaims(): { claimRequests: () => number; seen: Set<string> } {
       );
       for (const key of fresh) seen.add(String(key.pk.pk));
       if (fresh.length > 0) requests++;
-      return false;
+      return fresh.length > 0 && delayMs > 0;
     },
-    action: { kind: 'delay', ms: 0 },
+    action: { kind: 'delay', ms: delayMs },
   });
   return { claimRequests: () => requests, seen };
 }
 
 describe('chunked store-and-send', () => {
   it('never sends an alert before its own row is claimed', async () => {
-    // Prepare: at each PagerDuty arrival, is the event's row in the store yet?
+    // Prepare: at each PagerDuty arrival, is the event's row in the store yet? Claims land late (slow store).
     const count = WEBHOOK_CLAIM_CHUNK * 4 + 50;
-    const claims = watchClaims();
+    const claims = watchClaims(100);
     const early: string[] = [];
     onArrival(pd, (request) => {
       const body = request.body as { dedup_key: string; event_action: string };
@@ -131,8 +135,8 @@ describe('chunked store-and-send', () => {
     const response = await bridge.post(callbackOf(many(count, 'order')));
 
     // Assess: every send found its row, and the callback was claimed in chunks.
-    expect(response.json).toMatchObject({ received: count, delivered: count, queued: 0, lost: 0 });
     expect(early).toEqual([]);
+    expect(response.json).toMatchObject({ received: count, delivered: count, queued: 0, lost: 0 });
     expect(claims.claimRequests()).toBeGreaterThanOrEqual(Math.ceil(count / WEBHOOK_CLAIM_CHUNK));
   });
 
@@ -223,7 +227,7 @@ describe('chunked store-and-send', () => {
     let sentAtKill = 0;
     onArrival(pd, () => {
       if (child.exitCode !== null || child.signalCode !== null || sentAtKill > 0) return;
-      if (pd.events.length >= 3 * SENDS_IN_FLIGHT && stored().length === count) {
+      if (pd.events.length >= 8 * SENDS_IN_FLIGHT && stored().length === count) {
         sentAtKill = pd.events.length + 1;
         child.kill('SIGKILL');
       }

@@ -32,8 +32,8 @@ import { counterpartKeyOf } from './deliveryKey';
 import {
   addFailures,
   firstState,
+  inlineCount,
   isTakeover,
-  leasesChunk,
   markerAdvances,
   type Planned,
   tallyOutcomes,
@@ -270,8 +270,15 @@ async function deliverInChunks(
   for (let start = 0; start < planned.length; start += WEBHOOK_CLAIM_CHUNK) {
     chunks.push(planned.slice(start, start + WEBHOOK_CLAIM_CHUNK));
   }
-  await mapLimited(chunks, WEBHOOK_CLAIMS_IN_FLIGHT, async (slice) => {
-    const chunk = inlineShare(slice, lanes, windowLeftMs(), now);
+  const claimChunk = async (slice: Planned[]) => {
+    const { chunk, reserved } = inlineShare(slice, lanes, windowLeftMs(), now);
+    try {
+      await claimAndFeed(chunk);
+    } finally {
+      for (const [route, count] of reserved) lanes.release(route, count);
+    }
+  };
+  const claimAndFeed = async (chunk: Planned[]) => {
     let claimed: Planned[] = [];
     let failed: Planned[] = chunk;
     if (!storeDown) {
@@ -306,7 +313,12 @@ async function deliverInChunks(
       return;
     }
     lanes.feed(final.toSend);
-  });
+  };
+  try {
+    await mapLimited(chunks, WEBHOOK_CLAIMS_IN_FLIGHT, claimChunk);
+  } finally {
+    lanes.close();
+  }
 
   // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
   store.useDeadline(deps.deadline.reserving(STORE_ANSWER_RESERVE_MS));
@@ -332,29 +344,45 @@ async function deliverInChunks(
 }
 
 /**
- * The chunk as it is claimed: a key's deliveries leased to this invocation (SENDING) while `leasesChunk` says its
- * lane can still start them in the window, else queued for the relay (PENDING, due now): one write per delivery either
- * way, never a lease and then a second write to queue what was never going to be sent inline.
+ * The chunk as it is claimed: as many of a key's deliveries leased to this invocation (SENDING) as `inlineCount` says
+ * its lane can still start in the window, the rest queued for the relay (PENDING, due now): one write per delivery
+ * either way, never a lease and then a second write to queue what was never going to be sent inline. Returns the
+ * leases reserved per lane (released once the chunk is claimed).
  */
-function inlineShare(chunk: Planned[], lanes: WebhookLanes, windowLeftMs: number, now: number): Planned[] {
-  const counts = new Map<string, { route: RouteChoice; count: number }>();
+function inlineShare(
+  chunk: Planned[],
+  lanes: WebhookLanes,
+  windowLeftMs: number,
+  now: number,
+): { chunk: Planned[]; reserved: Map<RouteChoice, number> } {
+  const wanted = new Map<string, { route: RouteChoice; count: number }>();
   for (const item of chunk) {
     if (item.record.status !== DeliveryStatus.SENDING) continue;
     const lane = laneIdOf(item.route);
-    const entry = counts.get(lane) ?? { route: item.route, count: 0 };
+    const entry = wanted.get(lane) ?? { route: item.route, count: 0 };
     entry.count++;
-    counts.set(lane, entry);
+    wanted.set(lane, entry);
   }
-  const queued = new Set<string>();
-  for (const [lane, { route, count }] of counts) {
-    if (!leasesChunk(lanes.progressOf(route), count, windowLeftMs, WEBHOOK_INLINE_FLOOR_PER_KEY)) queued.add(lane);
+  const allowed = new Map<string, number>();
+  const reserved = new Map<RouteChoice, number>();
+  for (const [lane, { route, count }] of wanted) {
+    const inline = inlineCount(lanes.progressOf(route), count, windowLeftMs, WEBHOOK_INLINE_FLOOR_PER_KEY);
+    allowed.set(lane, inline);
+    lanes.reserve(route, inline);
+    reserved.set(route, inline);
   }
-  if (queued.size === 0) return chunk;
-  return chunk.map((item) => {
-    if (item.record.status !== DeliveryStatus.SENDING || !queued.has(laneIdOf(item.route))) return item;
+  const shared = chunk.map((item) => {
+    if (item.record.status !== DeliveryStatus.SENDING) return item;
+    const lane = laneIdOf(item.route);
+    const left = allowed.get(lane) ?? 0;
+    if (left > 0) {
+      allowed.set(lane, left - 1);
+      return item;
+    }
     const { leaseUntil: _leaseUntil, ...rest } = item.record;
     return { ...item, record: { ...rest, status: DeliveryStatus.PENDING, nextAttemptAt: now } };
   });
+  return { chunk: shared, reserved };
 }
 
 /**

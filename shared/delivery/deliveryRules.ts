@@ -8,7 +8,7 @@
  * | `isTakeover` | whether an existing row is taken over instead of being a duplicate: finished and older than the dedup window |
  * | `markerAdvances` | the occurrence-marker writes that move each identity forward to the newest occurrence claimed |
  * | `tallyOutcomes` | the counts of a set of send outcomes: delivered, dead, queued, failures by reason |
- * | `leasesChunk` | whether the webhook leases a claimed chunk's deliveries of one key to itself, or queues them for the relay |
+ * | `inlineCount` | how many of a chunk's deliveries of one key the webhook leases to itself; the rest are queued for the relay |
  */
 import { DeliveryStatus } from '../constants';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
@@ -121,7 +121,7 @@ function tallyOutcomes(outcomes: readonly SendOutcome[]): OutcomeTally {
 
 /** One routing key's sends in this invocation, as the webhook sees them when it claims the next chunk. */
 interface LaneProgress {
-  /** Deliveries of the key this invocation leased to itself so far. */
+  /** Deliveries of the key this invocation leased to itself so far (chunks being claimed included). */
   leased: number;
   /** Of those, the ones whose send has not started yet. */
   backlog: number;
@@ -134,18 +134,20 @@ interface LaneProgress {
 }
 
 /**
- * Whether the webhook leases a chunk's `count` deliveries of one key to itself (SENDING) or claims them queued for the
- * relay (PENDING, due now). A lease is worth it only if the send starts before the window closes (`windowLeftMs`: a
- * send starts only while its whole timeout still fits the deadline), else the row is written twice. Up to `floor`
- * leases need no measure; beyond it, the key's measured pace (answers per ms) must start the backlog and this chunk
- * inside the window.
+ * How many of a chunk's `count` deliveries of one key the webhook leases to itself (SENDING); the rest it claims queued
+ * for the relay (PENDING, due now). A lease is worth it only if the send starts before the window closes
+ * (`windowLeftMs`: a send starts only while its whole timeout still fits the deadline), else the row is written twice.
+ * Up to `floor` leases need no measure; beyond it, as many as the key's measured pace (answers per ms) starts, after
+ * its backlog, before the window closes.
  */
-function leasesChunk(progress: LaneProgress, count: number, windowLeftMs: number, floor: number): boolean {
-  if (!progress.open || windowLeftMs <= 0) return false;
-  if (progress.leased + count <= floor) return true;
-  if (progress.answered === 0 || progress.sendingForMs <= 0) return false;
-  const perMs = progress.answered / progress.sendingForMs;
-  return (progress.backlog + count) / perMs <= windowLeftMs;
+function inlineCount(progress: LaneProgress, count: number, windowLeftMs: number, floor: number): number {
+  if (!progress.open || windowLeftMs <= 0) return 0;
+  const unmeasured = floor - progress.leased;
+  const measured =
+    progress.answered > 0 && progress.sendingForMs > 0
+      ? Math.floor((windowLeftMs * progress.answered) / progress.sendingForMs) - progress.backlog
+      : 0;
+  return Math.max(0, Math.min(count, Math.max(unmeasured, measured)));
 }
 
 /** Adds `tally`'s failures into `failures` (in place). */
@@ -154,4 +156,4 @@ function addFailures(failures: Record<string, number>, tally: OutcomeTally): voi
 }
 
 export type { LaneProgress, OutcomeTally, Planned };
-export { addFailures, firstState, isTakeover, leasesChunk, markerAdvances, tallyOutcomes };
+export { addFailures, firstState, inlineCount, isTakeover, markerAdvances, tallyOutcomes };

@@ -24,7 +24,10 @@ interface Lane {
   /** Claimed, leased, not yet taken by the lane. */
   buffer: DeliveryRecord[];
   wake?: () => void;
+  /** Fed to the lane. */
   leased: number;
+  /** Decided leased in chunks still being claimed (`reserve`), not fed yet. */
+  reserved: number;
   started: number;
   answered: number;
   firstStartAt?: number;
@@ -46,17 +49,26 @@ class WebhookLanes {
     this.#now = now;
   }
 
-  /** How far the key's sends have come, for `leasesChunk`. */
+  /** How far the key's sends have come, for `inlineCount`. */
   public progressOf(route: RouteChoice): LaneProgress {
-    const lane = this.#lanes.get(laneIdOf(route));
-    if (lane === undefined) return { leased: 0, backlog: 0, answered: 0, sendingForMs: 0, open: true };
+    const lane = this.#laneOf(route);
     return {
-      leased: lane.leased,
-      backlog: lane.leased - lane.started,
+      leased: lane.leased + lane.reserved,
+      backlog: lane.leased + lane.reserved - lane.started,
       answered: lane.answered,
       sendingForMs: lane.firstStartAt === undefined ? 0 : this.#now() - lane.firstStartAt,
       open: !lane.ended,
     };
+  }
+
+  /** Counts `count` leases of a chunk about to be claimed (chunks are claimed several at once), until `release`. */
+  public reserve(route: RouteChoice, count: number): void {
+    this.#laneOf(route).reserved += count;
+  }
+
+  /** The chunk's claim is over: what it leased is fed (or was not claimed), no longer reserved. */
+  public release(route: RouteChoice, count: number): void {
+    this.#laneOf(route).reserved -= count;
   }
 
   /** Hands claimed, leased deliveries to their lanes (started on first use). */
@@ -91,7 +103,7 @@ class WebhookLanes {
     const id = laneIdOf(route);
     let lane = this.#lanes.get(id);
     if (lane === undefined) {
-      lane = { route, buffer: [], leased: 0, started: 0, answered: 0, ended: false };
+      lane = { route, buffer: [], leased: 0, reserved: 0, started: 0, answered: 0, ended: false };
       this.#lanes.set(id, lane);
     }
     return lane;

@@ -11,7 +11,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeliveryStatus, SENDS_IN_FLIGHT, WEBHOOK_CLAIM_CHUNK } from '../../shared/constants';
+import {
+  DeliveryStatus,
+  SENDS_IN_FLIGHT,
+  WEBHOOK_CLAIM_CHUNK,
+  WEBHOOK_INLINE_FLOOR_PER_KEY,
+} from '../../shared/constants';
 import { type FakePagerDuty, type ReceivedRequest, startFakePagerDuty } from '../support/fakePagerDuty';
 import { httpEvent } from '../support/fcEvents';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../support/tablestoreOverFake';
@@ -38,6 +43,9 @@ function callbackOf(alerts: AlertSpec[]): string {
   }));
   return JSON.stringify({ ...sample, alerts: body });
 }
+
+/** Alerts of one key in one callback: three chunks, all within what the webhook leases itself without a measure. */
+const INLINE = WEBHOOK_INLINE_FLOOR_PER_KEY;
 
 const many = (count: number, prefix: string) =>
   Array.from({ length: count }, (_, index) => ({ fingerprint: `${prefix}-${index}` }));
@@ -119,7 +127,7 @@ function watchClaims(delayMs = 0): { claimRequests: () => number; seen: Set<stri
 describe('chunked store-and-send', () => {
   it('never sends an alert before its own row is claimed', async () => {
     // Prepare: at each PagerDuty arrival, is the event's row in the store yet? Claims land late (slow store).
-    const count = WEBHOOK_CLAIM_CHUNK * 4 + 50;
+    const count = INLINE;
     const claims = watchClaims(100);
     const early: string[] = [];
     onArrival(pd, (request) => {
@@ -142,7 +150,7 @@ describe('chunked store-and-send', () => {
 
   it('sends only the failed rows of a later chunk fail open, and nothing of the earlier chunks twice', async () => {
     // Prepare: five rows of the third claim request fail on every attempt (the rest of that request lands).
-    const count = WEBHOOK_CLAIM_CHUNK * 4;
+    const count = INLINE;
     const claims = watchClaims();
     const failing = new Set<string>();
     tablestore.fake.faults.add({
@@ -183,7 +191,7 @@ describe('chunked store-and-send', () => {
 
   it('pages neither a trigger nor its resolve when they fall in different chunks of one callback', async () => {
     // Prepare: alert 3 fires in the first chunk and is resolved in the third (same identity, same occurrence).
-    const alerts: AlertSpec[] = many(WEBHOOK_CLAIM_CHUNK * 3, 'pair');
+    const alerts: AlertSpec[] = many(INLINE, 'pair');
     const startsAt = '2026-02-01T00:00:00.000Z';
     alerts[3] = { fingerprint: 'pair-held', startsAt };
     alerts[WEBHOOK_CLAIM_CHUNK * 2 + 7] = { fingerprint: 'pair-held', startsAt, status: 'resolved' };
@@ -227,7 +235,7 @@ describe('chunked store-and-send', () => {
     let sentAtKill = 0;
     onArrival(pd, () => {
       if (child.exitCode !== null || child.signalCode !== null || sentAtKill > 0) return;
-      if (pd.events.length >= 8 * SENDS_IN_FLIGHT && stored().length === count) {
+      if (pd.events.length >= 6 * SENDS_IN_FLIGHT && stored().length === count) {
         sentAtKill = pd.events.length + 1;
         child.kill('SIGKILL');
       }

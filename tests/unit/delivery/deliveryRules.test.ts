@@ -4,9 +4,9 @@ import { DeliveryMode, DeliveryStatus, EventAction, Severity } from '../../../sh
 import { NO_OCCURRENCE } from '../../../shared/delivery/deliveryKey';
 import {
   firstState,
+  inlineCount,
   isTakeover,
   type LaneProgress,
-  leasesChunk,
   markerAdvances,
   tallyOutcomes,
 } from '../../../shared/delivery/deliveryRules';
@@ -179,7 +179,7 @@ describe('Function: tallyOutcomes', () => {
   });
 });
 
-describe('Function: leasesChunk', () => {
+describe('Function: inlineCount', () => {
   const FLOOR = 256;
   const progress = (overrides: Partial<LaneProgress> = {}): LaneProgress => ({
     leased: 0,
@@ -191,50 +191,58 @@ describe('Function: leasesChunk', () => {
   });
 
   it.each([
-    { case: 'a first chunk, window open', lane: progress(), count: 100, windowMs: 750, leases: true },
+    { case: 'a first chunk, window open', lane: progress(), count: 100, windowMs: 750, inline: 100 },
     {
       case: 'up to the floor without a measure',
-      lane: progress({ leased: 156 }),
+      lane: progress({ leased: 200, backlog: 200 }),
       count: 100,
       windowMs: 750,
-      leases: true,
+      inline: 56,
     },
     {
       case: 'past the floor, nothing measured yet',
-      lane: progress({ leased: 200, backlog: 150 }),
+      lane: progress({ leased: 300, backlog: 150 }),
       count: 100,
       windowMs: 750,
-      leases: false,
+      inline: 0,
     },
-    // 2 answers per ms: 150 + 100 start in 125 ms, inside 750 ms.
+    // 2 answers per ms: 1,500 start in 750 ms, 150 of them the backlog.
     {
-      case: 'past the floor, the measured pace starts it in the window',
+      case: 'past the floor, the measured pace starts all of it in the window',
       lane: progress({ leased: 300, backlog: 150, answered: 200, sendingForMs: 100 }),
       count: 100,
       windowMs: 750,
-      leases: true,
+      inline: 100,
     },
-    // 0.2 answers per ms: 150 + 100 need 1,250 ms.
+    // 0.2 answers per ms: 150 start in 750 ms, all of them the backlog.
     {
-      case: 'past the floor, the measured pace does not',
+      case: 'past the floor, the measured pace starts only the backlog',
       lane: progress({ leased: 300, backlog: 150, answered: 20, sendingForMs: 100 }),
       count: 100,
       windowMs: 750,
-      leases: false,
+      inline: 0,
     },
-    { case: 'the window has closed', lane: progress(), count: 1, windowMs: 0, leases: false },
+    // 0.2 answers per ms: 40 start in 200 ms, 10 of them the backlog.
+    {
+      case: 'past the floor, the measured pace starts part of it',
+      lane: progress({ leased: 300, backlog: 10, answered: 20, sendingForMs: 100 }),
+      count: 100,
+      windowMs: 200,
+      inline: 30,
+    },
+    { case: 'the window has closed', lane: progress(), count: 1, windowMs: 0, inline: 0 },
     {
       case: 'the lane has stopped (gate, deadline, store)',
       lane: progress({ open: false }),
       count: 1,
       windowMs: 750,
-      leases: false,
+      inline: 0,
     },
-  ])('$case', ({ lane, count, windowMs, leases }) => {
+  ])('$case', ({ lane, count, windowMs, inline }) => {
     // Act
-    const leased = leasesChunk(lane, count, windowMs, FLOOR);
+    const leased = inlineCount(lane, count, windowMs, FLOOR);
 
     // Assess
-    expect(leased).toBe(leases);
+    expect(leased).toBe(inline);
   });
 });

@@ -247,7 +247,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
  * Claims `planned` chunk by chunk (`WEBHOOK_CLAIM_CHUNK`, one BatchWriteRow each) and hands each chunk to the lanes as
  * soon as it is claimed and checked, while the next one is claimed: every delivery is stored before it is sent, and
  * all are stored before the answer. Each chunk's deliveries of a key are leased to this invocation only while its send
- * window can still start them (`leasesChunk`); the rest is claimed queued for the relay.
+ * window can still start them (`inlineCount`); the rest is claimed queued for the relay.
  */
 async function deliverInChunks(
   planned: Planned[],

@@ -1,7 +1,7 @@
 /**
  * The webhook's lanes, one per routing key, fed chunk by chunk: each chunk's deliveries go to their key's lane as soon
  * as the chunk is claimed and checked, and the lane (`sendLane.ts`) starts them while the next chunk is claimed. Keeps
- * what `leasesChunk` decides from (how far each key's sends have come), and what the lanes leave unsent, for the relay.
+ * what `inlineCount` decides from (how far each key's sends have come), and what the lanes leave unsent, for the relay.
  */
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { LaneProgress, Planned } from './deliveryRules';

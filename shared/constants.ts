@@ -127,12 +127,13 @@ const PD_CLIENT_ALERTMANAGER = 'Alertmanager';
  */
 const SENDS_IN_FLIGHT = 32;
 /**
- * Most deliveries per routing key one webhook invocation keeps to send itself; the rest of a large callback is queued
- * at its claim for the relay. 256 is what 32 sends in flight finish at 50 ms in the time the deadline leaves to start
- * sends (WEBHOOK_DEADLINE_MS − answer reserve − PAGERDUTY_TIMEOUT_MS = 750 ms at the defaults), and twice PagerDuty's
- * per-key limit per minute.
+ * Deliveries per routing key the webhook leases to itself before it has measured how fast its sends go: what 32 sends
+ * in flight finish at 50 ms in the time the deadline leaves to start sends (WEBHOOK_DEADLINE_MS − answer reserve −
+ * PAGERDUTY_TIMEOUT_MS = 750 ms at the defaults), and twice PagerDuty's per-key limit per minute. Beyond it the window
+ * decides: a chunk is leased only when the measured pace of the key's sends starts all of it before the window closes;
+ * the rest is claimed queued (PENDING, due now) for the relay, never leased and then written back.
  */
-const WEBHOOK_INLINE_MAX_PER_KEY = 256;
+const WEBHOOK_INLINE_FLOOR_PER_KEY = 256;
 /** Time the webhook keeps for its last store write and the answer after the sends stop. */
 const WEBHOOK_ANSWER_RESERVE_MS = 750;
 /**
@@ -168,6 +169,17 @@ const RESOLVE_RECHECK_MS = 2_000;
 /** BatchWriteRow takes at most 200 rows and 4 MB per call ("Limits on the Wide Column model"). */
 const BATCH_WRITE_MAX_ROWS = 200;
 const BATCH_WRITE_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Deliveries the webhook claims per store call: a claim writes each row and its due-index entry, so 100 deliveries fill
+ * one BatchWriteRow; each chunk's sends start as soon as it is claimed, while the next one is.
+ */
+const WEBHOOK_CLAIM_CHUNK = BATCH_WRITE_MAX_ROWS / 2;
+/**
+ * Chunks the webhook claims at once: each chunk is three round trips in a row (claim; markers and the counterparts'
+ * second reading; the stops of overtaken triggers), so a few in flight keep the sends fed. Half the store's 8 calls
+ * per operation (`tablestoreCalls.ts`), so the outcome writes of the chunks already sending still get through.
+ */
+const WEBHOOK_CLAIMS_IN_FLIGHT = 4;
 /** BatchGetRow takes at most 100 rows per call. */
 const BATCH_GET_MAX_ROWS = 100;
 /** Tablestore rejects a TTL below one day ("TableOptions"). */
@@ -213,5 +225,7 @@ export {
   SUMMARY_MAX_CODE_POINTS,
   TABLESTORE_MIN_TTL_SECONDS,
   WEBHOOK_ANSWER_RESERVE_MS,
-  WEBHOOK_INLINE_MAX_PER_KEY,
+  WEBHOOK_CLAIM_CHUNK,
+  WEBHOOK_CLAIMS_IN_FLIGHT,
+  WEBHOOK_INLINE_FLOOR_PER_KEY,
 };

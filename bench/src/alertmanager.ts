@@ -68,6 +68,7 @@ function summarize(pd: FakePagerDuty, count: number, startedAt: number, drained:
   const counts = tally(pd);
   return {
     lastTriggerSeconds: counts.lastAcceptedAt ? round((counts.lastAcceptedAt - startedAt) / 1000, 3) : null,
+    firstRequestSeconds: counts.firstAt ? round((counts.firstAt - startedAt) / 1000, 3) : null,
     drained,
     pagerdutyRequests: counts.requests,
     accepted: counts.accepted,
@@ -155,10 +156,13 @@ async function runBridge(body: string, count: number, latencyMs: number, capMs: 
   try {
     const startedAt = Date.now();
     const response = await postCallback(runtime.url, body);
+    const answeredAt = Date.now();
     if (response.status >= 300) throw new Error(`bridge answered ${response.status}: ${JSON.stringify(response.json)}`);
     const drained = await waitForTriggers(pd, count, capMs);
     return {
       ...summarize(pd, count, startedAt, drained, peakRssMb(runtime.child.pid)),
+      // The webhook's own share (sent before its answer) and the relay's (after it, once kicked).
+      acceptedBeforeAnswer: tally(pd, Number.NEGATIVE_INFINITY, answeredAt).accepted,
       callbackMs: round(response.ms, 0),
       callbackStatus: response.status,
       callbackAnswer: response.json,

@@ -1,11 +1,13 @@
 /**
  * The webhook's data path after intake, as its steps: draft the callback's deliveries (one per alert, or one per group
  * in per-group mode: `draftDeliveries.ts`), load what ordering needs (`orderingContext.ts`), decide each delivery's
- * first state, claim them (the dedupe), check the claimed ones again against counterparts claimed concurrently by
- * another instance, stop the triggers their resolves overtake, send through each key's gate (`sendLane.ts`), and
- * record the outcomes in slices as they come. Persist, then answer: an alert counts as accepted only once its row
- * exists (delivered, queued for the relay, or final). After a successful claim nothing fails open: the rows exist,
- * and whatever this invocation cannot finish, the relay does.
+ * first state (a trigger and its resolve in this same callback judged against each other), then claim them chunk by
+ * chunk (the dedupe): each chunk is checked again against counterparts claimed concurrently by another instance, the
+ * triggers its resolves overtake are stopped, and its deliveries go to each key's lane (`webhookLanes.ts`,
+ * `sendLane.ts`) while the next chunk is claimed. Outcomes are recorded in slices as they come. Persist, then send,
+ * then answer: an alert is sent only once its row exists, and counts as accepted only once its row exists (delivered,
+ * queued for the relay, or final). After a chunk's claim nothing of it fails open: its rows exist, and whatever this
+ * invocation cannot finish, the relay does.
  */
 import type { AlertGroup, RejectedAlert } from '../alerts/types';
 import { mapLimited, sleep } from '../async';
@@ -17,15 +19,25 @@ import {
   SENDS_IN_FLIGHT,
   STORE_ANSWER_RESERVE_MS,
   WEBHOOK_ANSWER_RESERVE_MS,
-  WEBHOOK_INLINE_MAX_PER_KEY,
+  WEBHOOK_CLAIM_CHUNK,
+  WEBHOOK_CLAIMS_IN_FLIGHT,
+  WEBHOOK_INLINE_FLOOR_PER_KEY,
 } from '../constants';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { ClaimOutcome, DeliveryStore } from '../store/DeliveryStore';
+import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf } from './deliveryKey';
-import { addFailures, firstState, isTakeover, markerAdvances, type Planned, tallyOutcomes } from './deliveryRules';
+import {
+  addFailures,
+  firstState,
+  inlineCount,
+  isTakeover,
+  markerAdvances,
+  type Planned,
+  tallyOutcomes,
+} from './deliveryRules';
 import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
 import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
@@ -36,9 +48,10 @@ import { judge, loadOrderingContext, type OrderingContext } from './orderingCont
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
-import { sendLane } from './sendLane';
+import { type LaneResult, sendLane } from './sendLane';
 import type { SendOutcome, sendRecord } from './sendRecord';
 import { markPending, markSuperseded } from './transitions';
+import { WebhookLanes } from './webhookLanes';
 
 interface DeliverDeps {
   config: BridgeConfig;
@@ -79,9 +92,6 @@ interface DeliverySummary {
   unrecordedResolves?: number;
 }
 
-/** Deliveries claimed per store call: bounds the memory a large callback's claim takes at once. */
-const CLAIM_SLICE = 1_000;
-
 /** Decides each record's first state (`firstState`) from its ordering verdict. */
 function decide(
   drafted: { record: DeliveryRecord; route: RouteChoice },
@@ -101,23 +111,38 @@ function decide(
 }
 
 /**
- * Of a large callback, only what the webhook could send before its deadline is claimed leased to it (SENDING); the
- * rest is claimed queued (PENDING, due now) for the relay, which the webhook kicks. So a 5,000-alert storm costs one
- * claim write per alert, not a claim and then a second write to queue what was never going to be sent inline.
+ * A trigger and its resolve in this very callback, neither stored yet, are judged against each other before anything
+ * is claimed, as a resolve that came first (neither is paged): they may fall in different chunks, and the trigger's
+ * chunk would otherwise be sent before the resolve's is claimed. Triggers first, so a resolve is judged against what
+ * became of its trigger. Updates `context.related` with the pairs' new states.
  */
-function leaseInlineShare(planned: Planned[], now: number): Planned[] {
-  const leased = new Map<string, number>();
-  return planned.map((item) => {
-    if (item.record.status !== DeliveryStatus.SENDING) return item;
-    const lane = laneIdOf(item.route);
-    const count = (leased.get(lane) ?? 0) + 1;
-    leased.set(lane, count);
-    if (count <= WEBHOOK_INLINE_MAX_PER_KEY) return item;
-    const { leaseUntil: _leaseUntil, ...rest } = item.record;
-    return { ...item, record: { ...rest, status: DeliveryStatus.PENDING, nextAttemptAt: now } };
-  });
+function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingContext, now: number): Planned[] {
+  const own = new Map(planned.map((item) => [item.record.deliveryKey, item]));
+  const paired = (item: Planned) => {
+    const other = counterpartKeyOf(item.record);
+    return own.has(other) && !context.related.has(other) && !context.related.has(item.record.deliveryKey);
+  };
+  const pairs = planned.filter(paired);
+  if (pairs.length === 0) return planned;
+  for (const item of pairs) context.related.set(item.record.deliveryKey, item.record);
+  const ordered = [...pairs].sort(
+    (a, b) => Number(a.record.action === EventAction.RESOLVE) - Number(b.record.action === EventAction.RESOLVE),
+  );
+  const judged = new Map<Planned, Planned>();
+  for (const item of ordered) {
+    if (item.record.status !== DeliveryStatus.SENDING) continue;
+    const { leaseUntil: _leaseUntil, ...drafted } = item.record;
+    const again = decide(
+      { record: { ...drafted, status: DeliveryStatus.PENDING }, route: item.route },
+      deps,
+      context,
+      now,
+    );
+    judged.set(item, again);
+    context.related.set(again.record.deliveryKey, again.record);
+  }
+  return planned.map((item) => judged.get(item) ?? item);
 }
-
 /**
  * A trigger and its resolve claimed at the same moment by two instances both read "no counterpart" before claiming.
  * After its own claim each reads its counterpart again (single-row reads are strongly consistent, and each side's row
@@ -180,13 +205,11 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     lost: 0,
   };
 
-  let claimed: Planned[];
-  let failed: Planned[] = [];
+  let planned: Planned[];
   let context: OrderingContext;
-  let markers: Map<string, OccurrenceMarker>;
-  // Until the claim, store calls leave time to fail open (a callback small enough to be sent in that time); after it,
-  // only the answer's time (`useDeadline`). A large callback gives the claim all it can: stored is acknowledged.
-  const failOpenMs = group.alerts.length <= WEBHOOK_INLINE_MAX_PER_KEY ? FAIL_OPEN_SEND_MS : 0;
+  // Until the claims, store calls leave time to fail open (a callback small enough to be sent in that time); after
+  // them, only the answer's time (`useDeadline`). A large callback gives the claims all it can: stored is acknowledged.
+  const failOpenMs = group.alerts.length <= WEBHOOK_INLINE_FLOOR_PER_KEY ? FAIL_OPEN_SEND_MS : 0;
   store.useDeadline(deps.deadline.reserving(WEBHOOK_ANSWER_RESERVE_MS + failOpenMs));
   try {
     // First what an earlier invocation sent while the store was down: the relay must see those resolves.
@@ -205,65 +228,210 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
           unique.map((item) => item.record),
           related,
         );
-    markers = context.markers;
-    const planned = leaseInlineShare(
+    planned = judgeOwnPairs(
       unique.map((item) => decide(item, deps, context, now)),
+      deps,
+      context,
       now,
     );
-    ({ claimed, failed } = await claimPlanned(planned, deps, now));
-    summary.duplicates += planned.length - claimed.length - failed.length;
   } catch (error) {
     logger.error('delivery store unavailable: sending straight to PagerDuty (fail open)', { error });
     summary.degraded = 'store-unavailable';
     return failOpen(draftDeliveries(group, deps, new Map(), now), deps, summary);
   }
-  if (failed.length > 0) {
-    // Only the rows whose write failed go out fail open: the claimed ones are the relay's if this invocation stops.
-    logger.error('some claims failed: sending those deliveries straight to PagerDuty (fail open)', {
-      count: failed.length,
-    });
-    summary.degraded = 'store-unavailable';
+  await deliverInChunks(planned, deps, context, summary, now);
+  return summary;
+}
+
+/**
+ * Claims `planned` chunk by chunk (`WEBHOOK_CLAIM_CHUNK`, one BatchWriteRow each) and hands each chunk to the lanes as
+ * soon as it is claimed and checked, while the next one is claimed: every delivery is stored before it is sent, and
+ * all are stored before the answer. Each chunk's deliveries of a key are leased to this invocation only while its send
+ * window can still start them (`inlineCount`); the rest is claimed queued for the relay.
+ */
+async function deliverInChunks(
+  planned: Planned[],
+  deps: DeliverDeps,
+  context: OrderingContext,
+  summary: DeliverySummary,
+  now: number,
+): Promise<void> {
+  const { store, logger, config } = deps;
+  const lanes = new WebhookLanes((route, feed) => startLane(route, feed, deps, summary), deps.now ?? Date.now);
+  const windowLeftMs = () => deps.deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS - config.pagerduty.timeoutMs;
+  const failingOpen: Promise<unknown>[] = [];
+  const unsent: DeliveryRecord[] = [];
+  const loneResolves: Planned[] = [];
+  let storeDown = false;
+
+  // The versions of the markers this invocation wrote, so a later chunk's advance of the same identity builds on them.
+  const markers = new Map(context.markers);
+  const chunks: Planned[][] = [];
+  for (let start = 0; start < planned.length; start += WEBHOOK_CLAIM_CHUNK) {
+    chunks.push(planned.slice(start, start + WEBHOOK_CLAIM_CHUNK));
   }
-  const failingOpen = failed.length > 0 ? failOpen(failed, deps, summary) : undefined;
+  const claimChunk = async (slice: Planned[]) => {
+    const { chunk, reserved } = inlineShare(slice, lanes, windowLeftMs(), now);
+    try {
+      await claimAndFeed(chunk);
+    } finally {
+      for (const [route, count] of reserved) lanes.release(route, count);
+    }
+  };
+  const claimAndFeed = async (chunk: Planned[]) => {
+    let claimed: Planned[] = [];
+    let failed: Planned[] = chunk;
+    if (!storeDown) {
+      try {
+        ({ claimed, failed } = await claimPlanned(chunk, deps, now));
+      } catch (error) {
+        // This chunk and the ones not yet claimed go out fail open; the chunks claimed already are sent (or queued)
+        // once.
+        logger.error('delivery store unavailable: sending straight to PagerDuty (fail open)', { error });
+        storeDown = true;
+      }
+    }
+    summary.duplicates += chunk.length - claimed.length - failed.length;
+    if (failed.length > 0) {
+      // Only the rows whose write failed go out fail open: the claimed ones are the relay's if this invocation stops.
+      logger.error('some claims failed: sending those deliveries straight to PagerDuty (fail open)', {
+        count: failed.length,
+      });
+      summary.degraded = 'store-unavailable';
+      failingOpen.push(failOpen(failed, deps, summary));
+    }
+    if (claimed.length === 0) return;
+    const checked = await checkClaimed(claimed, deps, context, markers, now);
+    unsent.push(...checked.waiting);
+    const final = tallyFinal(claimed, summary, logger);
+    loneResolves.push(...final.loneResolves);
+    if (checked.held) {
+      // Unsure whether a counterpart appeared: send nothing of this chunk now; the relay judges these rows again.
+      const held = final.toSend.map((item) => item.record);
+      summary.queued += held.length;
+      unsent.push(...held);
+      return;
+    }
+    lanes.feed(final.toSend);
+  };
+  try {
+    await mapLimited(chunks, WEBHOOK_CLAIMS_IN_FLIGHT, claimChunk);
+  } finally {
+    lanes.close();
+  }
 
   // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
   store.useDeadline(deps.deadline.reserving(STORE_ANSWER_RESERVE_MS));
+  const [left] = await Promise.all([lanes.finish(), ...failingOpen]);
+  summary.queued += left.length;
+  unsent.push(...left);
+  if (unsent.length > 0) {
+    try {
+      await store.replaceMany(
+        unsent.map((record) => (record.status === DeliveryStatus.SENDING ? markPending(record, now) : record)),
+      );
+    } catch (error) {
+      // Still SENDING with a lease: the relay takes them over when it ends.
+      logger.error('could not queue the deliveries left for the relay; it takes them over after their lease', {
+        error,
+      });
+    }
+  }
+  for (const { record, route } of loneResolves) {
+    const timeoutMs = deps.deadline.callTimeoutMs(config.pagerduty.timeoutMs);
+    await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
+  }
+}
+
+/**
+ * The chunk as it is claimed: as many of a key's deliveries leased to this invocation (SENDING) as `inlineCount` says
+ * its lane can still start in the window, the rest queued for the relay (PENDING, due now): one write per delivery
+ * either way, never a lease and then a second write to queue what was never going to be sent inline. Returns the
+ * leases reserved per lane (released once the chunk is claimed).
+ */
+function inlineShare(
+  chunk: Planned[],
+  lanes: WebhookLanes,
+  windowLeftMs: number,
+  now: number,
+): { chunk: Planned[]; reserved: Map<RouteChoice, number> } {
+  const wanted = new Map<string, { route: RouteChoice; count: number }>();
+  for (const item of chunk) {
+    if (item.record.status !== DeliveryStatus.SENDING) continue;
+    const lane = laneIdOf(item.route);
+    const entry = wanted.get(lane) ?? { route: item.route, count: 0 };
+    entry.count++;
+    wanted.set(lane, entry);
+  }
+  const allowed = new Map<string, number>();
+  const reserved = new Map<RouteChoice, number>();
+  for (const [lane, { route, count }] of wanted) {
+    const inline = inlineCount(lanes.progressOf(route), count, windowLeftMs, WEBHOOK_INLINE_FLOOR_PER_KEY);
+    allowed.set(lane, inline);
+    lanes.reserve(route, inline);
+    reserved.set(route, inline);
+  }
+  const shared = chunk.map((item) => {
+    if (item.record.status !== DeliveryStatus.SENDING) return item;
+    const lane = laneIdOf(item.route);
+    const left = allowed.get(lane) ?? 0;
+    if (left > 0) {
+      allowed.set(lane, left - 1);
+      return item;
+    }
+    const { leaseUntil: _leaseUntil, ...rest } = item.record;
+    return { ...item, record: { ...rest, status: DeliveryStatus.PENDING, nextAttemptAt: now } };
+  });
+  return { chunk: shared, reserved };
+}
+
+/**
+ * After a chunk's claim: advance its occurrence markers, check its deliveries again against counterparts claimed
+ * meanwhile by another instance, and stop the triggers its resolves overtake. Returns the rows whose state changed
+ * (to be written), and `held` when the check itself failed (then nothing of the chunk is sent now).
+ */
+async function checkClaimed(
+  claimed: Planned[],
+  deps: DeliverDeps,
+  context: OrderingContext,
+  markers: Map<string, OccurrenceMarker>,
+  now: number,
+): Promise<{ waiting: DeliveryRecord[]; held: boolean }> {
+  const { store, logger, config } = deps;
   const advances = markerAdvances(
     claimed.map((item) => item.record),
     markers,
     config.store.ttlSeconds * 1000,
     now,
   );
-  if (advances.length > 0) {
+  // The marker writes and the second reading of counterparts are independent: one round trip for both.
+  const advancing = async () => {
+    if (advances.length === 0) return;
     try {
-      await store.putMarkers(advances);
+      const written = await store.putMarkers(advances);
+      advances.forEach((marker, index) => {
+        if (written[index]) markers.set(marker.dedupKey, marker);
+      });
     } catch (error) {
       // Ordering stays safe: each delivery is judged again against its counterpart before any send.
       logger.warn('could not advance occurrence markers', { error });
     }
+  };
+  const rechecking = recheckCounterparts(claimed, deps, context, now).then(
+    (changed) => ({ changed }),
+    (error: unknown) => ({ error }),
+  );
+  const [, rechecked] = await Promise.all([advancing(), rechecking]);
+  if ('error' in rechecked) {
+    // Unsure whether a counterpart appeared: the relay judges these rows again (queued now if the store takes the
+    // write, else after their lease).
+    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', {
+      error: rechecked.error,
+    });
+    return { waiting: [], held: true };
   }
-  const waiting: DeliveryRecord[] = [];
-  try {
-    waiting.push(...(await recheckCounterparts(claimed, deps, context, now)));
-  } catch (error) {
-    // Unsure whether a counterpart appeared: send nothing now; the relay judges these rows again (queued now if the
-    // store takes the write, else after their lease).
-    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
-    tallyFinal(claimed, summary, logger);
-    const held = claimed.filter((item) => item.record.status === DeliveryStatus.SENDING);
-    summary.queued += held.length;
-    await store.replaceMany(held.map((item) => markPending(item.record, now))).catch(() => undefined);
-    return summary;
-  }
-  waiting.push(...(await stopOvertakenTriggers(claimed, deps, now)));
-
-  const { toSend, loneResolves } = tallyFinal(claimed, summary, logger);
-  await Promise.all([sendClaimed(toSend, deps, summary, waiting, now), failingOpen]);
-  for (const { record, route } of loneResolves) {
-    const timeoutMs = deps.deadline.callTimeoutMs(config.pagerduty.timeoutMs);
-    await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
-  }
-  return summary;
+  const waiting = [...rechecked.changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
+  return { waiting, held: false };
 }
 
 /**
@@ -276,11 +444,7 @@ async function claimPlanned(
   now: number,
 ): Promise<{ claimed: Planned[]; failed: Planned[] }> {
   const { store, config } = deps;
-  // In slices: one claim of 5,000 rows builds every request at once (on Tablestore, 10,000 rows with their events).
-  const outcomes: ClaimOutcome[] = [];
-  for (let start = 0; start < planned.length; start += CLAIM_SLICE) {
-    outcomes.push(...(await store.claim(planned.slice(start, start + CLAIM_SLICE).map((item) => item.record))));
-  }
+  const outcomes = await store.claim(planned.map((item) => item.record));
   const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
   const failed = planned.filter((_, index) => {
     const outcome = outcomes[index];
@@ -376,26 +540,18 @@ function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger
 }
 
 /**
- * Sends the claimed deliveries, one lane per routing key, through the key's gate without waiting for it (ARMS waits
- * 5 s at most, and a storm would hold every callback to the deadline): what the gate or the deadline refuses is
- * queued for the relay, which the webhook kicks.
+ * Starts one routing key's lane (`sendLane.ts`), fed by `WebhookLanes`: through the key's gate without waiting for it
+ * (ARMS waits 5 s at most, and a storm would hold every callback to the deadline); what the gate or the deadline
+ * refuses is queued for the relay, which the webhook kicks.
  */
-async function sendClaimed(
-  toSend: Planned[],
+function startLane(
+  route: RouteChoice,
+  feed: { more: () => Promise<readonly DeliveryRecord[] | undefined>; started: () => void; answered: () => void },
   deps: DeliverDeps,
   summary: DeliverySummary,
-  waiting: DeliveryRecord[],
-  now: number,
-): Promise<void> {
+): Promise<LaneResult> {
   const { config, logger, store, deadline, gate } = deps;
   const clock = deps.now ?? Date.now;
-  const lanes = new Map<string, { route: RouteChoice; records: DeliveryRecord[] }>();
-  for (const { record, route } of toSend) {
-    const laneId = laneIdOf(route);
-    const lane = lanes.get(laneId) ?? { route, records: [] };
-    lane.records.push(record);
-    lanes.set(laneId, lane);
-  }
   const tally = (outcomes: SendOutcome[]) => {
     const counted = tallyOutcomes(outcomes);
     summary.delivered += counted.delivered;
@@ -403,37 +559,31 @@ async function sendClaimed(
     summary.queued += counted.queued;
     addFailures(summary.failures, counted);
   };
-  const unsent: DeliveryRecord[] = [...waiting];
-  await Promise.all(
-    [...lanes.values()].map(async ({ route, records }) => {
-      const lane = await sendLane(records, {
-        keyId: route.routingKey === undefined ? undefined : keyIdOf(route.routingKey),
-        routingKey: route.routingKey,
-        route: route.name,
-        gate,
-        deadline,
-        sendTimeoutMs: config.pagerduty.timeoutMs,
-        reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
-        wait: false,
-        send: (record, probe) => deps.send(record, route.routingKey, { config, logger, probe, now: deps.now }),
-        record: async (outcomes) => {
-          tally(outcomes);
-          return (await recordOutcomes(outcomes, store, logger, clock)) !== undefined;
-        },
-        sleep,
-        now: clock,
-      });
-      summary.queued += lane.unsent.length;
-      unsent.push(...lane.unsent.map((record) => markPending(record, now)));
-    }),
-  );
-  if (unsent.length === 0) return;
-  try {
-    await store.replaceMany(unsent);
-  } catch (error) {
-    // Still SENDING with a lease: the relay takes them over when it ends.
-    logger.error('could not queue the deliveries left for the relay; it takes them over after their lease', { error });
-  }
+  return sendLane([], {
+    keyId: route.routingKey === undefined ? undefined : keyIdOf(route.routingKey),
+    routingKey: route.routingKey,
+    route: route.name,
+    gate,
+    deadline,
+    sendTimeoutMs: config.pagerduty.timeoutMs,
+    reserveMs: WEBHOOK_ANSWER_RESERVE_MS,
+    wait: false,
+    send: async (record, probe) => {
+      feed.started();
+      try {
+        return await deps.send(record, route.routingKey, { config, logger, probe, now: deps.now });
+      } finally {
+        feed.answered();
+      }
+    },
+    record: async (outcomes) => {
+      tally(outcomes);
+      return (await recordOutcomes(outcomes, store, logger, clock)) !== undefined;
+    },
+    sleep,
+    now: clock,
+    more: feed.more,
+  });
 }
 
 /**

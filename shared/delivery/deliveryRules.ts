@@ -8,6 +8,7 @@
  * | `isTakeover` | whether an existing row is taken over instead of being a duplicate: finished and older than the dedup window |
  * | `markerAdvances` | the occurrence-marker writes that move each identity forward to the newest occurrence claimed |
  * | `tallyOutcomes` | the counts of a set of send outcomes: delivered, dead, queued, failures by reason |
+ * | `inlineCount` | how many of a chunk's deliveries of one key the webhook leases to itself; the rest are queued for the relay |
  */
 import { DeliveryStatus } from '../constants';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
@@ -118,10 +119,41 @@ function tallyOutcomes(outcomes: readonly SendOutcome[]): OutcomeTally {
   return tally;
 }
 
+/** One routing key's sends in this invocation, as the webhook sees them when it claims the next chunk. */
+interface LaneProgress {
+  /** Deliveries of the key this invocation leased to itself so far (chunks being claimed included). */
+  leased: number;
+  /** Of those, the ones whose send has not started yet. */
+  backlog: number;
+  /** Sends of the key answered so far. */
+  answered: number;
+  /** Time since the key's first send started (ms); 0 before it. */
+  sendingForMs: number;
+  /** The key's lane still takes deliveries: it has not stopped on its gate, the deadline or the store. */
+  open: boolean;
+}
+
+/**
+ * How many of a chunk's `count` deliveries of one key the webhook leases to itself (SENDING); the rest it claims queued
+ * for the relay (PENDING, due now). A lease is worth it only if the send starts before the window closes
+ * (`windowLeftMs`: a send starts only while its whole timeout still fits the deadline), else the row is written twice.
+ * Up to `floor` leases need no measure; beyond it, as many as the key's measured pace (answers per ms) starts, after
+ * its backlog, before the window closes.
+ */
+function inlineCount(progress: LaneProgress, count: number, windowLeftMs: number, floor: number): number {
+  if (!progress.open || windowLeftMs <= 0) return 0;
+  const unmeasured = floor - progress.leased;
+  const measured =
+    progress.answered > 0 && progress.sendingForMs > 0
+      ? Math.floor((windowLeftMs * progress.answered) / progress.sendingForMs) - progress.backlog
+      : 0;
+  return Math.max(0, Math.min(count, Math.max(unmeasured, measured)));
+}
+
 /** Adds `tally`'s failures into `failures` (in place). */
 function addFailures(failures: Record<string, number>, tally: OutcomeTally): void {
   for (const [reason, count] of Object.entries(tally.failures)) failures[reason] = (failures[reason] ?? 0) + count;
 }
 
-export type { OutcomeTally, Planned };
-export { addFailures, firstState, isTakeover, markerAdvances, tallyOutcomes };
+export type { LaneProgress, OutcomeTally, Planned };
+export { addFailures, firstState, inlineCount, isTakeover, markerAdvances, tallyOutcomes };

@@ -2,7 +2,8 @@
  * Sends one routing key's deliveries through its gate (`KeyGate.ts`): blocks of sends taken from the key's shared
  * budget, up to `SENDS_IN_FLIGHT` on the wire at once, outcomes recorded in slices as they come (a crash re-sends at
  * most the slice in flight), the circuit honoured (one probe at a time while it is open). Used by the webhook, which
- * never waits for the gate (ARMS waits 5 s), and by the relay, which waits inside its deadline.
+ * never waits for the gate (ARMS waits 5 s) and feeds the lane each chunk as it is claimed (`more`), and by the relay,
+ * which waits inside its deadline.
  *
  * No send starts unless the deadline leaves it its whole `PAGERDUTY_TIMEOUT_MS` plus `reserveMs`: a send on the wire
  * always completes and is recorded, so PagerDuty never gets the same event twice because of our own deadline.
@@ -40,6 +41,11 @@ interface LaneOptions {
   now: () => number;
   /** Outcomes recorded per write. @default SENDS_IN_FLIGHT */
   sliceSize?: number;
+  /**
+   * More records once the lane has started all it holds (the webhook: each chunk as soon as it is claimed, while it
+   * claims the next); resolves undefined when no more will come. Absent: `records` is all there is.
+   */
+  more?: () => Promise<readonly DeliveryRecord[] | undefined>;
 }
 
 interface LaneResult {
@@ -104,7 +110,14 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
     return running;
   };
 
-  while (queue.length > 0) {
+  for (;;) {
+    if (queue.length === 0) {
+      // Sends in flight keep going while the next records are claimed.
+      const next = await options.more?.();
+      if (next === undefined) break;
+      queue.push(...next);
+      continue;
+    }
     if (storeFailed) {
       result.stopped = 'store';
       break;

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { DeliveryMode, DeliveryStatus, EventAction, Severity } from '../../../shared/constants';
 import { NO_OCCURRENCE } from '../../../shared/delivery/deliveryKey';
-import { firstState, isTakeover, markerAdvances, tallyOutcomes } from '../../../shared/delivery/deliveryRules';
+import {
+  firstState,
+  inlineCount,
+  isTakeover,
+  type LaneProgress,
+  markerAdvances,
+  tallyOutcomes,
+} from '../../../shared/delivery/deliveryRules';
 import type { OrderVerdict } from '../../../shared/delivery/ordering';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 
@@ -169,5 +176,73 @@ describe('Function: tallyOutcomes', () => {
       { record: record({ status: DeliveryStatus.RETRY }), reason: 'server' },
     ]);
     expect(tally).toEqual({ delivered: 1, dead: 1, queued: 3, failures: { server: 2, 'rate-limited': 1, client: 1 } });
+  });
+});
+
+describe('Function: inlineCount', () => {
+  const FLOOR = 256;
+  const progress = (overrides: Partial<LaneProgress> = {}): LaneProgress => ({
+    leased: 0,
+    backlog: 0,
+    answered: 0,
+    sendingForMs: 0,
+    open: true,
+    ...overrides,
+  });
+
+  it.each([
+    { case: 'a first chunk, window open', lane: progress(), count: 100, windowMs: 750, inline: 100 },
+    {
+      case: 'up to the floor without a measure',
+      lane: progress({ leased: 200, backlog: 200 }),
+      count: 100,
+      windowMs: 750,
+      inline: 56,
+    },
+    {
+      case: 'past the floor, nothing measured yet',
+      lane: progress({ leased: 300, backlog: 150 }),
+      count: 100,
+      windowMs: 750,
+      inline: 0,
+    },
+    // 2 answers per ms: 1,500 start in 750 ms, 150 of them the backlog.
+    {
+      case: 'past the floor, the measured pace starts all of it in the window',
+      lane: progress({ leased: 300, backlog: 150, answered: 200, sendingForMs: 100 }),
+      count: 100,
+      windowMs: 750,
+      inline: 100,
+    },
+    // 0.2 answers per ms: 150 start in 750 ms, all of them the backlog.
+    {
+      case: 'past the floor, the measured pace starts only the backlog',
+      lane: progress({ leased: 300, backlog: 150, answered: 20, sendingForMs: 100 }),
+      count: 100,
+      windowMs: 750,
+      inline: 0,
+    },
+    // 0.2 answers per ms: 40 start in 200 ms, 10 of them the backlog.
+    {
+      case: 'past the floor, the measured pace starts part of it',
+      lane: progress({ leased: 300, backlog: 10, answered: 20, sendingForMs: 100 }),
+      count: 100,
+      windowMs: 200,
+      inline: 30,
+    },
+    { case: 'the window has closed', lane: progress(), count: 1, windowMs: 0, inline: 0 },
+    {
+      case: 'the lane has stopped (gate, deadline, store)',
+      lane: progress({ open: false }),
+      count: 1,
+      windowMs: 750,
+      inline: 0,
+    },
+  ])('$case', ({ lane, count, windowMs, inline }) => {
+    // Act
+    const leased = inlineCount(lane, count, windowMs, FLOOR);
+
+    // Assess
+    expect(leased).toBe(inline);
   });
 });

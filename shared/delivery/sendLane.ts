@@ -61,20 +61,32 @@ interface LaneResult {
 
 async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions): Promise<LaneResult> {
   const { keyId, gate, deadline, now } = options;
-  const queue = [...records];
+  const queue: DeliveryRecord[] = [];
   const result: LaneResult = { unsent: [], rateLimited: false };
   const pending: SendOutcome[] = [];
   let flushing: Promise<void> = Promise.resolve();
   const sliceSize = options.sliceSize ?? SENDS_IN_FLIGHT;
+  /** Outcomes handed to `record` and not yet written. */
+  let recording = 0;
   const flush = (all: boolean) => {
     while (pending.length > 0 && (all || pending.length >= sliceSize)) {
       const slice = pending.splice(0, sliceSize);
+      recording += slice.length;
       flushing = flushing.then(async () => {
         if (!(await options.record(slice))) storeFailed = true;
+        recording -= slice.length;
       });
     }
     return flushing;
   };
+  /**
+   * Sends whose outcome is not written yet: what a crash now would re-send. Bounded to the slice being written plus the
+   * sends on the wire, so a store slower than PagerDuty holds the sends back instead of letting the re-sends grow.
+   */
+  const unrecorded = () => inFlight.size + pending.length + recording;
+  const maxUnrecorded = sliceSize + SENDS_IN_FLIGHT;
+  /** Waits for a send to finish or a slice to be written. */
+  const progress = () => Promise.race([...inFlight, ...(recording > 0 ? [flushing] : [])]);
   /** Room to start a send: its whole timeout and the reserve still fit in the deadline. */
   const room = () => deadline.remainingMs() - options.reserveMs - options.sendTimeoutMs;
 
@@ -104,18 +116,30 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
     }
     void flush(false);
   };
+  /** The send on the wire per PagerDuty dedup_key: two events of one alert are never on the wire at once. */
+  const onWire = new Map<string, Promise<void>>();
   const start = (record: DeliveryRecord, probe: boolean) => {
-    const running = sendOne(record, probe).finally(() => inFlight.delete(running));
+    const running = sendOne(record, probe).finally(() => {
+      inFlight.delete(running);
+      if (onWire.get(record.dedupKey) === running) onWire.delete(record.dedupKey);
+    });
     inFlight.add(running);
+    onWire.set(record.dedupKey, running);
     return running;
   };
+  /** Queued oldest occurrence first: one alert's events reach PagerDuty in the order they happened. */
+  const enqueue = (more: readonly DeliveryRecord[]) => {
+    queue.push(...more);
+    queue.sort((a, b) => a.occurrence - b.occurrence);
+  };
 
+  enqueue(records);
   for (;;) {
     if (queue.length === 0) {
       // Sends in flight keep going while the next records are claimed.
       const next = await options.more?.();
       if (next === undefined) break;
-      queue.push(...next);
+      enqueue(next);
       continue;
     }
     if (storeFailed) {
@@ -171,7 +195,9 @@ async function sendLane(records: readonly DeliveryRecord[], options: LaneOptions
       continue;
     }
     for (const [index, record] of block.entries()) {
-      while (inFlight.size >= SENDS_IN_FLIGHT) await Promise.race(inFlight);
+      while (inFlight.size >= SENDS_IN_FLIGHT || unrecorded() >= maxUnrecorded) await progress();
+      // The alert's previous event first: PagerDuty applies them in the order they arrive.
+      await onWire.get(record.dedupKey);
       if (halted !== undefined || storeFailed || room() <= 0) {
         // Cut short: the rest of the block goes back to the queue (leased rows stay leased: the caller re-queues).
         queue.unshift(...block.slice(index));

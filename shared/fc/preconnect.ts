@@ -20,6 +20,9 @@ import { type TLSSocket, connect as tlsConnect } from 'node:tls';
  */
 const PRECONNECT_IDLE_MS = 4_000;
 
+/** TCP keep-alive probes' initial delay on a taken socket: the agents' `keepAliveMsecs` default. */
+const KEEP_ALIVE_PROBE_MS = 1_000;
+
 /** An opened socket waiting for its first request, and the listener that forgets it (removed when it is taken). */
 interface Waiting {
   socket: Socket;
@@ -85,6 +88,10 @@ function take(key: string): Socket | undefined {
   socket.removeListener('close', forget);
   socket.removeListener('timeout', forget);
   socket.setTimeout(0);
+  // As the agents' own sockets (their `noDelay` default): without it, Nagle holds a request's second write (the body
+  // after the headers) for the previous one's ACK, which costs every later request on this kept-alive socket.
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEP_ALIVE_PROBE_MS);
   socket.ref();
   return socket;
 }

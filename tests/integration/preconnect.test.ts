@@ -6,8 +6,8 @@
  */
 
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, Socket } from 'node:net';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { preconnect } from '../../shared/fc/preconnect';
 import { httpPost } from '../../shared/pagerduty/httpPost';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopbackServer';
@@ -44,6 +44,23 @@ describe('Function: preconnect', () => {
     expect(second).toMatchObject({ ok: true, status: 202, onWire: true });
     expect(server.requests).toBe(2);
     expect(server.connections).toBe(1);
+  });
+
+  it('hands the socket over with Nagle off, as the agents open their own', async () => {
+    // Prepare: Nagle on a kept-alive socket holds each request's body for the previous write's ACK (tens of ms on
+    // every later request it carries).
+    const server = await loopback();
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    preconnect(server.url);
+
+    // Act
+    const result = await httpPost(server.url, base);
+
+    // Assess
+    expect(result).toMatchObject({ ok: true, status: 202 });
+    expect(server.connections).toBe(1);
+    expect(noDelay).toHaveBeenCalledWith(true);
+    noDelay.mockRestore();
   });
 
   it('opens one socket per origin however often it is asked', async () => {

@@ -244,7 +244,8 @@ function mayBeStale(record: DeliveryRecord): boolean {
  *    less: the marker now names the trigger's own occurrence, so a later judge no longer finds that resolve). If the
  *    resolve also saw the trigger (case 1 too), the resolve is not sent and the trigger only goes out late;
  * 3. the resolve saw the marker before the trigger's advance: then the trigger's read comes after the resolve's claim
- *    and sees it SENDING (case 2), or already finished (delivered: the trigger goes after it);
+ *    and sees it SENDING (case 2), or finished: delivered (the trigger goes after it) or queued for a retry (that
+ *    retry is judged against the advanced marker and this trigger, and superseded once the trigger may have landed);
  * 4. the resolve sees the trigger queued and never attempted (it waits behind this very resolve, or for the relay):
  *    the resolve goes out; the trigger, judged again later, finds it still on the wire (case 2, or the relay's first
  *    judge: `orderVerdict`, defer) or finished.

@@ -25,10 +25,11 @@ import {
 } from '../constants';
 import type { Deadline } from '../fc/deadline';
 import type { Logger } from '../logger';
+import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
-import { counterpartKeyOf } from './deliveryKey';
+import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
 import {
   addFailures,
   firstState,
@@ -43,7 +44,7 @@ import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
 import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
-import { RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
@@ -147,36 +148,48 @@ function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingC
  * A trigger and its resolve claimed at the same moment by two instances both read "no counterpart" before claiming.
  * After its own claim each reads its counterpart again (single-row reads are strongly consistent, and each side's row
  * exists before its second read, so at least one side sees the other) and is judged again: a trigger whose resolve
- * now exists is not sent; a resolve whose trigger is being sent waits for it. Returns the records whose state changed
- * (written by the caller), and updates `claimed` in place.
+ * now exists is not sent; a resolve whose trigger is being sent waits for it. In the same round trip a per-alert
+ * resolve reads its identity's marker again, and the newer occurrence's trigger it names: the resolve's half of the
+ * older-resolve/newer-trigger recheck (`recheckOlderResolves`). Returns the records whose state changed (written by
+ * the caller), and updates `claimed` in place.
  */
 async function recheckCounterparts(
   claimed: Planned[],
   deps: DeliverDeps,
   context: OrderingContext,
+  own: ReadonlySet<string>,
   now: number,
 ): Promise<DeliveryRecord[]> {
   const sending = claimed.filter((item) => item.record.status === DeliveryStatus.SENDING);
   if (sending.length === 0) return [];
   const keys = sending.map((item) => counterpartKeyOf(item.record));
-  const fresh = await deps.store.get(keys.filter((key) => !context.related.has(key)));
+  const [fresh, newer] = await Promise.all([
+    deps.store.get(keys.filter((key) => !context.related.has(key))),
+    newerTriggersNow(sending, deps, own),
+  ]);
   // A counterpart in this very callback is judged as this invocation decided it, not as a concurrent claim: the
   // trigger and the resolve of one occurrence arriving together are a resolve that came first (neither is paged).
-  const own = new Map(claimed.map((item) => [item.record.deliveryKey, item.record]));
+  const claimedRows = new Map(claimed.map((item) => [item.record.deliveryKey, item.record]));
   for (const key of fresh.keys()) {
-    const mine = own.get(key);
-    if (mine !== undefined) fresh.set(key, mine);
+    const ours = claimedRows.get(key);
+    if (ours !== undefined) fresh.set(key, ours);
   }
-  if (fresh.size === 0) return [];
+  if (fresh.size === 0 && newer.rows.size === 0) return [];
   for (const [key, row] of fresh) context.related.set(key, row);
+  for (const [key, row] of newer.rows) context.related.set(key, row);
   const changed: DeliveryRecord[] = [];
   // Triggers first, so a resolve is judged against what became of its trigger.
   const ordered = [...sending].sort(
     (a, b) => Number(a.record.action === 'resolve') - Number(b.record.action === 'resolve'),
   );
   for (const item of ordered) {
-    if (!fresh.has(counterpartKeyOf(item.record))) continue;
-    const { verdict } = judge(item.record, context, now);
+    const newerKey = newer.keys.get(item.record.deliveryKey);
+    const newerSeen = newerKey !== undefined && newer.rows.has(newerKey);
+    if (!fresh.has(counterpartKeyOf(item.record)) && !newerSeen) continue;
+    // A resolve is judged against the marker as it is now; a trigger against the one it was claimed with.
+    const marker = newerSeen ? newer.markers.get(item.record.dedupKey) : undefined;
+    const markers = marker === undefined ? context.markers : new Map([[item.record.dedupKey, marker]]);
+    const { verdict } = judge(item.record, { related: context.related, markers }, now);
     if (verdict.kind === 'supersede') {
       item.record = markSuperseded(item.record, now, verdict.reason, false);
       changed.push(item.record);
@@ -187,6 +200,95 @@ async function recheckCounterparts(
     context.related.set(item.record.deliveryKey, item.record);
   }
   return changed;
+}
+
+/**
+ * For the per-alert resolves among `sending` (claimed SENDING: their row is written), the identity's marker as it is
+ * now and, where it names a newer occurrence, that occurrence's trigger (not one of this invocation's own deliveries:
+ * its lane sends the older occurrence first). `keys` maps each such resolve to the trigger's key.
+ */
+async function newerTriggersNow(
+  sending: readonly Planned[],
+  deps: DeliverDeps,
+  own: ReadonlySet<string>,
+): Promise<{ markers: Map<string, OccurrenceMarker>; keys: Map<string, string>; rows: Map<string, DeliveryRecord> }> {
+  const resolves = sending.filter((item) => mayBeStale(item.record)).map((item) => item.record);
+  const keys = new Map<string, string>();
+  if (resolves.length === 0) return { markers: new Map(), keys, rows: new Map() };
+  const markers = await deps.store.getMarkers([...new Set(resolves.map((record) => record.dedupKey))]);
+  for (const record of resolves) {
+    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
+    if (key !== undefined && !own.has(key)) keys.set(record.deliveryKey, key);
+  }
+  const rows = keys.size === 0 ? new Map() : await deps.store.get([...new Set(keys.values())]);
+  return { markers, keys, rows };
+}
+
+/** A per-alert resolve of a known occurrence: the kind a newer occurrence's trigger can make stale. */
+function mayBeStale(record: DeliveryRecord): boolean {
+  return (
+    record.action === EventAction.RESOLVE &&
+    record.occurrence !== NO_OCCURRENCE &&
+    !record.dedupKey.startsWith(GROUP_KEY_PREFIX)
+  );
+}
+
+/**
+ * The trigger's half of the older-resolve/newer-trigger recheck. A trigger newer than its identity's marker, claimed to
+ * be sent (SENDING, or queued due now), reads the older occurrence's resolve again once its own row AND the advanced
+ * marker are written; that resolve, once its own row is SENDING, reads the marker and the trigger it names
+ * (`newerTriggersNow`). Single-row reads are strongly consistent, so at least one side sees the other:
+ *
+ * 1. the resolve sees the trigger SENDING (or sent): the resolve is superseded, never sent; the trigger goes out;
+ * 2. the trigger sees the resolve SENDING under a live lease: the trigger waits until that lease ends (it cannot wait
+ *    less: the marker now names the trigger's own occurrence, so a later judge no longer finds that resolve). If the
+ *    resolve also saw the trigger (case 1 too), the resolve is not sent and the trigger only goes out late;
+ * 3. the resolve saw the marker before the trigger's advance: then the trigger's read comes after the resolve's claim
+ *    and sees it SENDING (case 2), or finished: delivered (the trigger goes after it) or queued for a retry (that
+ *    retry is judged against the advanced marker and this trigger, and superseded once the trigger may have landed);
+ * 4. the resolve sees the trigger queued and never attempted (it waits behind this very resolve, or for the relay):
+ *    the resolve goes out; the trigger, judged again later, finds it still on the wire (case 2, or the relay's first
+ *    judge: `orderVerdict`, defer) or finished.
+ *
+ * In every case the older resolve never lands after the newer trigger. The triggers that now wait are written at once,
+ * not with the rows left at the end: one claimed queued is due now, and a relay must not take it meanwhile. Updates
+ * `claimed` in place.
+ */
+async function recheckOlderResolves(
+  claimed: Planned[],
+  deps: DeliverDeps,
+  context: OrderingContext,
+  own: ReadonlySet<string>,
+  now: number,
+): Promise<void> {
+  const rechecking = claimed.flatMap((item) => {
+    const { record } = item;
+    if (item.behindOlderResolve === true) return [];
+    if (record.status !== DeliveryStatus.SENDING && record.status !== DeliveryStatus.PENDING) return [];
+    const key = olderResolveKeyOf(record, context.markers.get(record.dedupKey));
+    return key === undefined || own.has(key) ? [] : [{ item, key }];
+  });
+  if (rechecking.length === 0) return;
+  const fresh = await deps.store.get([...new Set(rechecking.map(({ key }) => key))]);
+  const changed: DeliveryRecord[] = [];
+  for (const { item, key } of rechecking) {
+    const olderResolve = fresh.get(key);
+    if (olderResolve === undefined) continue;
+    context.related.set(key, olderResolve);
+    const verdict = orderVerdict({
+      ...item.record,
+      marker: context.markers.get(item.record.dedupKey),
+      olderResolve,
+      now,
+    });
+    if (verdict.kind !== 'defer') continue;
+    item.record = markPending(item.record, now, verdict.until);
+    changed.push(item.record);
+  }
+  if (changed.length === 0) return;
+  const won = await deps.store.replaceMany(changed);
+  // Lost: the row changed under us (a relay took over the lease or the queued row); it judges it from there.
+  if (won.some((ok) => !ok)) deps.logger.warn('a trigger waiting for an older resolve changed under its webhook');
 }
 
 async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
@@ -266,6 +368,8 @@ async function deliverInChunks(
 
   // The versions of the markers this invocation wrote, so a later chunk's advance of the same identity builds on them.
   const markers = new Map(context.markers);
+  // This invocation's own deliveries: its lanes send an identity's events one at a time, the older occurrence first.
+  const own = new Set(planned.map((item) => item.record.deliveryKey));
   const chunks: Planned[][] = [];
   for (let start = 0; start < planned.length; start += WEBHOOK_CLAIM_CHUNK) {
     chunks.push(planned.slice(start, start + WEBHOOK_CLAIM_CHUNK));
@@ -301,7 +405,7 @@ async function deliverInChunks(
       failingOpen.push(failOpen(failed, deps, summary));
     }
     if (claimed.length === 0) return;
-    const checked = await checkClaimed(claimed, deps, context, markers, now);
+    const checked = await checkClaimed(claimed, deps, context, markers, own, now);
     unsent.push(...checked.waiting);
     const final = tallyFinal(claimed, summary, logger);
     loneResolves.push(...final.loneResolves);
@@ -395,11 +499,12 @@ async function checkClaimed(
   deps: DeliverDeps,
   context: OrderingContext,
   markers: Map<string, OccurrenceMarker>,
+  own: ReadonlySet<string>,
   now: number,
 ): Promise<{ waiting: DeliveryRecord[]; held: boolean }> {
   const { store, logger, config } = deps;
   const advances = markerAdvances(
-    claimed.map((item) => item.record),
+    claimed.filter((item) => item.behindOlderResolve !== true).map((item) => item.record),
     markers,
     config.store.ttlSeconds * 1000,
     now,
@@ -417,7 +522,7 @@ async function checkClaimed(
       logger.warn('could not advance occurrence markers', { error });
     }
   };
-  const rechecking = recheckCounterparts(claimed, deps, context, now).then(
+  const rechecking = recheckCounterparts(claimed, deps, context, own, now).then(
     (changed) => ({ changed }),
     (error: unknown) => ({ error }),
   );
@@ -429,6 +534,13 @@ async function checkClaimed(
       error: rechecked.error,
     });
     return { waiting: [], held: true };
+  }
+  try {
+    // After the marker write, never beside it: the older resolve finds this trigger through the marker.
+    await recheckOlderResolves(claimed, deps, context, own, now);
+  } catch (error) {
+    logger.warn('could not check the older resolves again; the claimed deliveries wait for the relay', { error });
+    return { waiting: rechecked.changed, held: true };
   }
   const waiting = [...rechecked.changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
   return { waiting, held: false };

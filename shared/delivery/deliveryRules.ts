@@ -10,7 +10,7 @@
  * | `tallyOutcomes` | the counts of a set of send outcomes: delivered, dead, queued, failures by reason |
  * | `inlineCount` | how many of a chunk's deliveries of one key the webhook leases to itself; the rest are queued for the relay |
  */
-import { DeliveryStatus } from '../constants';
+import { DeliveryStatus, EventAction } from '../constants';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { NO_OCCURRENCE } from './deliveryKey';
@@ -32,6 +32,11 @@ interface Planned {
   record: DeliveryRecord;
   route: RouteChoice;
   stopTrigger?: DeliveryRecord;
+  /**
+   * A trigger queued behind the older occurrence's resolve on the wire: it leaves the identity's marker where it is, so
+   * whoever judges it again still finds that resolve (`olderResolveKeyOf`) and it advances the marker when it is sent.
+   */
+  behindOlderResolve?: boolean;
 }
 
 /** The state a drafted delivery is claimed in, from its ordering verdict (`ordering.ts`). */
@@ -54,6 +59,7 @@ function firstState(input: {
     return {
       record: { ...record, status: DeliveryStatus.PENDING, nextAttemptAt: resolveWaitUntil(verdict.until, now) },
       route,
+      ...(record.action === EventAction.TRIGGER ? { behindOlderResolve: true } : {}),
     };
   }
   if (route.routingKey === undefined) {

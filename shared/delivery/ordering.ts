@@ -8,6 +8,7 @@
  * | trigger  | a newer occurrence of the identity has been seen                  | supersede (a stale trigger would reopen what is over) |
  * | resolve  | a newer occurrence's trigger may have reached PagerDuty           | supersede (it would close the live incident) |
  * | trigger  | its own resolve is already known                                  | supersede (never a trigger after its resolve) |
+ * | trigger  | the older occurrence's resolve is being sent right now (live lease) | defer until the lease ends (landing after this trigger, it would close the incident) |
  * | resolve  | its trigger is delivered, or unknown to the bridge                | send (PagerDuty drops a resolve it cannot match) |
  * | resolve  | its trigger is being sent right now (live lease)                  | defer until the lease ends                   |
  * | resolve  | its trigger was attempted but not confirmed (timeout, crash, …)   | send, and stop the trigger: the trigger may have landed, and a resolve is harmless if not |
@@ -18,6 +19,11 @@
  * group once its resolve went out, so the group's last resolve can carry only older alerts than the trigger that
  * opened the PagerDuty alert; holding it back as stale would leave that alert open for good. The cost (a late
  * resolve closing a group alert that fires again) is repaired by the group's next repeat notification.
+ *
+ * A trigger's older occurrence is the one its marker names while older than the trigger (`olderResolveKeyOf`): the only
+ * one whose resolve may still be on the wire (a resolve of an even older occurrence is stale against that occurrence's
+ * trigger, row 2). Judged on both sides again after their claims (`deliverGroup.ts` `recheckOlderResolves`, with the
+ * interleavings; `relay.ts` `recheckOccurrences`), so two instances judging at once cannot both send.
  */
 import { DeliveryStatus, EventAction } from '../constants';
 import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
@@ -44,6 +50,8 @@ function orderVerdict(input: {
   counterpart?: DeliveryRecord;
   /** The trigger of the marker's (newer) occurrence, when there is one: a resolve is stale only if it may have landed. */
   newerTrigger?: DeliveryRecord;
+  /** For a trigger newer than its marker: the resolve of the marker's (older) occurrence, when there is one. */
+  olderResolve?: DeliveryRecord;
   now: number;
 }): OrderVerdict {
   const { action, occurrence, marker, counterpart, now } = input;
@@ -63,10 +71,13 @@ function orderVerdict(input: {
     };
   }
   if (action === EventAction.TRIGGER) {
-    return counterpart === undefined ? { kind: 'send' } : { kind: 'supersede', reason: 'its resolve arrived first' };
+    if (counterpart !== undefined) return { kind: 'supersede', reason: 'its resolve arrived first' };
+    const older = input.olderResolve;
+    if (older !== undefined && isOnTheWire(older, now)) return { kind: 'defer', until: older.leaseUntil ?? now };
+    return { kind: 'send' };
   }
   if (counterpart === undefined || counterpart.status === DeliveryStatus.DELIVERED) return { kind: 'send' };
-  if (counterpart.status === DeliveryStatus.SENDING && (counterpart.leaseUntil ?? 0) > now) {
+  if (isOnTheWire(counterpart, now)) {
     return { kind: 'defer', until: counterpart.leaseUntil ?? now };
   }
   const attempted = counterpart.attempts > 0 || counterpart.status === DeliveryStatus.SENDING;
@@ -89,6 +100,27 @@ function newerTriggerKeyOf(
   return deliveryKeyOf({ dedupKey: record.dedupKey, action: EventAction.TRIGGER, occurrence: marker.latestOccurrence });
 }
 
+/**
+ * The key of the resolve of the identity's older occurrence, for a per-alert trigger newer than its marker (the only
+ * case `orderVerdict` needs it); undefined otherwise.
+ */
+function olderResolveKeyOf(
+  record: Pick<DeliveryRecord, 'action' | 'dedupKey' | 'occurrence'>,
+  marker: OccurrenceMarker | undefined,
+): string | undefined {
+  if (record.action !== EventAction.TRIGGER || record.dedupKey.startsWith(GROUP_KEY_PREFIX)) return undefined;
+  if (record.occurrence === NO_OCCURRENCE || marker === undefined || marker.latestOccurrence >= record.occurrence) {
+    return undefined;
+  }
+  if (marker.latestOccurrence === NO_OCCURRENCE) return undefined;
+  return deliveryKeyOf({ dedupKey: record.dedupKey, action: EventAction.RESOLVE, occurrence: marker.latestOccurrence });
+}
+
+/** Whether a delivery is being sent right now: SENDING under a lease that has not ended. */
+function isOnTheWire(record: DeliveryRecord, now: number): boolean {
+  return record.status === DeliveryStatus.SENDING && (record.leaseUntil ?? 0) > now;
+}
+
 /** Whether a trigger may have reached PagerDuty: delivered, attempted, or being sent. */
 function mayHaveLanded(trigger: DeliveryRecord | undefined): boolean {
   if (trigger === undefined) return false;
@@ -98,4 +130,4 @@ function mayHaveLanded(trigger: DeliveryRecord | undefined): boolean {
 }
 
 export type { OrderVerdict };
-export { newerTriggerKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY };
+export { isOnTheWire, newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY };

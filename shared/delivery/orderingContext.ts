@@ -1,19 +1,20 @@
 /**
  * What ordering (`ordering.ts`) needs to judge a set of deliveries, loaded in a fixed number of store reads whatever
  * their number: each delivery's counterpart (the resolve of a trigger, the trigger of a resolve), its identity's
- * occurrence marker, and, for a resolve older than its marker, the newer occurrence's trigger. Used by the webhook and
- * the relay alike, so both judge a delivery against the same facts.
+ * occurrence marker, for a resolve older than its marker, the newer occurrence's trigger, and for a trigger newer than
+ * its marker, the older occurrence's resolve (one batch read for both). Used by the webhook and the relay alike, so
+ * both judge a delivery against the same facts.
  */
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf } from './deliveryKey';
-import { newerTriggerKeyOf, type OrderVerdict, orderVerdict } from './ordering';
+import { newerTriggerKeyOf, type OrderVerdict, olderResolveKeyOf, orderVerdict } from './ordering';
 
 type OrderedRecord = Pick<DeliveryRecord, 'deliveryKey' | 'dedupKey' | 'action' | 'occurrence' | 'routeName'>;
 
 interface OrderingContext {
-  /** Rows by delivery key: counterparts and newer triggers (updated by callers as they write). */
+  /** Rows by delivery key: counterparts, newer triggers and older resolves (updated by callers as they write). */
   related: Map<string, DeliveryRecord>;
   markers: Map<string, OccurrenceMarker>;
 }
@@ -29,12 +30,14 @@ async function loadOrderingContext(
 ): Promise<OrderingContext> {
   const related = known ?? (await store.get(records.map((record) => counterpartKeyOf(record))));
   const markers = records.length === 0 ? new Map() : await store.getMarkers(records.map((record) => record.dedupKey));
-  // A resolve older than its identity's marker is stale only if the newer trigger may have landed: read those.
+  // A resolve older than its identity's marker is stale only if the newer trigger may have landed, and a trigger newer
+  // than its marker waits while the older occurrence's resolve is on the wire: read those, in one batch.
   const newerKeys = records.flatMap((record) => {
-    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
+    const marker = markers.get(record.dedupKey);
+    const key = newerTriggerKeyOf(record, marker) ?? olderResolveKeyOf(record, marker);
     return key === undefined || related.has(key) ? [] : [key];
   });
-  if (newerKeys.length > 0) for (const [key, row] of await store.get(newerKeys)) related.set(key, row);
+  if (newerKeys.length > 0) for (const [key, row] of await store.get([...new Set(newerKeys)])) related.set(key, row);
   return { related, markers };
 }
 
@@ -48,7 +51,9 @@ function judge(
   const marker = context.markers.get(record.dedupKey);
   const newerKey = newerTriggerKeyOf(record, marker);
   const newerTrigger = newerKey === undefined ? undefined : context.related.get(newerKey);
-  return { verdict: orderVerdict({ ...record, marker, counterpart, newerTrigger, now }), counterpart };
+  const olderKey = olderResolveKeyOf(record, marker);
+  const olderResolve = olderKey === undefined ? undefined : context.related.get(olderKey);
+  return { verdict: orderVerdict({ ...record, marker, counterpart, newerTrigger, olderResolve, now }), counterpart };
 }
 
 export type { OrderingContext };

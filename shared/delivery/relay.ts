@@ -17,15 +17,18 @@
  * drains in about N / R with no pause between runs. The timer stays the backstop.
  */
 import { sleep as defaultSleep } from '../async';
-import { DeliveryStatus, RESOLVE_RECHECK_MS } from '../constants';
+import { DeliveryStatus, EventAction, RESOLVE_RECHECK_MS } from '../constants';
 import type { Logger } from '../logger';
+import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { dueTimeOf } from '../store/DeliveryStore';
+import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import type { DeliverDeps } from './deliverGroup';
-import { addFailures, tallyOutcomes } from './deliveryRules';
+import { NO_OCCURRENCE } from './deliveryKey';
+import { addFailures, markerAdvances, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
-import { RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
@@ -265,6 +268,8 @@ async function drainLane(
   if (sendable.length === 0) return;
 
   const leaseMs = config.store.leaseSeconds * 1000;
+  // This lane's own rows: `sendLane` sends an identity's events one at a time, the older occurrence first.
+  const drained = new Set(lane.records.map((record) => record.deliveryKey));
   const blockMax = relayBlockMax(leaseMs, config.pagerduty.timeoutMs);
   const laneResult = await sendLane(sendable, {
     keyId: lane.keyId,
@@ -292,7 +297,8 @@ async function drainLane(
         result.deferred += lost.size;
         result.more = true;
       } else result.lostRaces += lost.size;
-      return leased.filter((record) => !lost.has(record.deliveryKey));
+      const ours = leased.filter((record) => !lost.has(record.deliveryKey));
+      return recheckOccurrences(ours, drained, context, deps, result);
     },
     record: (outcomes) => recordSlice(outcomes, deps, result, context),
     // Slices of a whole block: one write per block; what a crash re-sends is in docs/delivery.md, "Crash cost".
@@ -309,6 +315,114 @@ async function drainLane(
   if (laneResult.resumeAt !== undefined)
     result.resumeAt = Math.min(result.resumeAt ?? laneResult.resumeAt, laneResult.resumeAt);
   if (laneResult.rateLimited) result.rateLimitedKeys++;
+}
+
+/**
+ * After a block's lease write, the relay's half of the older-resolve/newer-trigger recheck (the webhook's is in
+ * `deliverGroup.ts`, `recheckOlderResolves`, with the interleavings). A trigger newer than its identity's marker (one
+ * that waited behind the older occurrence's resolve: the webhook left the marker for it) advances the marker, then reads
+ * that resolve again: on the wire under another sender's live lease, the trigger waits for that lease to end. A
+ * per-alert resolve reads its identity's marker and the newer trigger it names: if that trigger may have landed, the
+ * resolve is superseded. Rows of this lane's own are skipped (`drained`). Reads only for the blocks that hold such rows
+ * (one read per block of resolves). Returns the rows still to send; when the recheck cannot be made, the rows that
+ * needed it stay leased (the relay takes them over after the lease).
+ */
+async function recheckOccurrences(
+  leased: DeliveryRecord[],
+  drained: ReadonlySet<string>,
+  context: OrderingContext,
+  deps: RelayDeps,
+  result: RelayResult,
+): Promise<DeliveryRecord[]> {
+  const { store, logger, config } = deps;
+  const at = (deps.now ?? Date.now)();
+  const triggers = leased.filter((record) => olderResolveKeyOf(record, context.markers.get(record.dedupKey)));
+  const resolves = leased.filter(
+    (record) =>
+      record.action === EventAction.RESOLVE &&
+      record.occurrence !== NO_OCCURRENCE &&
+      !record.dedupKey.startsWith(GROUP_KEY_PREFIX),
+  );
+  if (triggers.length === 0 && resolves.length === 0) return leased;
+  const olderKeys = new Map<string, string>();
+  for (const record of triggers) {
+    const key = olderResolveKeyOf(record, context.markers.get(record.dedupKey)) as string;
+    if (!drained.has(key)) olderKeys.set(record.deliveryKey, key);
+  }
+  const olderResolves = async () => {
+    // The marker first: the older resolve finds this trigger through it.
+    const advances = markerAdvances(triggers, context.markers, config.store.ttlSeconds * 1000, at);
+    const written = await store.putMarkers(advances);
+    advances.forEach((marker, index) => {
+      if (written[index]) context.markers.set(marker.dedupKey, marker);
+    });
+    return olderKeys.size === 0 ? new Map<string, DeliveryRecord>() : store.get([...new Set(olderKeys.values())]);
+  };
+  const newerTriggers = async () => {
+    if (resolves.length === 0) return { markers: new Map<string, OccurrenceMarker>(), rows: new Map() };
+    const markers = await store.getMarkers([...new Set(resolves.map((record) => record.dedupKey))]);
+    const keys = resolves.flatMap((record) => {
+      const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
+      return key === undefined || drained.has(key) ? [] : [key];
+    });
+    return {
+      markers,
+      rows: keys.length === 0 ? new Map<string, DeliveryRecord>() : await store.get([...new Set(keys)]),
+    };
+  };
+  let older: Map<string, DeliveryRecord>;
+  let newer: { markers: Map<string, OccurrenceMarker>; rows: Map<string, DeliveryRecord> };
+  try {
+    [older, newer] = await Promise.all([olderResolves(), newerTriggers()]);
+  } catch (error) {
+    const unsure = new Set([...triggers, ...resolves].map((record) => record.deliveryKey));
+    logger.warn('could not check the other occurrence again; those rows follow after their lease', {
+      error,
+      count: unsure.size,
+    });
+    result.deferred += unsure.size;
+    result.more = true;
+    return leased.filter((record) => !unsure.has(record.deliveryKey));
+  }
+  const settle: DeliveryRecord[] = [];
+  for (const record of leased) {
+    const olderKey = olderKeys.get(record.deliveryKey);
+    const marker = newer.markers.get(record.dedupKey);
+    const newerKey = record.action === EventAction.RESOLVE ? newerTriggerKeyOf(record, marker) : undefined;
+    // Only the other occurrence is judged again here; the counterpart was judged before the lease.
+    const verdict = orderVerdict({
+      ...record,
+      marker: record.action === EventAction.RESOLVE ? marker : undefined,
+      olderResolve: olderKey === undefined ? undefined : older.get(olderKey),
+      newerTrigger: newerKey === undefined ? undefined : newer.rows.get(newerKey),
+      now: at,
+    });
+    if (verdict.kind === 'supersede') settle.push(markSuperseded(record, at, verdict.reason, false));
+    else if (verdict.kind === 'defer') settle.push(markPending(record, at, verdict.until));
+  }
+  if (settle.length === 0) return leased;
+  const settled = new Set(settle.map((record) => record.deliveryKey));
+  let won: boolean[];
+  try {
+    won = await store.replaceMany(settle);
+  } catch (error) {
+    // Not sent either way: they stay leased, and the relay judges them again after the lease.
+    logger.warn('could not settle the rows the other occurrence holds back; they follow after their lease', { error });
+    result.deferred += settle.length;
+    result.more = true;
+    return leased.filter((record) => !settled.has(record.deliveryKey));
+  }
+  settle.forEach((record, index) => {
+    if (!won[index]) result.lostRaces++;
+    else if (record.status === DeliveryStatus.SUPERSEDED) result.superseded++;
+    else result.waiting++;
+    if (won[index]) context.related.set(record.deliveryKey, record);
+  });
+  for (const record of settle) {
+    if (record.status === DeliveryStatus.SUPERSEDED)
+      logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: record.lastError });
+  }
+  return leased.filter((record) => !settled.has(record.deliveryKey));
 }
 
 /**

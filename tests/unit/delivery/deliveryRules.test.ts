@@ -104,6 +104,28 @@ describe('Function: firstState', () => {
     });
     expect(planned.stopTrigger).toBe(stops ? counterpart : undefined);
   });
+
+  it.each([
+    { action: EventAction.TRIGGER, verdict: { kind: 'defer', until: NOW + 30_000 } as OrderVerdict, behind: true },
+    { action: EventAction.RESOLVE, verdict: { kind: 'defer', until: NOW + 30_000 } as OrderVerdict, behind: undefined },
+    { action: EventAction.TRIGGER, verdict: { kind: 'send' } as OrderVerdict, behind: undefined },
+  ])(
+    'marks a $action held by "$verdict.kind" as waiting behind the older resolve: $behind',
+    ({ action, verdict, behind }) => {
+      // Act: a deferred trigger waits behind the older occurrence's resolve (a resolve waits for its own trigger).
+      const planned = firstState({
+        record: record({ action }),
+        route: ROUTE,
+        dryRun: false,
+        verdict,
+        leaseMs: 1,
+        now: NOW,
+      });
+
+      // Assess
+      expect(planned.behindOlderResolve).toBe(behind);
+    },
+  );
 });
 
 describe('Function: isTakeover', () => {

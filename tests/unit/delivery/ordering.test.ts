@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryStatus, EventAction, Severity } from '../../../shared/constants';
-import { NO_OCCURRENCE } from '../../../shared/delivery/deliveryKey';
-import { orderVerdict, RESOLVED_BEFORE_DELIVERY } from '../../../shared/delivery/ordering';
+import { deliveryKeyOf, NO_OCCURRENCE } from '../../../shared/delivery/deliveryKey';
+import { olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from '../../../shared/delivery/ordering';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 
 const NOW = 1_000_000;
@@ -169,5 +169,57 @@ describe('Function: orderVerdict', () => {
       now: NOW,
     });
     expect(verdict).toEqual({ kind: 'send', stopTrigger: true });
+  });
+
+  it.each([
+    ['on the wire (live lease)', DeliveryStatus.SENDING, NOW + 5_000, { kind: 'defer', until: NOW + 5_000 }],
+    ['SENDING under an expired lease (its sender is gone)', DeliveryStatus.SENDING, NOW - 1, { kind: 'send' }],
+    ['queued for a retry', DeliveryStatus.RETRY, undefined, { kind: 'send' }],
+    ['delivered', DeliveryStatus.DELIVERED, undefined, { kind: 'send' }],
+    ['superseded', DeliveryStatus.SUPERSEDED, undefined, { kind: 'send' }],
+  ])('judges a trigger of a newer occurrence whose older resolve is %s', (_name, status, leaseUntil, expected) => {
+    // Prepare
+    const olderResolve = trigger({ action: EventAction.RESOLVE, status, leaseUntil });
+
+    // Act
+    const verdict = orderVerdict({
+      action: EventAction.TRIGGER,
+      occurrence: O2,
+      marker: marker(O1),
+      olderResolve,
+      now: NOW,
+    });
+
+    // Assess
+    expect(verdict).toEqual(expected);
+  });
+
+  it('supersedes a trigger whose own resolve arrived first, even while the older resolve is on the wire', () => {
+    const verdict = orderVerdict({
+      action: EventAction.TRIGGER,
+      occurrence: O2,
+      marker: marker(O1),
+      counterpart: trigger({ action: EventAction.RESOLVE, occurrence: O2 }),
+      olderResolve: trigger({ action: EventAction.RESOLVE, status: DeliveryStatus.SENDING, leaseUntil: NOW + 5_000 }),
+      now: NOW,
+    });
+    expect(verdict).toMatchObject({ kind: 'supersede', reason: expect.stringMatching(/resolve arrived first/) });
+  });
+});
+
+describe('Function: olderResolveKeyOf', () => {
+  const resolveOfO1 = deliveryKeyOf({ dedupKey: 'k', action: EventAction.RESOLVE, occurrence: O1 });
+
+  it.each([
+    ['a trigger newer than its marker', EventAction.TRIGGER, 'k', O2, marker(O1), resolveOfO1],
+    ['a trigger of the marker’s occurrence', EventAction.TRIGGER, 'k', O1, marker(O1), undefined],
+    ['a trigger older than its marker', EventAction.TRIGGER, 'k', O1, marker(O2), undefined],
+    ['a trigger with no marker', EventAction.TRIGGER, 'k', O2, undefined, undefined],
+    ['a trigger without startsAt', EventAction.TRIGGER, 'k', NO_OCCURRENCE, marker(O1), undefined],
+    ['a trigger whose marker has no startsAt', EventAction.TRIGGER, 'k', O2, marker(NO_OCCURRENCE), undefined],
+    ['a group trigger', EventAction.TRIGGER, 'group:v1:k', O2, marker(O1), undefined],
+    ['a resolve', EventAction.RESOLVE, 'k', O2, marker(O1), undefined],
+  ])('for %s', (_name, action, dedupKey, occurrence, mark, expected) => {
+    expect(olderResolveKeyOf({ action, dedupKey, occurrence }, mark)).toBe(expected);
   });
 });

@@ -354,8 +354,11 @@ const EXPLAIN: Record<string, Explain> = {
       `The bridge answered the callback in ${bridge.callbackMs} ms with ${bridge.callbackStatus}, having sent ` +
       `${answer.delivered ?? '?'} of ${answer.received ?? '?'} alerts itself (${answer.queued ?? '?'} queued)` +
       `${bridge.callbackMs > 5000 ? ", after ARMS's 5 s timeout (ARMS would have given up on this callback)" : ''}. ` +
-      'The webhook stores every alert of the callback before its first send, and starts a send only while the ' +
-      `send's whole timeout and the answer reserve still fit in its deadline: WEBHOOK_DEADLINE_MS ${deadline} − ` +
+      `Its first request reached PagerDuty ${bridge.firstRequestSeconds ?? '?'} s after the POST` +
+      (bridge.acceptedBeforeAnswer !== undefined ? `, ${bridge.acceptedBeforeAnswer} accepted before the answer` : '') +
+      '. The webhook claims the callback in chunks and sends a chunk once it is claimed (every alert is stored ' +
+      'before it is sent), with at most one slice of outcomes and one window of sends unrecorded, and starts a send ' +
+      `only while the send's whole timeout and the answer reserve still fit in its deadline: WEBHOOK_DEADLINE_MS ${deadline} − ` +
       `PAGERDUTY_TIMEOUT_MS ${timeout} − WEBHOOK_ANSWER_RESERVE_MS ${WEBHOOK_ANSWER_RESERVE_MS} = ${sendWindow} ms ` +
       'after the invocation starts' +
       (answer.delivered === 0 && bridge.callbackMs > sendWindow

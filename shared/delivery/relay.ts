@@ -249,17 +249,7 @@ async function drainLane(
     });
   }
   if (settle.length > 0) {
-    const won = await store.replaceMany(settle);
-    settle.forEach((record, index) => {
-      if (!won[index]) result.lostRaces++;
-      else if (record.status === DeliveryStatus.SUPERSEDED) result.superseded++;
-      else result.waiting++;
-      if (won[index]) context.related.set(record.deliveryKey, record);
-    });
-    for (const record of settle) {
-      if (record.status === DeliveryStatus.SUPERSEDED)
-        logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: record.lastError });
-    }
+    countSettled(settle, await store.replaceMany(settle), result, context, logger);
   }
   for (const record of lone) {
     const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
@@ -412,6 +402,23 @@ async function recheckOccurrences(
     result.more = true;
     return leased.filter((record) => !settled.has(record.deliveryKey));
   }
+  countSettled(settle, won, result, context, logger);
+  return leased.filter((record) => !settled.has(record.deliveryKey));
+}
+
+/**
+ * Leases a block in one write; per record, whether it is ours now. When the write fails for some rows (the store
+ * throws without saying which), the rows are read back: those holding exactly this lease are ours and are sent now,
+ * instead of waiting out a lease nobody uses. `failed` says some rows could not be leased.
+ */
+/** Counts the rows the ordering settled without a send (superseded, or queued behind the other half) as written. */
+function countSettled(
+  settle: readonly DeliveryRecord[],
+  won: readonly boolean[],
+  result: RelayResult,
+  context: OrderingContext,
+  logger: Logger,
+): void {
   settle.forEach((record, index) => {
     if (!won[index]) result.lostRaces++;
     else if (record.status === DeliveryStatus.SUPERSEDED) result.superseded++;
@@ -422,14 +429,8 @@ async function recheckOccurrences(
     if (record.status === DeliveryStatus.SUPERSEDED)
       logger.info('not sent: out of order', { deliveryKey: record.deliveryKey, reason: record.lastError });
   }
-  return leased.filter((record) => !settled.has(record.deliveryKey));
 }
 
-/**
- * Leases a block in one write; per record, whether it is ours now. When the write fails for some rows (the store
- * throws without saying which), the rows are read back: those holding exactly this lease are ours and are sent now,
- * instead of waiting out a lease nobody uses. `failed` says some rows could not be leased.
- */
 async function leaseRows(
   fresh: readonly DeliveryRecord[],
   store: RelayDeps['store'],

@@ -6,11 +6,11 @@
 import { readCallback } from '../../shared/alerts/readCallback';
 import type { AlertGroup } from '../../shared/alerts/types';
 import { REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
+import { Deadline } from '../../shared/deadline';
 import { deliverGroup } from '../../shared/delivery/deliverGroup';
 import { FailOpenTraces } from '../../shared/delivery/FailOpenTraces';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
-import { Deadline } from '../../shared/fc/deadline';
 import { jsonResponse } from '../../shared/fc/httpEvent';
 import { createKicker } from '../../shared/fc/invokeAsync';
 import type { FcContext, FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';

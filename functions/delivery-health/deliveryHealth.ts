@@ -4,11 +4,11 @@
  * heartbeat. Reads as the steps it takes; each lives in `shared/`.
  */
 
+import { Deadline } from '../../shared/deadline';
 import type { OpenCircuit } from '../../shared/delivery/KeyGate';
 import { routeKeyIds } from '../../shared/delivery/keyIdOf';
 import { type RelayResult, relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
-import { Deadline } from '../../shared/fc/deadline';
 import { createKicker } from '../../shared/fc/invokeAsync';
 import type { FcContext, FcTimerEvent } from '../../shared/fc/types';
 import { recordActivity, relayActivity } from '../../shared/health/activity';

@@ -23,7 +23,7 @@ import {
   WEBHOOK_CLAIMS_IN_FLIGHT,
   WEBHOOK_INLINE_FLOOR_PER_KEY,
 } from '../constants';
-import type { Deadline } from '../fc/deadline';
+import type { Deadline } from '../deadline';
 import type { Logger } from '../logger';
 import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';

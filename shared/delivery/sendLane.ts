@@ -10,8 +10,8 @@
  */
 import type { Secret } from '../config/Secret';
 import { SENDS_IN_FLIGHT } from '../constants';
+import type { Deadline } from '../deadline';
 import { DeliveryFailureReason } from '../errors';
-import type { Deadline } from '../fc/deadline';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { type KeyGate, stopsKey } from './KeyGate';
 import type { SendOutcome } from './sendRecord';

@@ -30,7 +30,9 @@
  * landed (the claim is ours, the compare-and-set won). Records carry no owner token, so the comparison is on the
  * whole stored content, which includes the writer's timestamps.
  */
+
 import type { BridgeConfig } from '../config/config';
+import { Deadline } from '../deadline';
 import { ConfigError, StoreError } from '../errors';
 import type { CounterDelta, CounterTotals } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
@@ -38,7 +40,7 @@ import { type ClaimOutcome, DeliveryStore, isDue, type OutboxSummary } from './D
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 import { TablestoreAuxiliaryRows } from './tablestoreAuxiliary';
-import { Budget, TablestoreCalls, type WriteOutcome, type WriteRow } from './tablestoreCalls';
+import { TablestoreCalls, type WriteOutcome, type WriteRow } from './tablestoreCalls';
 import {
   type CredentialsSource,
   credentialsFromConfig,
@@ -177,9 +179,9 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /** One operation's budget, retries included: `STORE_TIMEOUT_MS`, cut to what the caller's deadline leaves. */
-  #budget(): Budget {
+  #budget(): Deadline {
     const left = this.#deadline === undefined ? this.#timeoutMs : this.#deadline.remainingMs();
-    return new Budget(Math.max(1, Math.min(this.#timeoutMs, left)));
+    return new Deadline(Math.max(1, Math.min(this.#timeoutMs, left)));
   }
 
   public override useCredentials(credentials: TablestoreCredentials | undefined): void {
@@ -329,7 +331,7 @@ class TablestoreStore extends DeliveryStore {
    * (un-claim) so no due row is left that the relay cannot see. Returns the rows that are not claimed after all, with
    * why (a row neither indexed nor undone stays visible to the next claim of its key, which indexes it again).
    */
-  async #repairClaims(budget: Budget, slots: ClaimSlot[]): Promise<Map<string, StoreError>> {
+  async #repairClaims(budget: Deadline, slots: ClaimSlot[]): Promise<Map<string, StoreError>> {
     const retried = await this.#calls.write(
       budget,
       slots.map((slot) => putEntry(this.#dueTable, slot.entry as DueEntry)),
@@ -547,7 +549,7 @@ class TablestoreStore extends DeliveryStore {
     return rows.filter((row) => !isAuxiliaryRow(cellsOf(row))).map(recordOf);
   }
 
-  async #readMain(budget: Budget, keys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
+  async #readMain(budget: Deadline, keys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
     const rows = await this.#calls.get(budget, this.#table, keys.map(mainKey));
     const found = new Map<string, DeliveryRecord>();
     for (const row of rows) {
@@ -598,7 +600,7 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /** Best-effort deletes of stale entries: failures leave them to `listDue`, never fail the operation. */
-  async #cleanup(budget: Budget, rows: readonly WriteRow[]): Promise<void> {
+  async #cleanup(budget: Deadline, rows: readonly WriteRow[]): Promise<void> {
     if (rows.length === 0 || budget.remainingMs() < CLEANUP_MIN_MS) return;
     try {
       await this.#calls.write(budget, rows);

@@ -3,10 +3,12 @@
  * states, `KeyState.ts`), moved forward by compare-and-set like deliveries, and the health counters (`Counters.ts`),
  * added by INCREMENT and read by key range. Row keys and columns: `tablestoreRows.ts`.
  */
+
+import type { Deadline } from '../deadline';
 import { type CounterDelta, type CounterTotals, MINUTE_MS } from './Counters';
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
-import type { Budget, TablestoreCalls, WriteOutcome, WriteRow } from './tablestoreCalls';
+import type { TablestoreCalls, WriteOutcome, WriteRow } from './tablestoreCalls';
 import { cellsOf, condition, equal, long, mainKey, putRow, rowError, sdk } from './tablestoreRequests';
 import {
   bucketStartKey,
@@ -29,9 +31,9 @@ type Versioned = { version: number; expiresAt: number };
 class TablestoreAuxiliaryRows {
   readonly #calls: TablestoreCalls;
   readonly #table: string;
-  readonly #budget: () => Budget;
+  readonly #budget: () => Deadline;
 
-  public constructor(options: { calls: TablestoreCalls; table: string; budget: () => Budget }) {
+  public constructor(options: { calls: TablestoreCalls; table: string; budget: () => Deadline }) {
     this.#calls = options.calls;
     this.#table = options.table;
     this.#budget = options.budget;

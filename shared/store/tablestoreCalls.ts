@@ -6,6 +6,7 @@
  */
 import { mapLimited, sleep } from '../async';
 import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../constants';
+import type { Deadline } from '../deadline';
 import { StoreError } from '../errors';
 import { type TablestoreConnection, withDeadline } from './tablestoreClient';
 import { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, type OtsFailure, toStoreError } from './tablestoreErrors';
@@ -17,19 +18,6 @@ const MAX_ATTEMPTS = 3;
 const MIN_ATTEMPT_MS = 25;
 /** Calls of one operation in flight at once (the connection keeps 16 sockets). */
 const MAX_PARALLEL_CALLS = 8;
-
-/** The wall-clock deadline of one store operation (`STORE_TIMEOUT_MS`), shared by all its calls and retries. */
-class Budget {
-  readonly #endsAt: number;
-
-  public constructor(ms: number) {
-    this.#endsAt = Date.now() + ms;
-  }
-
-  public remainingMs(): number {
-    return this.#endsAt - Date.now();
-  }
-}
 
 /** One row of a batch write, addressed to a table. */
 interface WriteRow {
@@ -104,7 +92,7 @@ class TablestoreCalls {
   }
 
   /** One SDK call with what is left of the budget. A `StoreError` (no credentials) passes through unchanged. */
-  async #call<T>(budget: Budget, run: (client: SdkClient) => Promise<T>): Promise<T> {
+  async #call<T>(budget: Deadline, run: (client: SdkClient) => Promise<T>): Promise<T> {
     const ms = budget.remainingMs();
     if (ms <= 0) throw Object.assign(new Error('store operation deadline reached'), { code: DEADLINE_EXCEEDED });
     return withDeadline(run(this.#connection.client()), ms);
@@ -118,7 +106,7 @@ class TablestoreCalls {
    * connection).
    */
   public async write(
-    budget: Budget,
+    budget: Deadline,
     rows: readonly WriteRow[],
     groups?: readonly number[][],
     options: { retryAmbiguous?: boolean } = {},
@@ -195,7 +183,7 @@ class TablestoreCalls {
   }
 
   /** A read retried while retryable and the budget lasts; failures become a (never ambiguous) `StoreError`. */
-  async #read<T>(budget: Budget, operation: string, run: (client: SdkClient) => Promise<T>): Promise<T> {
+  async #read<T>(budget: Deadline, operation: string, run: (client: SdkClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#call(budget, run);
@@ -216,7 +204,7 @@ class TablestoreCalls {
    * `budget` bounds the whole read, or (a function) each call on its own.
    */
   public async get(
-    budget: Budget | (() => Budget),
+    budget: Deadline | (() => Deadline),
     tableName: string,
     keys: readonly SdkPrimaryKey[],
   ): Promise<Array<SdkRow | undefined>> {
@@ -241,7 +229,7 @@ class TablestoreCalls {
    * bounds the whole read, or (a function) each page on its own, for scans whose length is not bounded.
    */
   public async range(
-    budget: Budget | (() => Budget),
+    budget: Deadline | (() => Deadline),
     tableName: string,
     start: SdkPrimaryKey,
     end: SdkPrimaryKey,
@@ -269,4 +257,4 @@ class TablestoreCalls {
 }
 
 export type { WriteOutcome, WriteRow };
-export { Budget, chunkGroups, rowBytes, TablestoreCalls };
+export { chunkGroups, rowBytes, TablestoreCalls };

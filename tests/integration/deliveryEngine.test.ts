@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeliveryStatus, SENDS_IN_FLIGHT } from '../../shared/constants';
+import { Deadline } from '../../shared/deadline';
 import { counterpartKeyOf } from '../../shared/delivery/deliveryKey';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { StoreError } from '../../shared/errors';
-import { Deadline } from '../../shared/fc/deadline';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { ClaimOutcome } from '../../shared/store/DeliveryStore';

@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, EventAction } from '../../shared/constants';
+import { Deadline } from '../../shared/deadline';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
-import { Deadline } from '../../shared/fc/deadline';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { ClaimOutcome } from '../../shared/store/DeliveryStore';

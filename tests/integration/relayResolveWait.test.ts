@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOLVE_RECHECK_MS } from '../../shared/constants';
+import { Deadline } from '../../shared/deadline';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
-import { Deadline } from '../../shared/fc/deadline';
 import { createInstance } from '../../shared/instance';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventAction, SENDS_IN_FLIGHT } from '../../../shared/constants';
+import { Deadline } from '../../../shared/deadline';
 import { KeyGate } from '../../../shared/delivery/KeyGate';
 import { type LaneOptions, sendLane } from '../../../shared/delivery/sendLane';
 import type { SendOutcome } from '../../../shared/delivery/sendRecord';
-import { Deadline } from '../../../shared/fc/deadline';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import { deliveryRecord } from '../../support/deliveryRecords';

@@ -1,7 +1,8 @@
 /**
  * Deadlines from FC facts, not from the context: FC documents no remaining-time function, so each invocation records
  * its start and its budget (the webhook: WEBHOOK_DEADLINE_MS, inside ARMS's 5 s; delivery-health: its time budget),
- * and every outbound call gets `min(callBudget, time left)`.
+ * and every outbound call gets `min(callBudget, time left)`. A store operation gets one too: `STORE_TIMEOUT_MS` cut to
+ * what the invocation leaves, shared by all its calls and retries.
  */
 class Deadline {
   readonly #endsAt: number;

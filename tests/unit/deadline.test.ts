@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Deadline } from '../../../shared/fc/deadline';
+import { Deadline } from '../../shared/deadline';
 
 describe('Class: Deadline', () => {
   it('cuts each call to the time left', () => {

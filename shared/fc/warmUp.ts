@@ -5,8 +5,8 @@
  */
 import type { BridgeConfig } from '../config/config';
 import { StoreKind } from '../constants';
+import { preconnect } from '../preconnect';
 import { loadTablestoreSdk } from '../store/tablestoreSdk';
-import { preconnect } from './preconnect';
 
 /** What init starts for `config` (a dry run sends nothing; a file or memory store has no connection). */
 function warmUpPlan(config: Pick<BridgeConfig, 'pagerduty' | 'store'>): { connect: string[]; loadSdk: boolean } {

@@ -18,7 +18,7 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { takingPreconnected, wasReady } from '../fc/preconnect';
+import { takingPreconnected, wasReady } from '../preconnect';
 
 /**
  * Sockets one origin may hold open at once: well above the 32 sends a sender keeps in flight, low enough that a burst cannot

@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { CredentialsConfig } from '../config/config';
 import { Secret } from '../config/Secret';
 import { StoreError } from '../errors';
-import { takingPreconnected } from '../fc/preconnect';
+import { takingPreconnected } from '../preconnect';
 import { DEADLINE_EXCEEDED } from './tablestoreErrors';
 import { loadTablestoreSdk, type SdkClient } from './tablestoreSdk';
 

@@ -1,5 +1,5 @@
 /**
- * Sockets opened at init (`shared/fc/preconnect.ts`) and taken by the keep-alive agents: the first POST to the origin
+ * Sockets opened at init (`shared/preconnect.ts`) and taken by the keep-alive agents: the first POST to the origin
  * goes out on the preconnected socket (one connection in all, where it would otherwise be two), a second preconnect
  * to an origin that has one waiting opens nothing, and a preconnect that fails leaves the POST's outcome as it would
  * be without it (never on the wire, so safe to send again).
@@ -8,8 +8,8 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, Socket } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { preconnect } from '../../shared/fc/preconnect';
 import { httpPost } from '../../shared/pagerduty/httpPost';
+import { preconnect } from '../../shared/preconnect';
 import { type LoopbackServer, startLoopbackServer } from '../support/loopbackServer';
 
 const base = {

@@ -11,27 +11,39 @@
  *   alertWebhook    read, deliver, answer
  */
 import middy from '@middy/core';
-import { authenticate } from '../../shared/fc/authenticate';
-import { contextCredentials } from '../../shared/fc/contextCredentials';
-import { countRefusals } from '../../shared/fc/countRefusals';
 import { errorEdge } from '../../shared/fc/errorEdge';
 import { fcHttpEvent } from '../../shared/fc/httpEvent';
 import { invocationLog } from '../../shared/fc/invocationLog';
-import { requireConfig } from '../../shared/fc/requireConfig';
 import type { FcHttpRequest, FcHttpResponse, MiddyFcContext } from '../../shared/fc/types';
-import { warmUp } from '../../shared/fc/warmUp';
+import { refusalRecorder } from '../../shared/health/activity';
 import { type BridgeInstance, createInstance } from '../../shared/instance';
 import { describeInstance } from '../../shared/instanceSummary';
+import { authenticate } from '../../shared/middleware/authenticate';
+import { contextCredentials } from '../../shared/middleware/contextCredentials';
+import { countRefusals } from '../../shared/middleware/countRefusals';
+import { requireConfig } from '../../shared/middleware/requireConfig';
+import { warmUp } from '../../shared/warmUp';
 import { createAlertWebhook } from './alertWebhook';
 
 function buildHandler(instance: BridgeInstance) {
   return middy<FcHttpRequest, FcHttpResponse, Error, MiddyFcContext>(createAlertWebhook(instance))
     .use(errorEdge({ logger: instance.logger }))
-    .use(countRefusals(instance))
+    .use(
+      countRefusals({
+        record: instance.ok
+          ? refusalRecorder(instance.store, instance.config.store.ttlSeconds, instance.logger)
+          : undefined,
+      }),
+    )
     .use(fcHttpEvent())
     .use(invocationLog(instance.logger))
-    .use(requireConfig(instance))
-    .use(contextCredentials(instance))
+    .use(requireConfig({ error: instance.ok ? undefined : instance.error }))
+    .use(
+      contextCredentials({
+        addSecrets: (secrets) => instance.logger.addSecrets(secrets),
+        useCredentials: instance.ok ? (credentials) => instance.store.useCredentials(credentials) : undefined,
+      }),
+    )
     .use(authenticate({ tokens: () => (instance.ok ? instance.config.webhook.tokens : []) }));
 }
 

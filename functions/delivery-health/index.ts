@@ -7,18 +7,23 @@
  *   deliveryHealth   relay due deliveries, report
  */
 import middy from '@middy/core';
-import { contextCredentials } from '../../shared/fc/contextCredentials';
 import { invocationLog } from '../../shared/fc/invocationLog';
 import { fcTimerEvent } from '../../shared/fc/timerEvent';
 import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
-import { warmUp } from '../../shared/fc/warmUp';
 import { type BridgeInstance, createInstance } from '../../shared/instance';
+import { contextCredentials } from '../../shared/middleware/contextCredentials';
+import { warmUp } from '../../shared/warmUp';
 import { createDeliveryHealth } from './deliveryHealth';
 
 function buildHandler(instance: BridgeInstance) {
   return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createDeliveryHealth(instance))
     .use(invocationLog(instance.logger))
-    .use(contextCredentials(instance))
+    .use(
+      contextCredentials({
+        addSecrets: (secrets) => instance.logger.addSecrets(secrets),
+        useCredentials: instance.ok ? (credentials) => instance.store.useCredentials(credentials) : undefined,
+      }),
+    )
     .use(fcTimerEvent());
 }
 

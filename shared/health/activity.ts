@@ -68,4 +68,9 @@ async function recordActivity(
   }
 }
 
-export { callbackActivity, recordActivity, refusalActivity, relayActivity };
+/** Records one refused callback by its error code (for `countRefusals`); never throws. */
+function refusalRecorder(store: DeliveryStore, ttlSeconds: number, logger: Logger): (code: string) => Promise<void> {
+  return (code) => recordActivity(store, refusalActivity(code, Date.now()), ttlSeconds, logger);
+}
+
+export { callbackActivity, recordActivity, refusalActivity, refusalRecorder, relayActivity };

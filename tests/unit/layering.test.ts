@@ -72,6 +72,12 @@ describe('Layering of shared/ and functions/', () => {
     expect(upward).toEqual([]);
   });
 
+  it('keeps shared/fc/ the platform adapter only: it imports none of the app', () => {
+    const app = /^shared\/(instance|instanceSummary|health|delivery|store|middleware|alerts|pagerduty)(\/|$)/;
+    const upward = edges.filter(({ file, to }) => file.startsWith('shared/fc/') && app.test(to));
+    expect(upward).toEqual([]);
+  });
+
   it('loads the tablestore SDK through its one seam only', () => {
     const loaders = edges.filter(({ to }) => to === 'tablestore').map(({ file }) => file);
     expect([...new Set(loaders)]).toEqual(['shared/store/tablestoreSdk.ts']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
-import { isAuthorized, presentedTokens } from '../../../shared/fc/authenticate';
 import { parseHttpEvent, toHttpRequest } from '../../../shared/fc/httpEvent';
+import { isAuthorized, presentedTokens } from '../../../shared/middleware/authenticate';
 import { httpEvent } from '../../support/fcEvents';
 
 const accepted = [new Secret('current-token-123'), new Secret('previous-token-456')];

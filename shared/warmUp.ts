@@ -3,10 +3,10 @@
  * Tablestore (`preconnect`), then the Tablestore SDK, loaded while those handshakes run. Called once at module scope,
  * after the instance is built; an invalid configuration warms nothing (every request answers 503).
  */
-import type { BridgeConfig } from '../config/config';
-import { StoreKind } from '../constants';
-import { preconnect } from '../preconnect';
-import { loadTablestoreSdk } from '../store/tablestoreSdk';
+import type { BridgeConfig } from './config/config';
+import { StoreKind } from './constants';
+import { preconnect } from './preconnect';
+import { loadTablestoreSdk } from './store/tablestoreSdk';
 
 /** What init starts for `config` (a dry run sends nothing; a file or memory store has no connection). */
 function warmUpPlan(config: Pick<BridgeConfig, 'pagerduty' | 'store'>): { connect: string[]; loadSdk: boolean } {

@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Secret } from '../config/Secret';
 import { UnauthorizedError } from '../errors';
-import type { FcHttpRequest, MiddyFcContext } from './types';
+import type { FcHttpRequest, MiddyFcContext } from '../fc/types';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();

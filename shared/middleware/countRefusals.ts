@@ -5,18 +5,21 @@
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import { BridgeError } from '../errors';
-import { recordActivity, refusalActivity } from '../health/activity';
-import type { BridgeInstance } from '../instance';
-import type { MiddyFcContext } from './types';
+import type { MiddyFcContext } from '../fc/types';
 
-function countRefusals(instance: BridgeInstance): MiddlewareObj<unknown, unknown, Error, MiddyFcContext> {
+interface CountRefusalsOptions {
+  /** Records one refusal by its error code (the health report's activity counters); absent: nothing is counted. */
+  record?: (code: string) => Promise<void>;
+}
+
+function countRefusals(options: CountRefusalsOptions): MiddlewareObj<unknown, unknown, Error, MiddyFcContext> {
   const countRefusalsOnError = async (request: Request<unknown, unknown, Error, MiddyFcContext>): Promise<void> => {
     const { error } = request;
-    if (!instance.ok || !(error instanceof BridgeError) || error.statusCode >= 500) return;
-    const { store, config, logger } = instance;
-    await recordActivity(store, refusalActivity(error.code, Date.now()), config.store.ttlSeconds, logger);
+    if (options.record === undefined || !(error instanceof BridgeError) || error.statusCode >= 500) return;
+    await options.record(error.code);
   };
   return { onError: countRefusalsOnError, name: 'countRefusals' };
 }
 
+export type { CountRefusalsOptions };
 export { countRefusals };

@@ -1,10 +1,10 @@
 /**
- * What init starts for each configuration (`shared/fc/warmUp.ts`): a connection to PagerDuty unless nothing is sent,
+ * What init starts for each configuration (`shared/warmUp.ts`): a connection to PagerDuty unless nothing is sent,
  * one to Tablestore and its SDK only on the Tablestore store.
  */
 import { describe, expect, it } from 'vitest';
-import { applyRoutingKeyRule, loadConfig } from '../../../shared/config/config';
-import { warmUpPlan } from '../../../shared/fc/warmUp';
+import { applyRoutingKeyRule, loadConfig } from '../../shared/config/config';
+import { warmUpPlan } from '../../shared/warmUp';
 
 const KEY = 'R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY32';
 const TABLESTORE = {

@@ -1,0 +1,35 @@
+/**
+ * Hands the FC context's credentials (the function role's STS set, which rotates) to the store at the start of each
+ * invocation, and registers them with the logger first so no line can print them. Absent locally and in tests.
+ */
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { Secret } from '../config/Secret';
+import type { MiddyFcContext } from '../fc/types';
+import { credentialsFromContext, type TablestoreCredentials } from '../store/tablestoreClient';
+
+interface ContextCredentialsOptions {
+  /** Masks these in every log line from now on. */
+  addSecrets: (secrets: readonly Secret[]) => void;
+  /** Gives the store the invocation's credentials; absent: the configuration is invalid and nothing uses a store. */
+  useCredentials?: (credentials: TablestoreCredentials) => void;
+}
+
+function contextCredentials(
+  options: ContextCredentialsOptions,
+): MiddlewareObj<unknown, unknown, Error, MiddyFcContext> {
+  const contextCredentialsBefore = (request: Request<unknown, unknown, Error, MiddyFcContext>): void => {
+    if (options.useCredentials === undefined) return;
+    const credentials = credentialsFromContext(request.context);
+    if (credentials === undefined) return;
+    options.addSecrets(
+      [credentials.accessKeyId, credentials.accessKeySecret, credentials.securityToken].filter(
+        (secret) => secret !== undefined,
+      ),
+    );
+    options.useCredentials(credentials);
+  };
+  return { before: contextCredentialsBefore, name: 'contextCredentials' };
+}
+
+export type { ContextCredentialsOptions };
+export { contextCredentials };

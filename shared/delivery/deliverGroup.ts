@@ -396,6 +396,11 @@ async function deliverInChunks(
       }
     }
     summary.duplicates += chunk.length - claimed.length - failed.length;
+    // A row the ordering decided never to send (its resolve came first, a newer occurrence exists) stays unsent when
+    // its claim fails: sent fail open, such a trigger would open an incident that nothing closes.
+    const unsendable = failed.filter((item) => item.record.status === DeliveryStatus.SUPERSEDED);
+    summary.superseded += unsendable.length;
+    failed = failed.filter((item) => item.record.status !== DeliveryStatus.SUPERSEDED);
     if (failed.length > 0) {
       // Only the rows whose write failed go out fail open: the claimed ones are the relay's if this invocation stops.
       logger.error('some claims failed: sending those deliveries straight to PagerDuty (fail open)', {

@@ -75,6 +75,38 @@ describe('claim faults on single rows', () => {
   });
 });
 
+describe('a claim row that fails for a delivery planned not to be sent', () => {
+  it('never pages a trigger whose resolve arrived first, although its claim failed', async () => {
+    // Prepare: the resolve of an occurrence arrives (and is stored) before its trigger; then every claim row fails.
+    const { bridge, accepted, fake } = await setUp();
+    const resolve = JSON.stringify({
+      ...sample,
+      status: 'resolved',
+      alerts: [{ ...sample.alerts[0], fingerprint: 'late-trigger', status: 'resolved' }],
+    });
+    const trigger = callback(['late-trigger']);
+    expect((await bridge.post(resolve)).statusCode).toBeLessThan(300);
+    fake.faults.add({
+      op: 'BatchWriteRow',
+      when: (info) => info.tables.includes(TABLE),
+      times: Number.POSITIVE_INFINITY,
+      action: { kind: 'rowError', code: 'OTSParameterInvalid', rows: (table) => table === TABLE },
+    });
+
+    // Act
+    const response = await bridge.post(trigger);
+
+    // Assess: the trigger's claim failed, and it still is not sent: PagerDuty would open an incident nothing closes.
+    expect(response.statusCode).toBeLessThan(300);
+    expect(response.json).toMatchObject({ delivered: 0, lost: 0 });
+    const triggers = (pd as FakePagerDuty)
+      .accepted()
+      .filter((request) => (request.body as { event_action: string }).event_action === 'trigger');
+    expect(triggers).toEqual([]);
+    expect(accepted()).toEqual(['late-trigger']);
+  });
+});
+
 describe('a claim whose due-index entry did not land', () => {
   it('is undone and sent fail open; where the undo fails too, the next claim of its key indexes it again', async () => {
     // Prepare: the claim's due entry fails, then its re-put, then the undo of the main row.

@@ -25,6 +25,17 @@ afterEach(async () => {
   await pd?.close();
 });
 
+/** delivery-health on the Tablestore store over the wire fake, pacing off, on this file's clock (reset to now). */
+async function relayOnFake() {
+  clock = Date.now();
+  tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
+  pd = await startFakePagerDuty();
+  const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '100000' };
+  const { fake: server, store } = tablestore;
+  const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
+  return { health, server, store, pagerDuty: pd };
+}
+
 /** One delivery-health run that must drain all `rows` (each dedup_key sent); returns the store requests it made. */
 async function drainOnce(
   health: ReturnType<typeof buildHandler>,
@@ -91,22 +102,13 @@ describe('delivery-health run cost', () => {
 
   it('drains 1,000 due rows in at most 0.09 store round trips per delivered alert', async () => {
     // Prepare: 1,000 queued triggers on one key, pacing off (as `npm run bench` section 7 measures).
-    clock = Date.now();
-    tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
-    const { fake: server, store } = tablestore;
-    pd = await startFakePagerDuty();
-    const env = {
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
-      PAGERDUTY_RATE_PER_MINUTE: '100000',
-    };
-    const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
+    const { health, server, store, pagerDuty } = await relayOnFake();
     const rows = 1_000;
     await store.claim(Array.from({ length: rows }, (_, i) => record(`q${i}`, { nextAttemptAt: clock - 1 })));
     server.stats.reset();
 
     // Act
-    const requests = await drainOnce(health, server, pd, rows);
+    const requests = await drainOnce(health, server, pagerDuty, rows);
 
     // Assess
     // 89 requests at this writing (issue 12's target: 0.1): listDue and the ordering context read each row three times
@@ -115,16 +117,7 @@ describe('delivery-health run cost', () => {
   });
   it('drains 1,000 due resolves in at most 0.1 store round trips per delivered alert', async () => {
     // Prepare: 1,000 queued resolves of distinct alerts on one key, pacing off.
-    clock = Date.now();
-    tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
-    const { fake: server, store } = tablestore;
-    pd = await startFakePagerDuty();
-    const env = {
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
-      PAGERDUTY_RATE_PER_MINUTE: '100000',
-    };
-    const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
+    const { health, server, store, pagerDuty } = await relayOnFake();
     const rows = 1_000;
     await store.claim(
       Array.from({ length: rows }, (_, i) => {
@@ -139,7 +132,7 @@ describe('delivery-health run cost', () => {
     server.stats.reset();
 
     // Act
-    const requests = await drainOnce(health, server, pd, rows);
+    const requests = await drainOnce(health, server, pagerDuty, rows);
 
     // Assess
     // 100 requests at this writing: the triggers' 89, and each block's resolves read their markers again after their

@@ -76,23 +76,26 @@ const cases = [
   { path: 'outcome: the entry delete', table: 'due', type: DELETE, skip: 1, sentAtOnce: ROWS },
 ] as const;
 
+/** delivery-health on the Tablestore store over the wire fake (pacing off, clock `now`), with `ROWS` rows due. */
+async function relayWithDueRows(now: () => number) {
+  tablestore = await startTablestoreOverFake({ now, timeoutMs: 5_000 });
+  const server = tablestore;
+  pd = await startFakePagerDuty();
+  const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '100000' };
+  const health = buildHandler(createInstance('delivery-health', env, { store: server.store, now }));
+  const at = now();
+  const records = Array.from({ length: ROWS }, (_, i) =>
+    deliveryRecord(`q${i}`, at, { occurrence: at - 60_000, nextAttemptAt: at - 1, createdAt: at + i }),
+  );
+  await server.store.claim(records);
+  return { server, health, records, pagerDuty: pd };
+}
+
 describe('relay write paths under a single-row fault', () => {
   it.each(cases)('$path: no row is left unfinished without a due entry', async ({ table, type, skip, sentAtOnce }) => {
     // Prepare
     let clock = Date.now();
-    tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
-    const server = tablestore;
-    pd = await startFakePagerDuty();
-    const env = {
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
-      PAGERDUTY_RATE_PER_MINUTE: '100000',
-    };
-    const health = buildHandler(createInstance('delivery-health', env, { store: server.store, now: () => clock }));
-    const records = Array.from({ length: ROWS }, (_, i) =>
-      deliveryRecord(`q${i}`, clock, { occurrence: clock - 60_000, nextAttemptAt: clock - 1, createdAt: clock + i }),
-    );
-    await server.store.claim(records);
+    const { server, health } = await relayWithDueRows(() => clock);
     const tableName = () => (table === 'due' ? server.dueTable : server.table);
     // Before each request: the state a crash at this point would leave.
     const violations = new Set<string>();
@@ -142,19 +145,7 @@ describe('relay crash cost', () => {
   it('re-sends once each, after their lease, exactly the sends whose outcome could not be recorded', async () => {
     // Prepare
     let clock = Date.now();
-    tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
-    const server = tablestore;
-    pd = await startFakePagerDuty();
-    const env = {
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
-      PAGERDUTY_RATE_PER_MINUTE: '100000',
-    };
-    const health = buildHandler(createInstance('delivery-health', env, { store: server.store, now: () => clock }));
-    const records = Array.from({ length: ROWS }, (_, i) =>
-      deliveryRecord(`q${i}`, clock, { occurrence: clock - 60_000, nextAttemptAt: clock - 1, createdAt: clock + i }),
-    );
-    await server.store.claim(records);
+    const { server, health, records, pagerDuty } = await relayWithDueRows(() => clock);
     // Every outcome write of the faulty run fails (a main-table write of a DELIVERED row): nothing is recorded.
     const fault = server.fake.faults.add({
       op: 'BatchWriteRow',
@@ -178,14 +169,14 @@ describe('relay crash cost', () => {
     fault.remove();
     const stored = await server.store.get(records.map((record) => record.deliveryKey));
     const unrecorded = [...stored.values()].filter((record) => record.status === 'SENDING').map((r) => r.dedupKey);
-    const sentBefore = pd.requests.length;
+    const sentBefore = pagerDuty.requests.length;
     clock += LEASE_MS + 1_000;
     for (let run = 0; run < 3; run++) await health(timerEvent() as never, fcContext('delivery-health'));
 
     // Assess: nothing lost; what was sent again is exactly what had no recorded outcome, once each.
     const dedupKeyOf = (request: { body: unknown }) => (request.body as { dedup_key?: string }).dedup_key;
-    const keys = pd.requests.map(dedupKeyOf);
-    const again = pd.requests.slice(sentBefore).map(dedupKeyOf);
+    const keys = pagerDuty.requests.map(dedupKeyOf);
+    const again = pagerDuty.requests.slice(sentBefore).map(dedupKeyOf);
     expect(fault.fired).toBeGreaterThan(0);
     expect(unrecorded.length).toBeGreaterThan(0);
     expect(new Set(keys).size).toBe(ROWS);

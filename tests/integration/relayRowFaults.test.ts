@@ -95,7 +95,7 @@ describe('relay write paths under a single-row fault', () => {
   it.each(cases)('$path: no row is left unfinished without a due entry', async ({ table, type, skip, sentAtOnce }) => {
     // Prepare
     let clock = Date.now();
-    const { server, health } = await relayWithDueRows(() => clock);
+    const { server, health, records } = await relayWithDueRows(() => clock);
     const tableName = () => (table === 'due' ? server.dueTable : server.table);
     // Before each request: the state a crash at this point would leave.
     const violations = new Set<string>();

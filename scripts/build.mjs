@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { packageRoutesFile } from './build/routesFile.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Loaded lazily by the webhook (the kick); bundled apart from the function's index.js. */
@@ -167,6 +168,9 @@ for (const { name, entry, outName = 'index.js', optional, full = true, codeCache
     rows.push([relative(root, join(sdkDir, 'index.js')), statSync(join(sdkDir, 'index.js')).size]);
   }
 }
+
+const functionDirs = entries.filter((entry) => entry.codeCache).map((entry) => join(root, 'dist', entry.name));
+for (const line of packageRoutesFile(process.env.PAGERDUTY_ROUTES_FILE, root, functionDirs)) console.log(line);
 
 const width = Math.max(...rows.map(([file]) => file.length));
 for (const [file, bytes] of rows) {

@@ -159,7 +159,8 @@ const SETTINGS: readonly Setting[] = [
     env: 'PAGERDUTY_ROUTES_FILE',
     type: 'string',
     functions: BOTH,
-    description: 'The same rules from a JSON file in the code package (FC caps all env vars at 4 KB together).',
+    description:
+      'The same rules from a JSON file (FC caps all env vars at 4 KB together); a relative path is a file of the repository, which the build packages into each function.',
   },
   {
     env: 'DELIVERY_MODE',

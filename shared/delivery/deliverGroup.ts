@@ -25,11 +25,10 @@ import {
 } from '../constants';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../logger';
-import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
-import { counterpartKeyOf, NO_OCCURRENCE } from './deliveryKey';
+import { counterpartKeyOf } from './deliveryKey';
 import {
   addFailures,
   firstState,
@@ -44,8 +43,8 @@ import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
 import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
-import { newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
-import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
+import { olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { judge, loadOrderingContext, type OrderingContext, readNewerTriggers } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
@@ -150,7 +149,7 @@ function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingC
  * exists before its second read, so at least one side sees the other) and is judged again: a trigger whose resolve
  * now exists is not sent; a resolve whose trigger is being sent waits for it. In the same round trip a per-alert
  * resolve reads its identity's marker again, and the newer occurrence's trigger it names: the resolve's half of the
- * older-resolve/newer-trigger recheck (`recheckOlderResolves`). Returns the records whose state changed (written by
+ * older-resolve/newer-trigger recheck (`readNewerTriggers`; the trigger's half: `recheckOlderResolves`). Returns the records whose state changed (written by
  * the caller), and updates `claimed` in place.
  */
 async function recheckCounterparts(
@@ -165,7 +164,11 @@ async function recheckCounterparts(
   const keys = sending.map((item) => counterpartKeyOf(item.record));
   const [fresh, newer] = await Promise.all([
     deps.store.get(keys.filter((key) => !context.related.has(key))),
-    newerTriggersNow(sending, deps, own),
+    readNewerTriggers(
+      deps.store,
+      sending.map((item) => item.record),
+      own,
+    ),
   ]);
   // A counterpart in this very callback is judged as this invocation decided it, not as a concurrent claim: the
   // trigger and the resolve of one occurrence arriving together are a resolve that came first (neither is paged).
@@ -203,41 +206,10 @@ async function recheckCounterparts(
 }
 
 /**
- * For the per-alert resolves among `sending` (claimed SENDING: their row is written), the identity's marker as it is
- * now and, where it names a newer occurrence, that occurrence's trigger (not one of this invocation's own deliveries:
- * its lane sends the older occurrence first). `keys` maps each such resolve to the trigger's key.
- */
-async function newerTriggersNow(
-  sending: readonly Planned[],
-  deps: DeliverDeps,
-  own: ReadonlySet<string>,
-): Promise<{ markers: Map<string, OccurrenceMarker>; keys: Map<string, string>; rows: Map<string, DeliveryRecord> }> {
-  const resolves = sending.filter((item) => mayBeStale(item.record)).map((item) => item.record);
-  const keys = new Map<string, string>();
-  if (resolves.length === 0) return { markers: new Map(), keys, rows: new Map() };
-  const markers = await deps.store.getMarkers([...new Set(resolves.map((record) => record.dedupKey))]);
-  for (const record of resolves) {
-    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
-    if (key !== undefined && !own.has(key)) keys.set(record.deliveryKey, key);
-  }
-  const rows = keys.size === 0 ? new Map() : await deps.store.get([...new Set(keys.values())]);
-  return { markers, keys, rows };
-}
-
-/** A per-alert resolve of a known occurrence: the kind a newer occurrence's trigger can make stale. */
-function mayBeStale(record: DeliveryRecord): boolean {
-  return (
-    record.action === EventAction.RESOLVE &&
-    record.occurrence !== NO_OCCURRENCE &&
-    !record.dedupKey.startsWith(GROUP_KEY_PREFIX)
-  );
-}
-
-/**
  * The trigger's half of the older-resolve/newer-trigger recheck. A trigger newer than its identity's marker, claimed to
  * be sent (SENDING, or queued due now), reads the older occurrence's resolve again once its own row AND the advanced
  * marker are written; that resolve, once its own row is SENDING, reads the marker and the trigger it names
- * (`newerTriggersNow`). Single-row reads are strongly consistent, so at least one side sees the other:
+ * (`readNewerTriggers`). Single-row reads are strongly consistent, so at least one side sees the other:
  *
  * 1. the resolve sees the trigger SENDING (or sent): the resolve is superseded, never sent; the trigger goes out;
  * 2. the trigger sees the resolve SENDING under a live lease: the trigger waits until that lease ends (it cannot wait

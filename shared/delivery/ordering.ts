@@ -85,6 +85,15 @@ function orderVerdict(input: {
   return { kind: 'supersede', reason: RESOLVED_BEFORE_DELIVERY, supersedeTrigger: UNFINISHED.has(counterpart.status) };
 }
 
+/** A per-alert resolve of a known occurrence: the kind a newer occurrence's trigger can make stale. */
+function mayBeStale(record: Pick<DeliveryRecord, 'action' | 'dedupKey' | 'occurrence'>): boolean {
+  return (
+    record.action === EventAction.RESOLVE &&
+    record.occurrence !== NO_OCCURRENCE &&
+    !record.dedupKey.startsWith(GROUP_KEY_PREFIX)
+  );
+}
+
 /**
  * The key of the trigger of the identity's newest occurrence, for a per-alert resolve of an older one (the only case
  * `orderVerdict` needs it); undefined otherwise.
@@ -93,10 +102,7 @@ function newerTriggerKeyOf(
   record: Pick<DeliveryRecord, 'action' | 'dedupKey' | 'occurrence'>,
   marker: OccurrenceMarker | undefined,
 ): string | undefined {
-  if (record.action !== EventAction.RESOLVE || record.dedupKey.startsWith(GROUP_KEY_PREFIX)) return undefined;
-  if (record.occurrence === NO_OCCURRENCE || marker === undefined || marker.latestOccurrence <= record.occurrence) {
-    return undefined;
-  }
+  if (!mayBeStale(record) || marker === undefined || marker.latestOccurrence <= record.occurrence) return undefined;
   return deliveryKeyOf({ dedupKey: record.dedupKey, action: EventAction.TRIGGER, occurrence: marker.latestOccurrence });
 }
 
@@ -130,4 +136,4 @@ function mayHaveLanded(trigger: DeliveryRecord | undefined): boolean {
 }
 
 export type { OrderVerdict };
-export { isOnTheWire, newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY };
+export { isOnTheWire, mayBeStale, newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY };

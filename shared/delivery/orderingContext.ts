@@ -9,7 +9,7 @@ import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import { counterpartKeyOf } from './deliveryKey';
-import { newerTriggerKeyOf, type OrderVerdict, olderResolveKeyOf, orderVerdict } from './ordering';
+import { mayBeStale, newerTriggerKeyOf, type OrderVerdict, olderResolveKeyOf, orderVerdict } from './ordering';
 
 type OrderedRecord = Pick<DeliveryRecord, 'deliveryKey' | 'dedupKey' | 'action' | 'occurrence' | 'routeName'>;
 
@@ -56,5 +56,28 @@ function judge(
   return { verdict: orderVerdict({ ...record, marker, counterpart, newerTrigger, olderResolve, now }), counterpart };
 }
 
+/**
+ * For the per-alert resolves among `records` (their rows written: SENDING), the identity's marker as it is now and,
+ * where it names a newer occurrence, that occurrence's trigger, except the triggers in `skip` (the sender's own: its
+ * lane sends the older occurrence first). `keys` maps each such resolve to its trigger's key. The resolve's half of the
+ * older-resolve/newer-trigger recheck, for the webhook (`deliverGroup.ts`) and the relay (`relay.ts`) alike.
+ */
+async function readNewerTriggers(
+  store: DeliveryStore,
+  records: readonly DeliveryRecord[],
+  skip: ReadonlySet<string>,
+): Promise<{ markers: Map<string, OccurrenceMarker>; keys: Map<string, string>; rows: Map<string, DeliveryRecord> }> {
+  const resolves = records.filter(mayBeStale);
+  const keys = new Map<string, string>();
+  if (resolves.length === 0) return { markers: new Map(), keys, rows: new Map() };
+  const markers = await store.getMarkers([...new Set(resolves.map((record) => record.dedupKey))]);
+  for (const record of resolves) {
+    const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
+    if (key !== undefined && !skip.has(key)) keys.set(record.deliveryKey, key);
+  }
+  const rows = keys.size === 0 ? new Map<string, DeliveryRecord>() : await store.get([...new Set(keys.values())]);
+  return { markers, keys, rows };
+}
+
 export type { OrderingContext };
-export { judge, loadOrderingContext };
+export { judge, loadOrderingContext, readNewerTriggers };

@@ -19,17 +19,14 @@
 import { sleep as defaultSleep } from '../async';
 import { DeliveryStatus, EventAction, RESOLVE_RECHECK_MS } from '../constants';
 import type { Logger } from '../logger';
-import { GROUP_KEY_PREFIX } from '../pagerduty/dedupKey';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { dueTimeOf } from '../store/DeliveryStore';
-import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import type { DeliverDeps } from './deliverGroup';
-import { NO_OCCURRENCE } from './deliveryKey';
 import { addFailures, markerAdvances, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';
-import { newerTriggerKeyOf, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
-import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
+import { mayBeStale, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
+import { judge, loadOrderingContext, type OrderingContext, readNewerTriggers } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
 import { recordOutcomes } from './recordOutcomes';
 import { relayBlockMax } from './relayBlock';
@@ -119,6 +116,8 @@ async function relayDue(deps: RelayDeps): Promise<RelayResult> {
       (record) => !seen.has(`${record.deliveryKey}@${record.version}`),
     );
     if (due.length === 0) {
+      // Only a run that sent can have a resolve held behind its trigger: an idle run ends without the look-ahead read.
+      if (result.attempted === 0) break;
       const soon = (await store.listDue(RELAY_BATCH, RESOLVE_RECHECK_MS)).filter(
         (record) => !judged.has(record.deliveryKey) && !waited.has(record.deliveryKey),
       );
@@ -327,12 +326,7 @@ async function recheckOccurrences(
   const { store, logger, config } = deps;
   const at = (deps.now ?? Date.now)();
   const triggers = leased.filter((record) => olderResolveKeyOf(record, context.markers.get(record.dedupKey)));
-  const resolves = leased.filter(
-    (record) =>
-      record.action === EventAction.RESOLVE &&
-      record.occurrence !== NO_OCCURRENCE &&
-      !record.dedupKey.startsWith(GROUP_KEY_PREFIX),
-  );
+  const resolves = leased.filter(mayBeStale);
   if (triggers.length === 0 && resolves.length === 0) return leased;
   const olderKeys = new Map<string, string>();
   for (const record of triggers) {
@@ -348,22 +342,10 @@ async function recheckOccurrences(
     });
     return olderKeys.size === 0 ? new Map<string, DeliveryRecord>() : store.get([...new Set(olderKeys.values())]);
   };
-  const newerTriggers = async () => {
-    if (resolves.length === 0) return { markers: new Map<string, OccurrenceMarker>(), rows: new Map() };
-    const markers = await store.getMarkers([...new Set(resolves.map((record) => record.dedupKey))]);
-    const keys = resolves.flatMap((record) => {
-      const key = newerTriggerKeyOf(record, markers.get(record.dedupKey));
-      return key === undefined || drained.has(key) ? [] : [key];
-    });
-    return {
-      markers,
-      rows: keys.length === 0 ? new Map<string, DeliveryRecord>() : await store.get([...new Set(keys)]),
-    };
-  };
   let older: Map<string, DeliveryRecord>;
-  let newer: { markers: Map<string, OccurrenceMarker>; rows: Map<string, DeliveryRecord> };
+  let newer: Awaited<ReturnType<typeof readNewerTriggers>>;
   try {
-    [older, newer] = await Promise.all([olderResolves(), newerTriggers()]);
+    [older, newer] = await Promise.all([olderResolves(), readNewerTriggers(store, resolves, drained)]);
   } catch (error) {
     const unsure = new Set([...triggers, ...resolves].map((record) => record.deliveryKey));
     logger.warn('could not check the other occurrence again; those rows follow after their lease', {
@@ -378,7 +360,7 @@ async function recheckOccurrences(
   for (const record of leased) {
     const olderKey = olderKeys.get(record.deliveryKey);
     const marker = newer.markers.get(record.dedupKey);
-    const newerKey = record.action === EventAction.RESOLVE ? newerTriggerKeyOf(record, marker) : undefined;
+    const newerKey = newer.keys.get(record.deliveryKey);
     // Only the other occurrence is judged again here; the counterpart was judged before the lease.
     const verdict = orderVerdict({
       ...record,
@@ -406,11 +388,6 @@ async function recheckOccurrences(
   return leased.filter((record) => !settled.has(record.deliveryKey));
 }
 
-/**
- * Leases a block in one write; per record, whether it is ours now. When the write fails for some rows (the store
- * throws without saying which), the rows are read back: those holding exactly this lease are ours and are sent now,
- * instead of waiting out a lease nobody uses. `failed` says some rows could not be leased.
- */
 /** Counts the rows the ordering settled without a send (superseded, or queued behind the other half) as written. */
 function countSettled(
   settle: readonly DeliveryRecord[],
@@ -431,6 +408,11 @@ function countSettled(
   }
 }
 
+/**
+ * Leases a block in one write; per record, whether it is ours now. When the write fails for some rows (the store
+ * throws without saying which), the rows are read back: those holding exactly this lease are ours and are sent now,
+ * instead of waiting out a lease nobody uses. `failed` says some rows could not be leased.
+ */
 async function leaseRows(
   fresh: readonly DeliveryRecord[],
   store: RelayDeps['store'],

@@ -36,14 +36,13 @@ async function setUp() {
   tablestore = await startTablestoreOverFake({ now });
   const { fake, store } = tablestore;
   pd = await startFakePagerDuty();
-  const bridge = webhookHarness(
-    { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' },
-    store,
-    now,
-  );
+  const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' };
+  const bridge = webhookHarness(env, store, now);
+  /** Another webhook instance on the same store (its own gate and caches, as a second FC instance). */
+  const other = () => webhookHarness(env, store, now);
   const accepted = () =>
     (pd as FakePagerDuty).accepted().map((request) => (request.body as { dedup_key: string }).dedup_key);
-  return { bridge, accepted, advance: (ms: number) => (offset += ms), fake, store };
+  return { bridge, other, accepted, advance: (ms: number) => (offset += ms), fake, store };
 }
 
 describe('claim faults on single rows', () => {
@@ -77,8 +76,9 @@ describe('claim faults on single rows', () => {
 
 describe('a claim row that fails for a delivery planned not to be sent', () => {
   it('never pages a trigger whose resolve arrived first, although its claim failed', async () => {
-    // Prepare: the resolve of an occurrence arrives (and is stored) before its trigger; then every claim row fails.
-    const { bridge, accepted, fake } = await setUp();
+    // Prepare: the resolve of an occurrence arrives at one instance (and is stored) before its trigger reaches
+    // another; then every claim row fails.
+    const { bridge, other, accepted, fake } = await setUp();
     const resolve = JSON.stringify({
       ...sample,
       status: 'resolved',
@@ -94,7 +94,7 @@ describe('a claim row that fails for a delivery planned not to be sent', () => {
     });
 
     // Act
-    const response = await bridge.post(trigger);
+    const response = await other().post(trigger);
 
     // Assess: the trigger's claim failed, and it still is not sent: PagerDuty would open an incident nothing closes.
     expect(response.statusCode).toBeLessThan(300);

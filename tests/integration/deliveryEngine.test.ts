@@ -5,7 +5,7 @@
  * interleavings instead of sleeps.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeliveryStatus, SENDS_IN_FLIGHT } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
 import { counterpartKeyOf } from '../../shared/delivery/deliveryKey';
@@ -16,8 +16,8 @@ import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { ClaimOutcome } from '../../shared/store/DeliveryStore';
 import { MemoryStore } from '../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { FaultyStore } from '../support/faultyStore';
+import { fakePagerDutyPerFile } from '../support/pagerDutyPerFile';
 import { webhookHarness } from '../support/webhook';
 
 const ROUTING_KEY = 'ENG1NEROUTINGKEY0000000000000001';
@@ -33,9 +33,8 @@ function callback(count: number, status: 'firing' | 'resolved' = 'firing', prefi
   return JSON.stringify({ ...sample, status, alerts });
 }
 
-let pd: FakePagerDuty;
-let baseline = 0;
-const received = () => pd.events.slice(baseline);
+const fake = fakePagerDutyPerFile({ eachTest: (pd) => pd.setLatency(0) });
+const received = () => fake.sinceTest();
 const acceptedKeys = () =>
   received()
     .filter((event) => event.outcome === 202)
@@ -44,20 +43,9 @@ const acceptedKeys = () =>
         `${(event.body as { dedup_key: string }).dedup_key}/${(event.body as { event_action: string }).event_action}`,
     );
 
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
-beforeEach(() => {
-  baseline = pd.events.length;
-  pd.setLatency(0);
-});
-
 const env = (extra: Record<string, string> = {}) => ({
   PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-  PAGERDUTY_EVENTS_URL: pd.url,
+  PAGERDUTY_EVENTS_URL: fake.pd.url,
   PAGERDUTY_RATE_PER_MINUTE: '100000',
   ...extra,
 });
@@ -79,7 +67,7 @@ function relayOn(
       deadline: new Deadline(30_000, () => clock.now),
       send: async (record, key, options) => {
         sends.push({ probe: options.probe === true, inFlight });
-        if (outage()) pd.script([{ status: 500 }]);
+        if (outage()) fake.pd.script([{ status: 500 }]);
         inFlight++;
         try {
           return await sendRecord(record, key, options);
@@ -144,7 +132,7 @@ describe('delivery engine: two relays on one store', () => {
 describe("delivery engine: the webhook's own deadline", () => {
   it('never cuts a send on the wire: each event is accepted once, the rest goes to the relay', async () => {
     // Prepare: PagerDuty takes 200 ms; the deadline leaves room to start sends only in its first 250 ms.
-    pd.setLatency(200);
+    fake.pd.setLatency(200);
     const clock = { now: Date.now() };
     const store = new MemoryStore({ now: () => clock.now });
     const bridge = webhookHarness(
@@ -155,7 +143,7 @@ describe("delivery engine: the webhook's own deadline", () => {
 
     // Act
     const response = await bridge.post(callback(300));
-    pd.setLatency(0);
+    fake.pd.setLatency(0);
     await relayOn(store, clock).run();
 
     // Assess: every send the webhook started finished; nothing was accepted twice.
@@ -190,7 +178,7 @@ describe('delivery engine: a trigger and its resolve on two instances at once', 
   it('never sends the trigger after its resolve (no incident left open)', async () => {
     for (let pair = 0; pair < 10; pair++) {
       // Prepare: each instance reads "no counterpart" before either claims.
-      baseline = pd.events.length;
+      fake.mark();
       let offset = 0;
       const clock = () => Date.now() + offset;
       const store = new BarrierStore({ now: clock });
@@ -222,7 +210,7 @@ describe('delivery engine: a resolve held behind its trigger', () => {
     const store = new MemoryStore({ now: () => clock.now });
     const a = webhookHarness(env(), store, () => clock.now);
     const b = webhookHarness(env(), store, () => clock.now);
-    pd.script([{ status: 202, body: { status: 'success', message: 'Event processed' }, delayMs: 300 }]);
+    fake.pd.script([{ status: 202, body: { status: 'success', message: 'Event processed' }, delayMs: 300 }]);
 
     // Act
     const triggering = a.post(callback(1, 'firing', 'held'));
@@ -280,7 +268,7 @@ describe('delivery engine: secrets in stored rows', () => {
     ]);
     const store = new MemoryStore();
     const bridge = webhookHarness(env({ PAGERDUTY_ROUTES: routes }), store);
-    pd.script([
+    fake.pd.script([
       {
         status: 400,
         body: { status: 'invalid event', message: 'Event object is invalid', errors: [`key ${webKey} and ${dbKey}`] },
@@ -408,7 +396,7 @@ describe('delivery engine: a resolve sent while the store was down', () => {
     const clock = () => Date.now() + offset;
     const store = new FaultyStore({ now: clock });
     const bridge = webhookHarness(env(), store, clock);
-    pd.script([{ status: 500 }]);
+    fake.pd.script([{ status: 500 }]);
     await bridge.post(callback(1, 'firing', 'outage'));
     store.down = true;
 
@@ -443,7 +431,7 @@ describe('delivery engine: a 429 during a relay run', () => {
     await webhookHarness(env({ WEBHOOK_DEADLINE_MS: '500' }), store, () => clock.now).post(
       callback(20, 'firing', 'limited'),
     );
-    pd.script([
+    fake.pd.script([
       { status: 429, body: { status: 'throttled', message: 'Requests for this service are arriving too quickly.' } },
     ]);
 

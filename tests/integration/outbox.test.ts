@@ -3,10 +3,10 @@
  * claims, a crash between claim and send, store outage (fail open), store and PagerDuty both down (503 + replay).
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { FaultyStore } from '../support/faultyStore';
+import { fakePagerDutyPerFile } from '../support/pagerDutyPerFile';
 import { webhookHarness } from '../support/webhook';
 
 const ROUTING_KEY = 'OUTB0XROUTINGKEY0000000000000001';
@@ -19,23 +19,12 @@ function callback(status: 'firing' | 'resolved', startsAt = '2021-02-22T07:18:15
   return JSON.stringify({ ...sampleJson, status, alerts: [alert] });
 }
 
-let pd: FakePagerDuty;
-let baseline = 0;
-const sent = () => pd.events.slice(baseline).map((event) => event.body as { event_action: string; dedup_key: string });
+const fake = fakePagerDutyPerFile();
+const sent = () => fake.sinceTest().map((event) => event.body as { event_action: string; dedup_key: string });
 const actions = () => sent().map((event) => event.event_action);
 
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
-beforeEach(() => {
-  baseline = pd.events.length;
-});
-
 function bridgeOn(store: MemoryStore, env: Record<string, string> = {}) {
-  return webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, ...env }, store);
+  return webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url, ...env }, store);
 }
 
 describe('outbox: dedupe and occurrences', () => {
@@ -121,7 +110,7 @@ describe('outbox: order per dedup_key', () => {
     let offset = 0;
     const store = new MemoryStore({ now: () => Date.now() + offset });
     const bridge = bridgeOn(store);
-    pd.script([{ status: 500 }]);
+    fake.pd.script([{ status: 500 }]);
     await bridge.post(callback('firing'));
 
     // Act
@@ -133,7 +122,7 @@ describe('outbox: order per dedup_key', () => {
     expect(resolved.json).toMatchObject({ queued: 1, delivered: 0 });
     expect(report.relay).toMatchObject({ delivered: 1 });
     expect(actions()).toEqual(['trigger', 'resolve']);
-    expect(pd.events.slice(baseline).map((event) => event.outcome)).toEqual([500, 202]);
+    expect(fake.sinceTest().map((event) => event.outcome)).toEqual([500, 202]);
   });
 
   it('never sends a stale resolve of an older occurrence after a newer trigger', async () => {
@@ -168,7 +157,7 @@ describe('outbox: order per dedup_key', () => {
     let offset = 0;
     const store = new FaultyStore({ now: () => Date.now() + offset });
     store.failWritesAfterClaim = true;
-    pd.script([{ hang: true }]);
+    fake.pd.script([{ hang: true }]);
     const stuck = await bridgeOn(store, { PAGERDUTY_TIMEOUT_MS: '200' }).post(callback('firing'));
     store.failWritesAfterClaim = false;
     const bridge = bridgeOn(store);
@@ -193,7 +182,7 @@ describe('outbox: failures', () => {
     let offset = 0;
     const store = new FaultyStore({ now: () => Date.now() + offset });
     store.failWritesAfterClaim = true;
-    pd.script([{ reset: true }]);
+    fake.pd.script([{ reset: true }]);
     const response = await bridgeOn(store).post(callback('firing'));
     store.failWritesAfterClaim = false;
 
@@ -204,7 +193,7 @@ describe('outbox: failures', () => {
     // Assess
     expect(response.statusCode).toBe(202);
     expect(report.relay).toMatchObject({ due: 1, delivered: 1 });
-    expect(pd.accepted().slice(-1)[0]?.routingKey).toBe(ROUTING_KEY);
+    expect(fake.pd.accepted().slice(-1)[0]?.routingKey).toBe(ROUTING_KEY);
   });
 
   it('fails open when the store is down: sends straight to PagerDuty and says so', async () => {
@@ -228,7 +217,7 @@ describe('outbox: failures', () => {
     const store = new FaultyStore();
     store.down = true;
     const bridge = bridgeOn(store);
-    pd.script([{ status: 503 }]);
+    fake.pd.script([{ status: 503 }]);
 
     // Act
     const response = await bridge.post(callback('firing'));
@@ -241,7 +230,7 @@ describe('outbox: failures', () => {
     expect(response.json.error.code).toBe('delivery_unavailable');
     expect(replayLine.level).toBe('ERROR');
     expect(replayed.json).toMatchObject({ delivered: 1 });
-    expect(pd.events.slice(baseline).map((event) => event.outcome)).toEqual([503, 202]);
+    expect(fake.sinceTest().map((event) => event.outcome)).toEqual([503, 202]);
   });
 });
 
@@ -251,7 +240,7 @@ describe('outbox: the dedup window', () => {
     let offset = 0;
     const clock = () => Date.now() + offset;
     const store = new MemoryStore({ now: clock });
-    const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, DEDUP_WINDOW_SECONDS: '3600' };
+    const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url, DEDUP_WINDOW_SECONDS: '3600' };
     const bridge = webhookHarness(env, store, clock);
     await bridge.post(callback('firing'));
 
@@ -282,7 +271,7 @@ describe('outbox: lone resolves as change events', () => {
     // Assess
     expect(resolved.json).toMatchObject({ superseded: 1, delivered: 0 });
     expect(actions()).toEqual([]);
-    expect(pd.changeEvents.slice(-1)[0]).toMatchObject({
+    expect(fake.pd.changeEvents.slice(-1)[0]).toMatchObject({
       routingKey: ROUTING_KEY,
       body: { payload: { summary: expect.stringMatching(/^Resolved before it was paged: /) } },
     });

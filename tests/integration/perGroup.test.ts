@@ -4,11 +4,11 @@
  * a group split between a per-group route and the per-alert default route.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deliveryKeyOf } from '../../shared/delivery/deliveryKey';
 import { groupDedupKey } from '../../shared/pagerduty/dedupKey';
 import { MemoryStore } from '../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../support/pagerDutyPerFile';
 import { webhookHarness } from '../support/webhook';
 
 const ROUTING_KEY = 'PERGR0UPROUTINGKEY00000000000001';
@@ -59,23 +59,12 @@ interface SentEvent {
   payload: { summary: string; custom_details: Record<string, unknown> };
 }
 
-let pd: FakePagerDuty;
-let baseline = 0;
-const sent = () => pd.events.slice(baseline).map((event) => event.body as SentEvent);
+const fake = fakePagerDutyPerFile();
+const sent = () => fake.sinceTest().map((event) => event.body as SentEvent);
 const actions = () => sent().map((event) => event.event_action);
 
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
-beforeEach(() => {
-  baseline = pd.events.length;
-});
-
 function bridgeOn(env: Record<string, string>, store = new MemoryStore()) {
-  return webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, ...env }, store);
+  return webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url, ...env }, store);
 }
 
 describe('per-group mode: one PagerDuty alert per notification group', () => {
@@ -94,7 +83,7 @@ describe('per-group mode: one PagerDuty alert per notification group', () => {
     expect(event?.dedup_key).toBe(groupDedupKey(GROUP, 'default'));
     expect(event?.payload.summary.startsWith(`[FIRING:3] ${GROUP.groupLabels.alertname}`)).toBe(true);
     expect(event?.payload.custom_details).toMatchObject({ route: 'default', num_firing: 3, num_resolved: 0 });
-    expect(pd.accepted().slice(-1)[0]?.routingKey).toBe(ROUTING_KEY);
+    expect(fake.pd.accepted().slice(-1)[0]?.routingKey).toBe(ROUTING_KEY);
   });
 
   it('treats an identical repeat of the group as a duplicate: nothing sent', async () => {

@@ -3,23 +3,17 @@
  * that a cut-off socket is not reused, failures before any connection, and when `onSent` fires. The PagerDuty verdicts
  * on top of it are in `pagerdutyClient.test.ts`.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpPost } from '../../shared/pagerduty/httpPost';
-import { type LoopbackServer, startLoopbackServer } from '../support/loopbackServer';
+import { closedAfterAll } from '../support/closedAfterAll';
+import { startLoopbackServer } from '../support/loopbackServer';
 
 const body = Buffer.from('{"hello":"世界"}', 'utf8');
 const base = { headers: { 'content-type': 'application/json' }, body, timeoutMs: 5_000, maxResponseBytes: 1024 };
 
 describe('Function: httpPost', () => {
-  const servers: LoopbackServer[] = [];
-  async function loopback(answer: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer> {
-    const server = await startLoopbackServer(answer);
-    servers.push(server);
-    return server;
-  }
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => server.close()));
-  });
+  const keep = closedAfterAll();
+  const loopback = async (answer: Parameters<typeof startLoopbackServer>[0]) => keep(await startLoopbackServer(answer));
 
   it('sends the body with its content-length and returns status, headers and body', async () => {
     // Prepare

@@ -13,8 +13,9 @@ import { sendChangeEvent, sendEvent } from '../../shared/pagerduty/client';
 import type { PagerDutyEventBody, SendResult } from '../../shared/pagerduty/types';
 import { makeAlert, makeGroup, OTHER_ROUTING_KEY, ROUTING_KEY } from '../fixtures/pagerduty/alerts';
 import errorBodies from '../fixtures/pagerduty/errorBodies.json';
+import { closedAfterAll } from '../support/closedAfterAll';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
-import { type LoopbackServer, startLoopbackServer } from '../support/loopbackServer';
+import { startLoopbackServer } from '../support/loopbackServer';
 
 const routingKey = new Secret(ROUTING_KEY);
 const TIMEOUT_MS = 5_000;
@@ -252,26 +253,16 @@ describe('Function: sendEvent (over HTTP)', () => {
 describe('Function: sendEvent (keep-alive transport, onWire, onSent)', () => {
   /** Every result of this block, checked for the routing key at the end. */
   const sent: SendResult[] = [];
-  const servers: { close(): Promise<void> }[] = [];
+  const keep = closedAfterAll();
   async function sendTo(url: string, options: Partial<Parameters<typeof sendEvent>[0]> = {}): Promise<SendResult> {
     const result = await sendEvent({ url, routingKey, event: anEvent(), timeoutMs: TIMEOUT_MS, ...options });
     sent.push(result);
     return result;
   }
-  async function fake(): Promise<FakePagerDuty> {
-    const pd = await startFakePagerDuty();
-    servers.push(pd);
-    return pd;
-  }
-  async function loopback(answer: Parameters<typeof startLoopbackServer>[0]): Promise<LoopbackServer> {
-    const server = await startLoopbackServer(answer);
-    servers.push(server);
-    return server;
-  }
+  const fake = async () => keep(await startFakePagerDuty());
+  const loopback = async (answer: Parameters<typeof startLoopbackServer>[0]) => keep(await startLoopbackServer(answer));
 
-  afterAll(async () => {
-    // Releases the servers that never answered.
-    await Promise.all(servers.map((server) => server.close()));
+  afterAll(() => {
     for (const result of sent) {
       expect(JSON.stringify(result)).not.toContain(ROUTING_KEY);
     }

@@ -7,10 +7,11 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer, Socket } from 'node:net';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { httpPost } from '../../shared/pagerduty/httpPost';
 import { preconnect } from '../../shared/preconnect';
-import { type LoopbackServer, startLoopbackServer } from '../support/loopbackServer';
+import { closedAfterAll } from '../support/closedAfterAll';
+import { startLoopbackServer } from '../support/loopbackServer';
 
 const base = {
   headers: { 'content-type': 'application/json' },
@@ -20,15 +21,9 @@ const base = {
 };
 
 describe('Function: preconnect', () => {
-  const servers: LoopbackServer[] = [];
-  async function loopback(): Promise<LoopbackServer> {
-    const server = await startLoopbackServer((_req, res) => res.writeHead(202).end('{"status":"success"}'));
-    servers.push(server);
-    return server;
-  }
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => server.close()));
-  });
+  const keep = closedAfterAll();
+  const loopback = async () =>
+    keep(await startLoopbackServer((_req, res) => res.writeHead(202).end('{"status":"success"}')));
 
   it('gives the first POST to the origin the socket opened before it', async () => {
     // Prepare

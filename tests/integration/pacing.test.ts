@@ -25,6 +25,18 @@ afterEach(async () => {
   pd = undefined;
 });
 
+/** A fake PagerDuty that takes 10 events per 60 s on one key, the bridge paced to the same, on a fresh store. */
+async function tenPerMinute() {
+  pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
+  const env = {
+    PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+    PAGERDUTY_EVENTS_URL: pd.url,
+    PAGERDUTY_RATE_PER_MINUTE: '10',
+    HEALTH_TIME_BUDGET_SECONDS: '5',
+  };
+  return { store: new MemoryStore(), env, pagerDuty: pd };
+}
+
 describe('pacing per routing key: one budget shared by every sender', () => {
   it('sends at once what the key allows in its window, queues the rest, and never draws a 429', async () => {
     // Prepare: PagerDuty allows 10 per 60 s on the key; so does the bridge.
@@ -47,14 +59,7 @@ describe('pacing per routing key: one budget shared by every sender', () => {
 
   it('never lets two webhook instances and the relay together exceed the window', async () => {
     // Prepare: three senders on one store, each with its own gate object (as three FC instances would have).
-    pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
-    const store = new MemoryStore();
-    const env = {
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
-      PAGERDUTY_RATE_PER_MINUTE: '10',
-      HEALTH_TIME_BUDGET_SECONDS: '5',
-    };
+    const { store, env, pagerDuty } = await tenPerMinute();
     const first = webhookHarness(env, store);
     const second = webhookHarness(env, store);
     const relay = webhookHarness(env, store);
@@ -64,7 +69,7 @@ describe('pacing per routing key: one budget shared by every sender', () => {
     const report = await relay.tick();
 
     // Assess: exactly the window's 10 went out, none was refused, nothing was lost.
-    expect(pd.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
+    expect(pagerDuty.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
     expect(a.json.delivered + b.json.delivered).toBe(10);
     expect(report.relay).toMatchObject({ attempted: 0, delivered: 0 });
     const rows = await store.list();
@@ -98,14 +103,7 @@ describe('pacing per routing key: one budget shared by every sender', () => {
 
   it('lets the relay send what the window allows and leaves the rest due, saying the next run should follow', async () => {
     // Prepare: 12 deliveries queued unsent (deadline too short to send).
-    pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
-    const store = new MemoryStore();
-    const env = {
-      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
-      PAGERDUTY_RATE_PER_MINUTE: '10',
-      HEALTH_TIME_BUDGET_SECONDS: '5',
-    };
+    const { store, env, pagerDuty } = await tenPerMinute();
     await webhookHarness({ ...env, WEBHOOK_DEADLINE_MS: '500' }, store).post(storm(12));
 
     // Act
@@ -113,6 +111,6 @@ describe('pacing per routing key: one budget shared by every sender', () => {
 
     // Assess
     expect(report.relay).toMatchObject({ due: 12, attempted: 10, delivered: 10, deferred: 2, more: true });
-    expect(pd.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
+    expect(pagerDuty.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
   });
 });

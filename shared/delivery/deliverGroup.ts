@@ -368,11 +368,6 @@ async function deliverInChunks(
       }
     }
     summary.duplicates += chunk.length - claimed.length - failed.length;
-    // A row the ordering decided never to send (its resolve came first, a newer occurrence exists) stays unsent when
-    // its claim fails: sent fail open, such a trigger would open an incident that nothing closes.
-    const unsendable = failed.filter((item) => item.record.status === DeliveryStatus.SUPERSEDED);
-    summary.superseded += unsendable.length;
-    failed = failed.filter((item) => item.record.status !== DeliveryStatus.SUPERSEDED);
     if (failed.length > 0) {
       // Only the rows whose write failed go out fail open: the claimed ones are the relay's if this invocation stops.
       logger.error('some claims failed: sending those deliveries straight to PagerDuty (fail open)', {
@@ -686,6 +681,12 @@ async function failOpen(
 ): Promise<DeliverySummary> {
   const { config, logger, deadline } = deps;
   await mapLimited(drafted, SENDS_IN_FLIGHT, async ({ record, route }) => {
+    if (record.status === DeliveryStatus.SUPERSEDED) {
+      // The ordering held it back (its resolve came first, a newer occurrence exists): sent fail open, such a trigger
+      // would open an incident that nothing closes.
+      summary.superseded++;
+      return;
+    }
     if (config.pagerduty.dryRun) {
       summary.dryRun++;
       logger.info('dry-run: event not sent (store unavailable, not stored)', { event: record.event });

@@ -22,7 +22,7 @@
  *
  * A trigger's older occurrence is the one its marker names while older than the trigger (`olderResolveKeyOf`): the only
  * one whose resolve may still be on the wire (a resolve of an even older occurrence is stale against that occurrence's
- * trigger, row 2). Judged on both sides again after their claims (`deliverGroup.ts` `recheckOlderResolves`, with the
+ * trigger, row 2). Judged on both sides again after their claims (`recheckClaimed.ts` `recheckOlderResolves`, with the
  * interleavings; `relay.ts` `recheckOccurrences`), so two instances judging at once cannot both send.
  */
 import { DeliveryStatus, EventAction } from '../constants';

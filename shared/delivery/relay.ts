@@ -308,7 +308,7 @@ async function drainLane(
 
 /**
  * After a block's lease write, the relay's half of the older-resolve/newer-trigger recheck (the webhook's is in
- * `deliverGroup.ts`, `recheckOlderResolves`, with the interleavings). A trigger newer than its identity's marker (one
+ * `recheckClaimed.ts`, `recheckOlderResolves`, with the interleavings). A trigger newer than its identity's marker (one
  * that waited behind the older occurrence's resolve: the webhook left the marker for it) advances the marker, then reads
  * that resolve again: on the wire under another sender's live lease, the trigger waits for that lease to end. A
  * per-alert resolve reads its identity's marker and the newer trigger it names: if that trigger may have landed, the

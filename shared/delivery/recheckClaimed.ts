@@ -1,0 +1,144 @@
+/**
+ * The webhook's rechecks after its own claim, where a concurrent instance's claim shows: a delivery's counterpart (the
+ * other half of its occurrence), and the older-resolve/newer-trigger pair of two occurrences of one alert. Each side
+ * writes its own row before it reads the other's, and single-row reads are strongly consistent, so at least one side
+ * sees the other (the interleavings are on `recheckOlderResolves`). The relay's halves are in `relay.ts`.
+ */
+import { DeliveryStatus } from '../constants';
+import type { Logger } from '../logger';
+import type { DeliveryRecord } from '../store/DeliveryRecord';
+import type { DeliveryStore } from '../store/DeliveryStore';
+import { counterpartKeyOf } from './deliveryKey';
+import type { Planned } from './deliveryRules';
+import { olderResolveKeyOf, orderVerdict } from './ordering';
+import { judge, type OrderingContext, readNewerTriggers } from './orderingContext';
+import { resolveWaitUntil } from './resolveWait';
+import { markPending, markSuperseded } from './transitions';
+
+/** What the rechecks use of the webhook's dependencies. */
+interface RecheckDeps {
+  store: DeliveryStore;
+  logger: Logger;
+}
+
+/**
+ * A trigger and its resolve claimed at the same moment by two instances both read "no counterpart" before claiming.
+ * After its own claim each reads its counterpart again (single-row reads are strongly consistent, and each side's row
+ * exists before its second read, so at least one side sees the other) and is judged again: a trigger whose resolve
+ * now exists is not sent; a resolve whose trigger is being sent waits for it. In the same round trip a per-alert
+ * resolve reads its identity's marker again, and the newer occurrence's trigger it names: the resolve's half of the
+ * older-resolve/newer-trigger recheck (`readNewerTriggers`; the trigger's half: `recheckOlderResolves`). Returns the records whose state changed (written by
+ * the caller), and updates `claimed` in place.
+ */
+async function recheckCounterparts(
+  claimed: Planned[],
+  deps: RecheckDeps,
+  context: OrderingContext,
+  own: ReadonlySet<string>,
+  now: number,
+): Promise<DeliveryRecord[]> {
+  const sending = claimed.filter((item) => item.record.status === DeliveryStatus.SENDING);
+  if (sending.length === 0) return [];
+  const keys = sending.map((item) => counterpartKeyOf(item.record));
+  const [fresh, newer] = await Promise.all([
+    deps.store.get(keys.filter((key) => !context.related.has(key))),
+    readNewerTriggers(
+      deps.store,
+      sending.map((item) => item.record),
+      own,
+    ),
+  ]);
+  // A counterpart in this very callback is judged as this invocation decided it, not as a concurrent claim: the
+  // trigger and the resolve of one occurrence arriving together are a resolve that came first (neither is paged).
+  const claimedRows = new Map(claimed.map((item) => [item.record.deliveryKey, item.record]));
+  for (const key of fresh.keys()) {
+    const ours = claimedRows.get(key);
+    if (ours !== undefined) fresh.set(key, ours);
+  }
+  if (fresh.size === 0 && newer.rows.size === 0) return [];
+  for (const [key, row] of fresh) context.related.set(key, row);
+  for (const [key, row] of newer.rows) context.related.set(key, row);
+  const changed: DeliveryRecord[] = [];
+  // Triggers first, so a resolve is judged against what became of its trigger.
+  const ordered = [...sending].sort(
+    (a, b) => Number(a.record.action === 'resolve') - Number(b.record.action === 'resolve'),
+  );
+  for (const item of ordered) {
+    const newerKey = newer.keys.get(item.record.deliveryKey);
+    const newerSeen = newerKey !== undefined && newer.rows.has(newerKey);
+    if (!fresh.has(counterpartKeyOf(item.record)) && !newerSeen) continue;
+    // A resolve is judged against the marker as it is now; a trigger against the one it was claimed with.
+    const marker = newerSeen ? newer.markers.get(item.record.dedupKey) : undefined;
+    const markers = marker === undefined ? context.markers : new Map([[item.record.dedupKey, marker]]);
+    const { verdict } = judge(item.record, { related: context.related, markers }, now);
+    if (verdict.kind === 'supersede') {
+      item.record = markSuperseded(item.record, now, verdict.reason, false);
+      changed.push(item.record);
+    } else if (verdict.kind === 'defer') {
+      item.record = markPending(item.record, now, resolveWaitUntil(verdict.until, now));
+      changed.push(item.record);
+    } else continue;
+    context.related.set(item.record.deliveryKey, item.record);
+  }
+  return changed;
+}
+
+/**
+ * The trigger's half of the older-resolve/newer-trigger recheck. A trigger newer than its identity's marker, claimed to
+ * be sent (SENDING, or queued due now), reads the older occurrence's resolve again once its own row AND the advanced
+ * marker are written; that resolve, once its own row is SENDING, reads the marker and the trigger it names
+ * (`readNewerTriggers`). Single-row reads are strongly consistent, so at least one side sees the other:
+ *
+ * 1. the resolve sees the trigger SENDING (or sent): the resolve is superseded, never sent; the trigger goes out;
+ * 2. the trigger sees the resolve SENDING under a live lease: the trigger waits until that lease ends (it cannot wait
+ *    less: the marker now names the trigger's own occurrence, so a later judge no longer finds that resolve). If the
+ *    resolve also saw the trigger (case 1 too), the resolve is not sent and the trigger only goes out late;
+ * 3. the resolve saw the marker before the trigger's advance: then the trigger's read comes after the resolve's claim
+ *    and sees it SENDING (case 2), or finished: delivered (the trigger goes after it) or queued for a retry (that
+ *    retry is judged against the advanced marker and this trigger, and superseded once the trigger may have landed);
+ * 4. the resolve sees the trigger queued and never attempted (it waits behind this very resolve, or for the relay):
+ *    the resolve goes out; the trigger, judged again later, finds it still on the wire (case 2, or the relay's first
+ *    judge: `orderVerdict`, defer) or finished.
+ *
+ * In every case the older resolve never lands after the newer trigger. The triggers that now wait are written at once,
+ * not with the rows left at the end: one claimed queued is due now, and a relay must not take it meanwhile. Updates
+ * `claimed` in place.
+ */
+async function recheckOlderResolves(
+  claimed: Planned[],
+  deps: RecheckDeps,
+  context: OrderingContext,
+  own: ReadonlySet<string>,
+  now: number,
+): Promise<void> {
+  const rechecking = claimed.flatMap((item) => {
+    const { record } = item;
+    if (item.behindOlderResolve === true) return [];
+    if (record.status !== DeliveryStatus.SENDING && record.status !== DeliveryStatus.PENDING) return [];
+    const key = olderResolveKeyOf(record, context.markers.get(record.dedupKey));
+    return key === undefined || own.has(key) ? [] : [{ item, key }];
+  });
+  if (rechecking.length === 0) return;
+  const fresh = await deps.store.get([...new Set(rechecking.map(({ key }) => key))]);
+  const changed: DeliveryRecord[] = [];
+  for (const { item, key } of rechecking) {
+    const olderResolve = fresh.get(key);
+    if (olderResolve === undefined) continue;
+    context.related.set(key, olderResolve);
+    const verdict = orderVerdict({
+      ...item.record,
+      marker: context.markers.get(item.record.dedupKey),
+      olderResolve,
+      now,
+    });
+    if (verdict.kind !== 'defer') continue;
+    item.record = markPending(item.record, now, verdict.until);
+    changed.push(item.record);
+  }
+  if (changed.length === 0) return;
+  const won = await deps.store.replaceMany(changed);
+  // Lost: the row changed under us (a relay took over the lease or the queued row); it judges it from there.
+  if (won.some((ok) => !ok)) deps.logger.warn('a trigger waiting for an older resolve changed under its webhook');
+}
+
+export { recheckCounterparts, recheckOlderResolves };

@@ -1,7 +1,7 @@
 /**
  * What a function's first invocation needs and init can start: the keep-alive connections to PagerDuty and to
  * Tablestore (`preconnect`), then the Tablestore SDK, loaded while those handshakes run. Called once at module scope,
- * after the instance is built; an invalid configuration warms nothing (every request answers 503).
+ * after the bridge is built; an invalid configuration warms nothing (every request answers 503).
  */
 import type { BridgeConfig } from './config/config';
 import { StoreKind } from './constants';
@@ -19,8 +19,8 @@ function warmUpPlan(config: Pick<BridgeConfig, 'pagerduty' | 'store'>): { connec
 
 /**
  * @example
- * const instance = createInstance('alert-webhook');
- * if (instance.ok) warmUp(instance.config);
+ * const built = createBridge('alert-webhook');
+ * if (built.ok) warmUp(built.bridge.config);
  */
 function warmUp(config: Pick<BridgeConfig, 'pagerduty' | 'store'>): void {
   const plan = warmUpPlan(config);

@@ -12,8 +12,8 @@
  * Runs in its own process (`node --expose-gc`), so the harness's own heap and timers stay out of the figures.
  */
 import { buildHandler } from '../../functions/alert-webhook/index';
+import { createBridge } from '../../shared/app';
 import type { FcHttpResponse } from '../../shared/fc/types';
-import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import type { OccurrenceMarker } from '../../shared/store/OccurrenceMarker';
@@ -73,9 +73,9 @@ class CountingStore extends MemoryStore {
 }
 
 function webhookOn(env: Record<string, string>, store: CountingStore) {
-  const instance = createInstance('alert-webhook', env, { logSink: () => {}, store });
-  if (!instance.ok) throw new Error(`bench configuration refused: ${instance.error.problems.join('; ')}`);
-  const handler = buildHandler(instance);
+  const built = createBridge('alert-webhook', env, { logSink: () => {}, store });
+  if (!built.ok) throw new Error(`bench configuration refused: ${built.error.problems.join('; ')}`);
+  const handler = buildHandler(built.bridge);
   return async (event: Buffer) => (await handler(event as never, fcContext())) as FcHttpResponse;
 }
 

@@ -1,10 +1,10 @@
 /**
- * The webhook's business logic, after the middlewares have adapted FC's event, checked the configuration and
- * authenticated the caller: read the callback, deliver its alerts, answer. Reads as the steps it takes; each lives in
+ * The webhook's business logic, after the middlewares have adapted FC's event and authenticated the caller: read the callback, deliver its alerts, answer. Reads as the steps it takes; each lives in
  * `shared/`.
  */
 import { readCallback } from '../../shared/alerts/readCallback';
 import type { AlertGroup } from '../../shared/alerts/types';
+import type { Bridge } from '../../shared/app';
 import { REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
 import { deliverGroup } from '../../shared/delivery/deliverGroup';
@@ -15,21 +15,19 @@ import { jsonResponse } from '../../shared/fc/httpEvent';
 import { createKicker } from '../../shared/fc/invokeAsync';
 import type { FcContext, FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';
 import { callbackActivity, recordActivity, refusalActivity } from '../../shared/health/activity';
-import type { BridgeInstance } from '../../shared/instance';
 
 /** Time the kick may take: inside what is left of ARMS's 5 s after the deadline (the timer stays the guarantee). */
 const KICK_TIMEOUT_MS = 500;
 
-function createAlertWebhook(instance: BridgeInstance) {
+function createAlertWebhook(bridge: Bridge) {
+  const { config, logger, router, store, gate, now } = bridge;
   // Once per instance; the FC SDK itself loads on the first kick only, off the cold start.
-  const kicker = instance.ok
-    ? createKicker({
-        functionName: instance.config.webhook.healthFunctionName,
-        endpoint: instance.config.webhook.functionComputeEndpoint,
-        credentials: instance.config.credentials,
-        logger: instance.logger,
-      })
-    : undefined;
+  const kicker = createKicker({
+    functionName: config.webhook.healthFunctionName,
+    endpoint: config.webhook.functionComputeEndpoint,
+    credentials: config.credentials,
+    logger,
+  });
 
   // Resolves this instance sent while the store was down, recorded at its next invocation that reaches the store.
   const traces = new FailOpenTraces();
@@ -38,21 +36,17 @@ function createAlertWebhook(instance: BridgeInstance) {
     request: FcHttpRequest,
     context: FcContext,
   ): Promise<FcHttpResponse> {
-    // requireConfig has refused the request already when the configuration is invalid.
-    if (!instance.ok) throw instance.error;
-    const deadline = new Deadline(instance.config.webhook.deadlineMs, instance.now);
+    const deadline = new Deadline(config.webhook.deadlineMs, now);
     // Every store call of this invocation ends inside its deadline (deliverGroup narrows it around the claim).
-    instance.store.useDeadline(deadline.reserving(STORE_ANSWER_RESERVE_MS));
+    store.useDeadline(deadline.reserving(STORE_ANSWER_RESERVE_MS));
     try {
       return await answer(request, context, deadline);
     } finally {
-      instance.store.useDeadline(undefined);
+      store.useDeadline(undefined);
     }
   };
 
   async function answer(request: FcHttpRequest, context: FcContext, deadline: Deadline): Promise<FcHttpResponse> {
-    if (!instance.ok) throw instance.error;
-    const { config, logger, router, store, gate, now } = instance;
     if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
 
     const reading = readCallback(request.bodyText ?? request.body, request.header('content-type'), config.webhook, {
@@ -103,7 +97,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     if (summary.queued > 0) {
       // Leftovers (deadline, pacing, 429): ask FC to run delivery-health now rather than at the next tick.
       const reason = summary.failures['rate-limited'] ? 'rate-limited' : 'queued';
-      await kicker?.kick(reason, context, { timeoutMs: KICK_TIMEOUT_MS });
+      await kicker.kick(reason, context, { timeoutMs: KICK_TIMEOUT_MS });
     }
     const status = summary.dryRun > 0 ? 'dry-run' : summary.queued > 0 ? 'queued' : 'accepted';
     return jsonResponse(summary.queued > 0 ? 202 : 200, { status, ...summary });

@@ -3,7 +3,7 @@
  * the report and its verdict, then tell the people who need to know: the self-alert on the health key, and the
  * heartbeat. Reads as the steps it takes; each lives in `shared/`.
  */
-
+import type { Bridge } from '../../shared/app';
 import { Deadline } from '../../shared/deadline';
 import type { OpenCircuit } from '../../shared/delivery/KeyGate';
 import { routeKeyIds } from '../../shared/delivery/keyIdOf';
@@ -16,7 +16,6 @@ import { type CanaryResult, INITIAL_CANARY_STATE, runCanary } from '../../shared
 import { pingHeartbeat } from '../../shared/health/heartbeat';
 import { buildHealthReport, type HealthReport } from '../../shared/health/report';
 import { reconcileSelfAlert } from '../../shared/health/selfAlert';
-import type { BridgeInstance } from '../../shared/instance';
 import type { CounterTotals } from '../../shared/store/Counters';
 import type { OutboxSummary } from '../../shared/store/DeliveryStore';
 
@@ -27,33 +26,22 @@ const CHAIN_TIMEOUT_MS = 1_000;
 /** Budget of one canary request: the webhook answers within WEBHOOK_DEADLINE_MS (4 s by default). */
 const CANARY_TIMEOUT_MS = 8_000;
 
-type ConfigFailure = { ok: false; error: { code: string; problems: readonly string[] } };
-
-function createDeliveryHealth(instance: BridgeInstance) {
+function createDeliveryHealth(bridge: Bridge) {
+  const { config, logger, router, store, gate, now: clock } = bridge;
   /** Whether this instance's self-alert is open; unknown after a cold start (PagerDuty dedupes either way). */
   let selfAlertState: 'open' | 'closed' | undefined;
   /** The canary in flight; forgotten on a cold start, whose first run sends a fresh canary. */
   let canaryState = INITIAL_CANARY_STATE;
   // A relay run that ends with due work left starts the next one at once (continuous drain); the timer is the backstop.
-  const chain = instance.ok
-    ? createKicker({
-        functionName: instance.config.functionName ?? instance.config.webhook.healthFunctionName,
-        endpoint: instance.config.webhook.functionComputeEndpoint,
-        credentials: instance.config.credentials,
-        logger: instance.logger,
-        minIntervalMs: 0,
-      })
-    : undefined;
+  const chain = createKicker({
+    functionName: config.functionName ?? config.webhook.healthFunctionName,
+    endpoint: config.webhook.functionComputeEndpoint,
+    credentials: config.credentials,
+    logger,
+    minIntervalMs: 0,
+  });
 
-  return async function deliveryHealth(
-    event: FcTimerEvent,
-    context?: FcContext,
-  ): Promise<HealthReport | ConfigFailure> {
-    if (!instance.ok) {
-      // Logged once at cold start; every run says it again in its result so the FC console shows it.
-      return { ok: false, error: { code: instance.error.code, problems: instance.error.problems } };
-    }
-    const { config, logger, router, store, gate, now: clock } = instance;
+  return async function deliveryHealth(event: FcTimerEvent, context?: FcContext): Promise<HealthReport> {
     const budgetMs = config.health.timeBudgetSeconds * 1000;
     const relayBudgetMs = budgetMs - Math.min(REPORT_RESERVE_MS, budgetMs / 3);
     const relayDeadline = new Deadline(relayBudgetMs, clock);
@@ -77,7 +65,7 @@ function createDeliveryHealth(instance: BridgeInstance) {
         // Chain only when the next run can act within its own budget: a key shut for longer is the timer's.
         const resumesInTime = relay.resumeAt === undefined || relay.resumeAt - clock() < relayBudgetMs;
         if (relay.more && resumesInTime && context !== undefined) {
-          await chain?.kick('drain', context, { timeoutMs: deadline.callTimeoutMs(CHAIN_TIMEOUT_MS) });
+          await chain.kick('drain', context, { timeoutMs: deadline.callTimeoutMs(CHAIN_TIMEOUT_MS) });
         }
       } catch (error) {
         logger.error('relay failed: the store is unreachable', { error });

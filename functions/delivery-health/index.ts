@@ -5,33 +5,59 @@
  *   contextCredentials  the FC context's rotating STS credentials → the store (and the logger's scrub list)
  *   fcTimerEvent     Buffer → {triggerTime, triggerName, payload}; any other payload means "run now"
  *   deliveryHealth   relay due deliveries, report
+ *
+ * With a configuration that does not load, the instance serves `configFailureHandler` instead: every run answers
+ * `{ ok: false, error: { code, problems } }`, so the FC console shows what the log said once at cold start.
  */
 import middy from '@middy/core';
+import { type Bridge, type BridgeFailure, type BuiltBridge, createBridge } from '../../shared/app';
 import { invocationLog } from '../../shared/fc/invocationLog';
 import { fcTimerEvent } from '../../shared/fc/timerEvent';
 import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
-import { type BridgeInstance, createInstance } from '../../shared/instance';
 import { contextCredentials } from '../../shared/middleware/contextCredentials';
 import { warmUp } from '../../shared/warmUp';
 import { createDeliveryHealth } from './deliveryHealth';
 
-function buildHandler(instance: BridgeInstance) {
-  return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createDeliveryHealth(instance))
-    .use(invocationLog(instance.logger))
+function buildHandler(bridge: Bridge) {
+  const { logger, store } = bridge;
+  return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createDeliveryHealth(bridge))
+    .use(invocationLog(logger))
     .use(
       contextCredentials({
-        addSecrets: (secrets) => instance.logger.addSecrets(secrets),
-        useCredentials: instance.ok ? (credentials) => instance.store.useCredentials(credentials) : undefined,
+        addSecrets: (secrets) => logger.addSecrets(secrets),
+        useCredentials: (credentials) => store.useCredentials(credentials),
       }),
     )
     .use(fcTimerEvent());
 }
 
-const instance = createInstance('delivery-health', process.env, { codeDir: __dirname });
+/** The result every run of an instance whose configuration does not load returns. */
+interface ConfigFailureResult {
+  ok: false;
+  error: { code: string; problems: readonly string[] };
+}
 
-const handler = buildHandler(instance);
+function configFailureHandler(failure: BridgeFailure) {
+  const { code, problems } = failure.error;
+  const refuse = async function configFailure(): Promise<ConfigFailureResult> {
+    return { ok: false, error: { code, problems } };
+  };
+  return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(refuse)
+    .use(invocationLog(failure.logger))
+    .use(fcTimerEvent());
+}
+
+/** The handler an instance serves for what `createBridge` built. */
+function handlerFor(built: BuiltBridge) {
+  return built.ok ? buildHandler(built.bridge) : configFailureHandler(built);
+}
+
+const built = createBridge('delivery-health', process.env, { codeDir: __dirname });
+
+const handler = handlerFor(built);
 
 // The first invocation's connections and the store's SDK, started during init (FC bills init too).
-if (instance.ok) warmUp(instance.config);
+if (built.ok) warmUp(built.bridge.config);
 
-export { buildHandler, handler };
+export type { ConfigFailureResult };
+export { buildHandler, configFailureHandler, handler, handlerFor };

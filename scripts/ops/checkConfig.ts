@@ -1,5 +1,5 @@
 /**
- * `npm run check-config`: loads each function's configuration exactly as the function would (`createInstance`, so
+ * `npm run check-config`: loads each function's configuration exactly as the function would (`createBridge`, so
  * the same `loadConfig`, routing rules, cross-setting rules and store construction), offline: no store call, nothing
  * sent. By default as deployed: the environment `s.yaml` gives the function (its `${env(…)}` resolved from this
  * shell, so a variable s.yaml does not pass is missing, as on FC), `FC_FUNCTION_NAME` set, files resolved against the
@@ -7,11 +7,11 @@
  * belongs to, or a one-screen summary with secrets masked exactly as the local runtime's banner masks them.
  */
 import { dirname, join, relative, resolve } from 'node:path';
+import { createBridge } from '../../shared/app';
+import { type BridgeSummary, describeBridge } from '../../shared/bridgeSummary';
 import { scrubSecrets } from '../../shared/config/scrubSecrets';
 import type { FunctionName } from '../../shared/config/settings';
 import { FC_ENV_MAX_BYTES } from '../../shared/constants';
-import { createInstance } from '../../shared/instance';
-import { describeInstance, type InstanceSummary } from '../../shared/instanceSummary';
 import { type FunctionSpec, readFunctions } from '../local-runtime/sYaml.mjs';
 import { AnswerCode, describeStore, OpsError, parseArguments, runTool, terminalLine } from './cli';
 
@@ -48,7 +48,7 @@ interface FunctionCheck {
   name: string;
   problems: string[];
   warnings: string[];
-  summary: InstanceSummary;
+  summary: BridgeSummary;
   store?: string;
   /** Bytes of the deployed environment (names and values), against FC's limit. */
   environmentBytes?: number;
@@ -91,7 +91,7 @@ function checkFunction(
     ? { ...spec.environmentVariables, FC_FUNCTION_NAME: spec.name }
     : { ...shell, FC_FUNCTION_NAME: undefined };
   const warnings: string[] = [];
-  const instance = createInstance(spec.name as FunctionName, env, {
+  const built = createBridge(spec.name as FunctionName, env, {
     codeDir,
     logSink: (line) => {
       const { level } = JSON.parse(line) as { level?: string };
@@ -100,19 +100,19 @@ function checkFunction(
       if (level === 'WARN' && !text.startsWith('DRY-RUN')) warnings.push(text);
     },
   });
-  const summary = describeInstance(instance, env);
-  const scrub = (text: string) => scrubSecrets(text, instance.secrets);
-  const problems = instance.ok ? [] : [...instance.error.problems, ...hintsFor(instance.error.problems, spec, shell)];
+  const summary = describeBridge(built, env);
+  const scrub = (text: string) => scrubSecrets(text, built.ok ? built.bridge.secrets : built.secrets);
+  const problems = built.ok ? [] : [...built.error.problems, ...hintsFor(built.error.problems, spec, shell)];
   const check: FunctionCheck = {
     name: spec.name,
     problems: problems.map(scrub),
     warnings: warnings.map(scrub),
     summary,
   };
-  if (instance.ok) {
-    check.store = describeStore(instance.config);
+  if (built.ok) {
+    check.store = describeStore(built.bridge.config);
     // Built, never used: constructing a store opens no connection.
-    void instance.store.close();
+    void built.bridge.store.close();
   }
   if (deployed) {
     check.environmentBytes = environmentBytes(spec.environmentVariables);

@@ -4,12 +4,12 @@
  * functions, with its log lines printed compactly on stderr (stdout stays the tool's answer, e.g. `--json`).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type Bridge, createBridge } from '../../shared/app';
 import type { BridgeConfig } from '../../shared/config/config';
 import { configuredSecrets } from '../../shared/config/configuredSecrets';
 import { scrubSecrets } from '../../shared/config/scrubSecrets';
 import type { FunctionName } from '../../shared/config/settings';
 import { StoreKind } from '../../shared/constants';
-import { type BridgeInstance, createInstance } from '../../shared/instance';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 
 /** Exit codes shared by the tools (`status` adds 1 degraded, 2 failing: see `status.ts`). */
@@ -104,8 +104,6 @@ function terminalLine(line: string): string {
   }
 }
 
-type ReadyInstance = Extract<BridgeInstance, { ok: true }>;
-
 /** Options of {@link openInstance}. */
 interface OpenOptions {
   /** The function whose configuration to load. @default 'delivery-health' */
@@ -122,20 +120,20 @@ interface OpenOptions {
  *
  * @throws OpsError (config) when the configuration is invalid, with every problem listed (secrets scrubbed)
  */
-function openInstance(env: NodeJS.ProcessEnv = process.env, options: OpenOptions = {}): ReadyInstance {
-  const instance = createInstance(options.service ?? 'delivery-health', env, {
+function openInstance(env: NodeJS.ProcessEnv = process.env, options: OpenOptions = {}): Bridge {
+  const built = createBridge(options.service ?? 'delivery-health', env, {
     codeDir: process.cwd(),
     logSink: (line) => process.stderr.write(`${terminalLine(line)}\n`),
     store: options.store,
   });
-  if (!instance.ok) {
-    const problems = instance.error.problems.map((problem) => `  - ${problem}`).join('\n');
+  if (!built.ok) {
+    const problems = built.error.problems.map((problem) => `  - ${problem}`).join('\n');
     throw new OpsError(
-      `configuration invalid (${instance.error.code}):\n${problems}`,
+      `configuration invalid (${built.error.code}):\n${problems}`,
       options.configCode ?? ExitCode.CONFIG,
     );
   }
-  return instance;
+  return built.bridge;
 }
 
 /** Which store the tool reads, in words (the Tablestore endpoint and names are not secrets; credentials are). */
@@ -175,7 +173,7 @@ function runTool(main: () => Promise<number>): void {
   );
 }
 
-export type { OpenOptions, ReadyInstance };
+export type { OpenOptions };
 export {
   AnswerCode,
   describeStore,

@@ -8,12 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { readCallback } from '../../shared/alerts/readCallback';
 import type { RejectedAlert } from '../../shared/alerts/types';
+import type { Bridge } from '../../shared/app';
 import { scrubSecrets } from '../../shared/config/scrubSecrets';
 import { AlertStatus, DeliveryMode } from '../../shared/constants';
 import { type AlertPreview, previewDeliveries } from '../../shared/delivery/previewDeliveries';
 import { ErrorCode, PayloadInvalidError } from '../../shared/errors';
 import { MemoryStore } from '../../shared/store/MemoryStore';
-import { AnswerCode, OpsError, openInstance, parseArguments, type ReadyInstance, runTool } from './cli';
+import { AnswerCode, OpsError, openInstance, parseArguments, runTool } from './cli';
 
 const HELP = `Usage: npm run routes -- <label>=<value> ... [--status firing|resolved] [--fingerprint <fp>]
                           [--starts-at <time>] [--event]
@@ -130,7 +131,7 @@ function eventText(preview: AlertPreview): string {
     .join('\n');
 }
 
-function answer(instance: ReadyInstance, body: Buffer, contentType: string, withEvents: boolean): number {
+function answer(instance: Bridge, body: Buffer, contentType: string, withEvents: boolean): number {
   const { config, router, logger, now, secrets } = instance;
   const print = (text: string) => console.log(scrubSecrets(text, secrets));
   let reading: ReturnType<typeof readCallback>;

@@ -4,7 +4,7 @@
  *
  * A deployed function never throws at init on bad configuration (FC may answer an init failure with HTTP 200 and the
  * alert is lost): `loadConfigSafely` returns the `ConfigError`, and the handler answers every request with 503 and the
- * error's code (`shared/middleware/requireConfig.ts`), logging the problems once per instance.
+ * error's code (`configFailureHandler` in `functions/alert-webhook/index.ts`), logging the problems once per instance.
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';

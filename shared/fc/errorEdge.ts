@@ -38,7 +38,7 @@ function errorEdge(options: { logger: Logger }): MiddlewareObj<unknown, FcHttpRe
     const { error } = request;
     const response = errorResponse(error);
     if (response.statusCode >= 500) {
-      // Config errors are logged once per instance where they are raised (requireConfig); the rest here, in full.
+      // Config errors are logged once per instance, where the bridge is built (createBridge); the rest here, in full.
       if (!(error instanceof BridgeError && error.code.startsWith('config_'))) {
         logger.error('request failed', { statusCode: response.statusCode, error });
       }

@@ -47,10 +47,11 @@ function isAuthorized(presented: readonly string[], accepted: readonly Secret[])
  * everything through: `loadConfig` only allows that locally or with ALLOW_UNAUTHENTICATED=true.
  */
 function authenticate(options: {
-  tokens: () => readonly Secret[];
+  /** `WEBHOOK_TOKENS`. */
+  tokens: readonly Secret[];
 }): MiddlewareObj<FcHttpRequest, unknown, Error, MiddyFcContext> {
+  const { tokens } = options;
   const authenticateBefore = (request: Request<FcHttpRequest, unknown, Error, MiddyFcContext>): void => {
-    const tokens = options.tokens();
     if (tokens.length === 0) return;
     if (!isAuthorized(presentedTokens(request.event), tokens)) throw new UnauthorizedError();
   };

@@ -10,15 +10,14 @@ import { credentialsFromContext, type TablestoreCredentials } from '../store/tab
 interface ContextCredentialsOptions {
   /** Masks these in every log line from now on. */
   addSecrets: (secrets: readonly Secret[]) => void;
-  /** Gives the store the invocation's credentials; absent: the configuration is invalid and nothing uses a store. */
-  useCredentials?: (credentials: TablestoreCredentials) => void;
+  /** Gives the store the invocation's credentials. */
+  useCredentials: (credentials: TablestoreCredentials) => void;
 }
 
 function contextCredentials(
   options: ContextCredentialsOptions,
 ): MiddlewareObj<unknown, unknown, Error, MiddyFcContext> {
   const contextCredentialsBefore = (request: Request<unknown, unknown, Error, MiddyFcContext>): void => {
-    if (options.useCredentials === undefined) return;
     const credentials = credentialsFromContext(request.context);
     if (credentials === undefined) return;
     options.addSecrets(

@@ -8,14 +8,14 @@ import { BridgeError } from '../errors';
 import type { MiddyFcContext } from '../fc/types';
 
 interface CountRefusalsOptions {
-  /** Records one refusal by its error code (the health report's activity counters); absent: nothing is counted. */
-  record?: (code: string) => Promise<void>;
+  /** Records one refusal by its error code (the health report's activity counters). */
+  record: (code: string) => Promise<void>;
 }
 
 function countRefusals(options: CountRefusalsOptions): MiddlewareObj<unknown, unknown, Error, MiddyFcContext> {
   const countRefusalsOnError = async (request: Request<unknown, unknown, Error, MiddyFcContext>): Promise<void> => {
     const { error } = request;
-    if (options.record === undefined || !(error instanceof BridgeError) || error.statusCode >= 500) return;
+    if (!(error instanceof BridgeError) || error.statusCode >= 500) return;
     await options.record(error.code);
   };
   return { onError: countRefusalsOnError, name: 'countRefusals' };

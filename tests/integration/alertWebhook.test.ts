@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildHandler } from '../../functions/alert-webhook/index';
-import { createInstance } from '../../shared/instance';
+import { handlerFor } from '../../functions/alert-webhook/index';
+import { createBridge } from '../../shared/app';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { fcContext, httpEvent } from '../support/fcEvents';
@@ -321,7 +321,7 @@ describe('alert-webhook: FC context credentials', () => {
       }
     }
     const lines: string[] = [];
-    const instance = createInstance(
+    const built = createBridge(
       'alert-webhook',
       { LOG_LEVEL: 'DEBUG' },
       {
@@ -329,7 +329,7 @@ describe('alert-webhook: FC context credentials', () => {
         logSink: (line) => lines.push(line),
       },
     );
-    const handler = buildHandler(instance);
+    const handler = handlerFor(built);
     const context = {
       ...fcContext(),
       credentials: {

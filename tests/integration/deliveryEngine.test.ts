@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createBridge } from '../../shared/app';
 import { DeliveryStatus, SENDS_IN_FLIGHT } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
 import { counterpartKeyOf } from '../../shared/delivery/deliveryKey';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { StoreError } from '../../shared/errors';
-import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { ClaimOutcome } from '../../shared/store/DeliveryStore';
 import { MemoryStore } from '../../shared/store/MemoryStore';
@@ -57,13 +57,13 @@ function relayOn(
   extra: Record<string, string> = {},
   outage: () => boolean = () => false,
 ) {
-  const instance = createInstance('delivery-health', env(extra), { store, now: () => clock.now, logSink: () => {} });
-  if (!instance.ok) throw instance.error;
+  const built = createBridge('delivery-health', env(extra), { store, now: () => clock.now, logSink: () => {} });
+  if (!built.ok) throw built.error;
   const sends: Array<{ probe: boolean; inFlight: number }> = [];
   let inFlight = 0;
   const run = () =>
     relayDue({
-      ...instance,
+      ...built.bridge,
       deadline: new Deadline(30_000, () => clock.now),
       send: async (record, key, options) => {
         sends.push({ probe: options.probe === true, inFlight });

@@ -37,6 +37,31 @@ afterEach(async () => {
   await new Promise((resolve) => heartbeat.close(resolve));
 });
 
+describe('delivery-health: deployed with an invalid configuration', () => {
+  it('answers every run with the configuration error instead of a report, logs it once, never crashes', async () => {
+    // Prepare: the health key pages the key that is failing, so nobody would hear of it.
+    const bridge = webhookHarness({
+      PAGERDUTY_ROUTING_KEY: MAIN_KEY,
+      PAGERDUTY_EVENTS_URL: pd.url,
+      HEALTH_ROUTING_KEY: MAIN_KEY,
+      HEARTBEAT_URL: heartbeatUrl,
+    });
+
+    // Act
+    const runs = [await bridge.tick(), await bridge.tick()];
+
+    // Assess
+    for (const run of runs) {
+      expect(run).toEqual({ ok: false, error: { code: 'config_invalid', problems: [expect.any(String)] } });
+      expect(JSON.stringify(run)).not.toContain(MAIN_KEY);
+    }
+    expect(pings).toEqual([]);
+    expect(pd.requests).toEqual([]);
+    const configLines = bridge.lines.filter((line) => line.includes('configuration invalid'));
+    expect(configLines).toHaveLength(2); // once per instance: the webhook's and the health function's
+  });
+});
+
 describe('delivery-health', () => {
   it('reports healthy with nothing waiting, and pings the heartbeat', async () => {
     // Prepare

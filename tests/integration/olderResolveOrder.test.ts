@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBridge } from '../../shared/app';
 import { DeliveryStatus, EventAction } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
-import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { ClaimOutcome } from '../../shared/store/DeliveryStore';
 import { MemoryStore } from '../../shared/store/MemoryStore';
@@ -104,10 +104,10 @@ async function pagedOccurrence1(fingerprint: string, store: StepStore, clock: { 
 
 /** The relay on `store`, its sleeps moving the clock instead of waiting. */
 function relayRun(store: StepStore, clock: { now: number }) {
-  const instance = createInstance('delivery-health', env(), { store, now: () => clock.now, logSink: () => {} });
-  if (!instance.ok) throw instance.error;
+  const built = createBridge('delivery-health', env(), { store, now: () => clock.now, logSink: () => {} });
+  if (!built.ok) throw built.error;
   return relayDue({
-    ...instance,
+    ...built.bridge,
     deadline: new Deadline(30_000, () => clock.now),
     send: sendRecord,
     sleep: async (ms) => {

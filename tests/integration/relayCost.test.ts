@@ -5,9 +5,9 @@
  * health report's own reads included. Both are counts of the fake's requests, never timings.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildHandler } from '../../functions/delivery-health/index';
+import { handlerFor } from '../../functions/delivery-health/index';
+import { createBridge } from '../../shared/app';
 import { DeliveryStatus, EventAction } from '../../shared/constants';
-import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import { recordCells } from '../../shared/store/tablestoreRows';
 import { deliveryRecord } from '../support/deliveryRecords';
@@ -32,13 +32,13 @@ async function relayOnFake() {
   pd = await startFakePagerDuty();
   const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '100000' };
   const { fake: server, store } = tablestore;
-  const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
+  const health = handlerFor(createBridge('delivery-health', env, { store, now: () => clock }));
   return { health, server, store, pagerDuty: pd };
 }
 
 /** One delivery-health run that must drain all `rows` (each dedup_key sent); returns the store requests it made. */
 async function drainOnce(
-  health: ReturnType<typeof buildHandler>,
+  health: ReturnType<typeof handlerFor>,
   server: TablestoreOverFake['fake'],
   pagerDuty: FakePagerDuty,
   rows: number,
@@ -64,7 +64,7 @@ describe('delivery-health run cost', () => {
     const { fake: server, store } = tablestore;
     pd = await startFakePagerDuty();
     const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' };
-    const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
+    const health = handlerFor(createBridge('delivery-health', env, { store, now: () => clock }));
     const seedHistory = (from: number, to: number) =>
       server.tables.seed(
         TABLE,

@@ -6,11 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBridge } from '../../shared/app';
 import { RESOLVE_RECHECK_MS } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
 import { relayDue } from '../../shared/delivery/relay';
 import { sendRecord } from '../../shared/delivery/sendRecord';
-import { createInstance } from '../../shared/instance';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { webhookHarness } from '../support/webhook';
@@ -39,14 +39,14 @@ describe('relay: a resolve held behind a trigger the relay is sending', () => {
     const queuing = webhookHarness({ ...env, WEBHOOK_DEADLINE_MS: '500' }, store, () => clock.now);
     expect((await queuing.post(callback('firing'))).json).toMatchObject({ queued: 1 });
     const webhook = webhookHarness(env, store, () => clock.now);
-    const instance = createInstance('delivery-health', env, { store, now: () => clock.now, logSink: () => {} });
-    if (!instance.ok) throw instance.error;
+    const built = createBridge('delivery-health', env, { store, now: () => clock.now, logSink: () => {} });
+    if (!built.ok) throw built.error;
     const started = clock.now;
     let held: unknown;
 
     // Act: while the relay sends the trigger, the resolve arrives at a webhook, which holds it behind that send.
     const result = await relayDue({
-      ...instance,
+      ...built.bridge,
       deadline: new Deadline(30_000, () => clock.now),
       send: async (record, key, options) => {
         if (record.action === 'trigger') held = (await webhook.post(callback('resolved'))).json;

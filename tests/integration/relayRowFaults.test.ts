@@ -6,8 +6,8 @@
  * point a crash could stop the relay), and a later run (after the leases) delivers every alert.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildHandler } from '../../functions/delivery-health/index';
-import { createInstance } from '../../shared/instance';
+import { handlerFor } from '../../functions/delivery-health/index';
+import { createBridge } from '../../shared/app';
 import { dueAtOf, recordFromCells } from '../../shared/store/tablestoreRows';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
@@ -82,7 +82,7 @@ async function relayWithDueRows(now: () => number) {
   const server = tablestore;
   pd = await startFakePagerDuty();
   const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '100000' };
-  const health = buildHandler(createInstance('delivery-health', env, { store: server.store, now }));
+  const health = handlerFor(createBridge('delivery-health', env, { store: server.store, now }));
   const at = now();
   const records = Array.from({ length: ROWS }, (_, i) =>
     deliveryRecord(`q${i}`, at, { occurrence: at - 60_000, nextAttemptAt: at - 1, createdAt: at + i }),

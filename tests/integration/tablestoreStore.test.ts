@@ -1,7 +1,7 @@
 /**
  * The Tablestore adapter through the real SDK against the wire-compatible fake (loopback): batching limits, per-row
  * outcomes, compare-and-set, INTEGER round trips, the due index's flat cost, faults and ambiguity, occurrence
- * markers, the wiring in `createInstance`, and the create-table script (in-process and as the built bundle).
+ * markers, the wiring in `createBridge`, and the create-table script (in-process and as the built bundle).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureTables } from '../../infra/tablestore';
+import { createBridge } from '../../shared/app';
 import { loadConfig } from '../../shared/config/config';
 import { Secret } from '../../shared/config/Secret';
 import { DeliveryStatus } from '../../shared/constants';
 import { markDelivered, markRetry, markSending } from '../../shared/delivery/transitions';
 import { StoreError } from '../../shared/errors';
-import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import { TablestoreStore, type TablestoreStoreOptions } from '../../shared/store/TablestoreStore';
 import {
@@ -654,7 +654,7 @@ describe('Class: TablestoreStore', () => {
   });
 });
 
-describe('Wiring: createInstance with STORE=tablestore', () => {
+describe('Wiring: createBridge with STORE=tablestore', () => {
   it('builds a TablestoreStore from TABLESTORE_* and ALIBABA_CLOUD_* and uses it', async () => {
     // Prepare
     const server = await start({ credentials: { accessKeyId: AK, secretAccessKey: SK } });
@@ -669,14 +669,15 @@ describe('Wiring: createInstance with STORE=tablestore', () => {
     };
 
     // Act
-    const instance = createInstance('alert-webhook', env, { logSink: () => undefined });
+    const built = createBridge('alert-webhook', env, { logSink: () => undefined });
 
     // Assess
-    expect(instance.ok).toBe(true);
-    if (!instance.ok) return;
-    expect(instance.store).toBeInstanceOf(TablestoreStore);
-    stores.push(instance.store as TablestoreStore);
-    const [outcome] = await instance.store.claim([record('a', { createdAt: Date.now(), expiresAt: Date.now() + DAY })]);
+    expect(built.ok).toBe(true);
+    if (!built.ok) return;
+    const { store } = built.bridge;
+    expect(store).toBeInstanceOf(TablestoreStore);
+    stores.push(store as TablestoreStore);
+    const [outcome] = await store.claim([record('a', { createdAt: Date.now(), expiresAt: Date.now() + DAY })]);
     expect(outcome?.claimed).toBe(true);
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Builds the webhook's real handler chain (`functions/alert-webhook/index.ts` `buildHandler`) on a given environment,
+ * Builds the webhook's real handler chain (`functions/alert-webhook/index.ts` `handlerFor`) on a given environment,
  * capturing its log lines, so integration tests invoke exactly what FC invokes: a Buffer event in, the FC response
  * struct out.
  */
-import { buildHandler as buildWebhook } from '../../functions/alert-webhook/index';
-import { buildHandler as buildHealth } from '../../functions/delivery-health/index';
+import { handlerFor as webhookFor } from '../../functions/alert-webhook/index';
+import { handlerFor as healthFor } from '../../functions/delivery-health/index';
+import { createBridge } from '../../shared/app';
 import type { FcHttpResponse } from '../../shared/fc/types';
-import { createInstance } from '../../shared/instance';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { fcContext, httpEvent, timerEvent } from './fcEvents';
@@ -32,8 +32,8 @@ function webhookHarness(
 ): Harness {
   const lines: string[] = [];
   const logSink = (line: string) => lines.push(line);
-  const webhook = buildWebhook(createInstance('alert-webhook', env, { logSink, store, now }));
-  const health = buildHealth(createInstance('delivery-health', env, { logSink, store, now }));
+  const webhook = webhookFor(createBridge('alert-webhook', env, { logSink, store, now }));
+  const health = healthFor(createBridge('delivery-health', env, { logSink, store, now }));
   return {
     async post(body, init = {}) {
       const response = (await webhook(httpEvent({ ...init, body }) as never, fcContext())) as FcHttpResponse;

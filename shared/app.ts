@@ -1,7 +1,9 @@
 /**
- * What one FC instance builds once, at cold start, and reuses for every invocation: the configuration, the logger,
- * the router and the store. A configuration problem never throws here (FC may answer an init failure with HTTP 200,
- * and the alert would be lost): it is logged once and kept, and `requireConfig` answers each request with 503.
+ * The composition root: what one FC instance builds once, at cold start, and reuses for every invocation (the
+ * configuration, the logger, the router, the store and the routing keys' gate). A configuration problem never throws
+ * here (FC may answer an init failure with HTTP 200, and the alert would be lost): it is logged once and returned, and
+ * each function then serves its configuration-failure handler (the webhook answers every request 503) instead of its
+ * chain. So every middleware and run receives a bridge known to be valid.
  */
 import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './config/config';
 import { configuredSecrets } from './config/configuredSecrets';
@@ -22,22 +24,30 @@ import { TablestoreStore } from './store/TablestoreStore';
 /** A routing key's state outlives its last write by a day (then a quiet key starts afresh). */
 const KEY_STATE_TTL_MS = 86_400_000;
 
-type BridgeInstance =
-  | {
-      ok: true;
-      logger: Logger;
-      config: BridgeConfig;
-      router: Router;
-      store: DeliveryStore;
-      /** The routing keys' shared pacing budget, circuits and drain leases (in the store). */
-      gate: KeyGate;
-      now: () => number;
-      /** Every secret the environment configures (`configuredSecrets`), for outputs beyond the logger. */
-      secrets: readonly Secret[];
-    }
-  | { ok: false; logger: Logger; error: ConfigError; secrets: readonly Secret[] };
+/** A bridge built from a valid configuration: what the functions' middlewares and runs work with. */
+interface Bridge {
+  logger: Logger;
+  config: BridgeConfig;
+  router: Router;
+  store: DeliveryStore;
+  /** The routing keys' shared pacing budget, circuits and drain leases (in the store). */
+  gate: KeyGate;
+  now: () => number;
+  /** Every secret the environment configures (`configuredSecrets`), for outputs beyond the logger. */
+  secrets: readonly Secret[];
+}
 
-interface InstanceOptions {
+/** What a configuration that does not load leaves: its error (problems scrubbed), and what still prints safely. */
+interface BridgeFailure {
+  logger: Logger;
+  error: ConfigError;
+  /** Every secret the environment configures, so no output quotes one. */
+  secrets: readonly Secret[];
+}
+
+type BuiltBridge = { ok: true; bridge: Bridge } | ({ ok: false } & BridgeFailure);
+
+interface BridgeOptions {
   /** Where relative file settings resolve. @default the bundle's directory, else the working directory */
   codeDir?: string;
   /** Log destination (tests capture lines). @default process.stdout */
@@ -60,7 +70,12 @@ function createStore(config: BridgeConfig): DeliveryStore {
   }
 }
 
-function createInstance(service: FunctionName, env: Env = process.env, options: InstanceOptions = {}): BridgeInstance {
+/**
+ * @example
+ * const built = createBridge('alert-webhook', process.env, { codeDir: __dirname });
+ * const handler = built.ok ? buildHandler(built.bridge) : configFailureHandler(built);
+ */
+function createBridge(service: FunctionName, env: Env = process.env, options: BridgeOptions = {}): BuiltBridge {
   const logger = new Logger({ service, sink: options.logSink });
   // Read from the raw environment first, so even the lines about a configuration that does not load hide its keys.
   const secrets = configuredSecrets(env, { codeDir: options.codeDir });
@@ -96,7 +111,7 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
       onStoreError: (error, operation) =>
         logger.warn(`routing key state unavailable (${operation}): sending without the shared budget`, { error }),
     });
-    return { ok: true, logger, config, router, store, gate, now: options.now ?? Date.now, secrets };
+    return { ok: true, bridge: { logger, config, router, store, gate, now: options.now ?? Date.now, secrets } };
   } catch (error) {
     // The problems reach the 503 answer's log, the health report and the banner: none may quote a key.
     const problems =
@@ -114,5 +129,5 @@ function createInstance(service: FunctionName, env: Env = process.env, options: 
   }
 }
 
-export type { BridgeInstance, InstanceOptions };
-export { createInstance };
+export type { Bridge, BridgeFailure, BridgeOptions, BuiltBridge };
+export { createBridge };

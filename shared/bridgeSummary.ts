@@ -1,16 +1,17 @@
 /**
- * The configuration an instance runs with, as plain data with every secret masked: the local runtime prints it at
+ * The configuration a bridge runs with, as plain data with every secret masked: the local runtime prints it at
  * start (the banner) and `npm run check-config` prints the same values, so an operator sees what the bridge believes
  * without reading env vars. Secret settings show as their masked id (`****ab12`); every other value, the routing
  * rules' JSON included, has each configured secret scrubbed out (`scrubSecrets`), valid configuration or not.
  */
+
+import type { Bridge, BuiltBridge } from './app';
 import type { Env } from './config/config';
 import { Secret } from './config/Secret';
 import { scrubSecrets } from './config/scrubSecrets';
 import { SETTINGS } from './config/settings';
 import type { DeliveryMode, Severity } from './constants';
 import { createRouter } from './delivery/createRouter';
-import type { BridgeInstance } from './instance';
 import { FALLBACK_ROUTE_NAME } from './pagerduty/routes';
 
 /** One routing rule as the banner shows it: never its key, only the key's masked id and where it comes from. */
@@ -28,7 +29,7 @@ interface RouteSummary {
   defaultSeverity?: Severity;
 }
 
-interface InstanceSummary {
+interface BridgeSummary {
   ok: boolean;
   problems: string[];
   /** Each setting's effective value (secrets masked; unset without default: null). */
@@ -46,8 +47,8 @@ function maskedId(key: Secret | undefined): string | null {
   return key === undefined ? null : key.masked();
 }
 
-function routesOf(instance: Extract<BridgeInstance, { ok: true }>, env: Env): RouteSummary[] {
-  const { config } = instance;
+function routesOf(bridge: Bridge, env: Env): RouteSummary[] {
+  const { config } = bridge;
   const fallback = config.pagerduty.routingKey;
   const summaries: RouteSummary[] = createRouter(config, env).routes.map((route) => {
     const key = route.routingKey ?? fallback;
@@ -74,12 +75,13 @@ function routesOf(instance: Extract<BridgeInstance, { ok: true }>, env: Env): Ro
 
 /**
  * @example
- * const summary = describeInstance(createInstance('alert-webhook', process.env), process.env);
+ * const summary = describeBridge(createBridge('alert-webhook', process.env), process.env);
  * summary.settings.PAGERDUTY_ROUTING_KEY; // '****ab12'
  */
-function describeInstance(instance: BridgeInstance, env: Env = process.env): InstanceSummary {
-  const scrub = (text: string) => scrubSecrets(text, instance.secrets);
-  const settings: InstanceSummary['settings'] = {};
+function describeBridge(built: BuiltBridge, env: Env = process.env): BridgeSummary {
+  const secrets = built.ok ? built.bridge.secrets : built.secrets;
+  const scrub = (text: string) => scrubSecrets(text, secrets);
+  const settings: BridgeSummary['settings'] = {};
   const configured: string[] = [];
   for (const setting of SETTINGS) {
     const raw = env[setting.env]?.trim();
@@ -94,10 +96,10 @@ function describeInstance(instance: BridgeInstance, env: Env = process.env): Ins
       settings[setting.env] = value === undefined ? (setting.default ?? null) : scrub(value);
     }
   }
-  if (!instance.ok) {
+  if (!built.ok) {
     return {
       ok: false,
-      problems: instance.error.problems.map(scrub),
+      problems: built.error.problems.map(scrub),
       settings,
       configured,
       routes: [],
@@ -105,15 +107,15 @@ function describeInstance(instance: BridgeInstance, env: Env = process.env): Ins
       unauthenticated: false,
     };
   }
-  const { config } = instance;
+  const { config } = built.bridge;
   settings.STORE = config.store.kind;
   settings.STORE_PATH = config.store.path;
-  const summary: InstanceSummary = {
+  const summary: BridgeSummary = {
     ok: true,
     problems: [],
     settings,
     configured,
-    routes: routesOf(instance, env),
+    routes: routesOf(built.bridge, env),
     dryRun: config.pagerduty.dryRun,
     unauthenticated: config.webhook.tokens.length === 0,
   };
@@ -121,5 +123,5 @@ function describeInstance(instance: BridgeInstance, env: Env = process.env): Ins
   return summary;
 }
 
-export type { InstanceSummary, RouteSummary };
-export { describeInstance };
+export type { BridgeSummary, RouteSummary };
+export { describeBridge };

@@ -163,6 +163,17 @@ const PACING_BLOCK_MAX = 64;
 const RESOLVE_RECHECK_MS = 2_000;
 
 // ---------------------------------------------------------------------------------------------
+// delivery-health run
+// ---------------------------------------------------------------------------------------------
+
+/** Time a health run keeps after the relay for reading the store, the self-alert and the heartbeat. */
+const HEALTH_REPORT_RESERVE_MS = 10_000;
+/** Budget of one canary request: twice what the webhook takes at most by default (WEBHOOK_DEADLINE_MS, 4 s). */
+const CANARY_TIMEOUT_MS = 8_000;
+/** Budget of the heartbeat ping: a dead man's switch answers a GET at once; a slow one must not hold the run. */
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+
+// ---------------------------------------------------------------------------------------------
 // Tablestore
 // ---------------------------------------------------------------------------------------------
 
@@ -191,6 +202,7 @@ export {
   BATCH_GET_MAX_ROWS,
   BATCH_WRITE_MAX_BYTES,
   BATCH_WRITE_MAX_ROWS,
+  CANARY_TIMEOUT_MS,
   CallbackFormat,
   DEDUP_KEY_MAX,
   DEFAULT_MAX_ALERTS,
@@ -204,6 +216,8 @@ export {
   EventAction,
   FAIL_OPEN_SEND_MS,
   FC_ENV_MAX_BYTES,
+  HEALTH_REPORT_RESERVE_MS,
+  HEARTBEAT_TIMEOUT_MS,
   IDENTITY_VERSION,
   LOCAL_TIMER_TRIGGER_NAME,
   MAX_ANNOTATION_VALUE_LENGTH,

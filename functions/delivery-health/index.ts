@@ -4,7 +4,7 @@
  *   invocationLog    per-invocation log keys (request id)
  *   contextCredentials  the FC context's rotating STS credentials → the store (and the logger's scrub list)
  *   fcTimerEvent     Buffer → {triggerTime, triggerName, payload}; any other payload means "run now"
- *   deliveryHealth   relay due deliveries, report
+ *   healthRun        relay due deliveries, report, self-alert, heartbeat (shared/health/healthRun.ts)
  *
  * With a configuration that does not load, the instance serves `configFailureHandler` instead: every run answers
  * `{ ok: false, error: { code, problems } }`, so the FC console shows what the log said once at cold start.
@@ -12,15 +12,24 @@
 import middy from '@middy/core';
 import { type Bridge, type BridgeFailure, type BuiltBridge, createBridge } from '../../shared/app';
 import { invocationLog } from '../../shared/fc/invocationLog';
+import { createKicker } from '../../shared/fc/invokeAsync';
 import { fcTimerEvent } from '../../shared/fc/timerEvent';
 import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
+import { createHealthRun } from '../../shared/health/healthRun';
 import { contextCredentials } from '../../shared/middleware/contextCredentials';
 import { warmUp } from '../../shared/warmUp';
-import { createDeliveryHealth } from './deliveryHealth';
 
 function buildHandler(bridge: Bridge) {
-  const { logger, store } = bridge;
-  return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createDeliveryHealth(bridge))
+  const { config, logger, store } = bridge;
+  // A relay run that ends with due work left starts the next one at once (continuous drain); the timer is the backstop.
+  const chain = createKicker({
+    functionName: config.functionName ?? config.webhook.healthFunctionName,
+    endpoint: config.webhook.functionComputeEndpoint,
+    credentials: config.credentials,
+    logger,
+    minIntervalMs: 0,
+  });
+  return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createHealthRun({ ...bridge, chain }))
     .use(invocationLog(logger))
     .use(
       contextCredentials({

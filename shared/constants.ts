@@ -163,7 +163,7 @@ const PACING_BLOCK_MAX = 64;
 const RESOLVE_RECHECK_MS = 2_000;
 
 // ---------------------------------------------------------------------------------------------
-// delivery-health run
+// delivery-health run and the kick
 // ---------------------------------------------------------------------------------------------
 
 /** Time a health run keeps after the relay for reading the store, the self-alert and the heartbeat. */
@@ -172,6 +172,15 @@ const HEALTH_REPORT_RESERVE_MS = 10_000;
 const CANARY_TIMEOUT_MS = 8_000;
 /** Budget of the heartbeat ping: a dead man's switch answers a GET at once; a slow one must not hold the run. */
 const HEARTBEAT_TIMEOUT_MS = 5_000;
+/**
+ * Bound of one kick (an asynchronous FC invocation), for both callers: the webhook kicks after its deadline
+ * (WEBHOOK_DEADLINE_MS, 4 s by default), so this is what is left of ARMS's 5 s (`ARMS_TIMEOUT_MS`); FC's async invoke
+ * only enqueues (202), typically well under 100 ms, so the health run's chain needs no more. A kick that times out is
+ * harmless: the timer runs the function anyway.
+ */
+const KICK_TIMEOUT_MS = 500;
+/** One kick per instance per this long: the kicked run drains every due row anyway. */
+const KICK_MIN_INTERVAL_MS = 15_000;
 
 // ---------------------------------------------------------------------------------------------
 // Tablestore
@@ -219,6 +228,8 @@ export {
   HEALTH_REPORT_RESERVE_MS,
   HEARTBEAT_TIMEOUT_MS,
   IDENTITY_VERSION,
+  KICK_MIN_INTERVAL_MS,
+  KICK_TIMEOUT_MS,
   LOCAL_TIMER_TRIGGER_NAME,
   MAX_ANNOTATION_VALUE_LENGTH,
   MAX_LABEL_VALUE_LENGTH,

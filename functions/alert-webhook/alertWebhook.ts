@@ -5,19 +5,16 @@
 import { readCallback } from '../../shared/alerts/readCallback';
 import type { AlertGroup } from '../../shared/alerts/types';
 import type { Bridge } from '../../shared/app';
-import { REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
+import { KICK_TIMEOUT_MS, REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
 import { deliverGroup } from '../../shared/delivery/deliverGroup';
 import { FailOpenTraces } from '../../shared/delivery/FailOpenTraces';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
 import { jsonResponse } from '../../shared/fc/httpEvent';
-import { createKicker } from '../../shared/fc/invokeAsync';
 import type { FcContext, FcHttpRequest, FcHttpResponse } from '../../shared/fc/types';
 import { callbackActivity, recordActivity, refusalActivity } from '../../shared/health/activity';
-
-/** Time the kick may take: inside what is left of ARMS's 5 s after the deadline (the timer stays the guarantee). */
-const KICK_TIMEOUT_MS = 500;
+import { createKicker } from '../../shared/kick/createKicker';
 
 function createAlertWebhook(bridge: Bridge) {
   const { config, logger, router, store, gate, now } = bridge;

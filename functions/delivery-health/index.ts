@@ -12,10 +12,10 @@
 import middy from '@middy/core';
 import { type Bridge, type BridgeFailure, type BuiltBridge, createBridge } from '../../shared/app';
 import { invocationLog } from '../../shared/fc/invocationLog';
-import { createKicker } from '../../shared/fc/invokeAsync';
 import { fcTimerEvent } from '../../shared/fc/timerEvent';
 import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
 import { createHealthRun } from '../../shared/health/healthRun';
+import { createKicker } from '../../shared/kick/createKicker';
 import { contextCredentials } from '../../shared/middleware/contextCredentials';
 import { warmUp } from '../../shared/warmUp';
 

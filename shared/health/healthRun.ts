@@ -7,14 +7,13 @@
  * (`relayBudgetMs`), each later call by what is left.
  */
 import type { BridgeConfig } from '../config/config';
-import { CANARY_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS } from '../constants';
+import { CANARY_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS, KICK_TIMEOUT_MS } from '../constants';
 import { Deadline } from '../deadline';
 import type { KeyGate, OpenCircuit } from '../delivery/KeyGate';
 import { routeKeyIds } from '../delivery/keyIdOf';
 import type { Router } from '../delivery/Router';
 import { type RelayResult, relayDue } from '../delivery/relay';
 import { sendRecord } from '../delivery/sendRecord';
-import { KICK_TIMEOUT_MS } from '../fc/invokeAsync';
 import type { FcContext, FcTimerEvent } from '../fc/types';
 import type { Logger } from '../logger';
 import type { CounterTotals } from '../store/Counters';

@@ -4,14 +4,14 @@
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Secret } from '../config/Secret';
+import { type CloudCredentials, credentialsFromContext } from '../fc/credentials';
 import type { MiddyFcContext } from '../fc/types';
-import { credentialsFromContext, type TablestoreCredentials } from '../store/tablestoreClient';
 
 interface ContextCredentialsOptions {
   /** Masks these in every log line from now on. */
   addSecrets: (secrets: readonly Secret[]) => void;
   /** Gives the store the invocation's credentials. */
-  useCredentials: (credentials: TablestoreCredentials) => void;
+  useCredentials: (credentials: CloudCredentials) => void;
 }
 
 function contextCredentials(

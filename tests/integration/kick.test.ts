@@ -1,5 +1,5 @@
 /**
- * The kick (shared/fc/invokeAsync.ts): an asynchronous FC 3.0 invocation through `@alicloud/fc2`'s signed request.
+ * The kick (shared/kick/: `kickFunction`, `KickGate`, `createKicker`): an asynchronous FC 3.0 invocation through `@alicloud/fc2`'s signed request.
  *
  * (a) `kickFunction` against a loopback server playing FC: the exact request (method, path, headers, signature), and
  *     every failure (4xx, 5xx, hang) answered `ok: false` without a throw and without a credential in any output;
@@ -17,13 +17,9 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../shared/config/Secret';
-import {
-  createKicker,
-  type FcApiCredentials,
-  type KickFunctionOptions,
-  type KickResult,
-  kickFunction,
-} from '../../shared/fc/invokeAsync';
+import type { CloudCredentials } from '../../shared/fc/credentials';
+import { createKicker } from '../../shared/kick/createKicker';
+import { type KickFunctionOptions, type KickResult, kickFunction } from '../../shared/kick/kickFunction';
 import { Logger } from '../../shared/logger';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { startFakePagerDuty } from '../support/fakePagerDuty';
@@ -91,7 +87,7 @@ function captureLogger() {
   return { lines, logger: new Logger({ service: 'kick-test', level: 'DEBUG', sink: (line) => lines.push(line) }) };
 }
 
-function credentials(withToken: boolean): FcApiCredentials {
+function credentials(withToken: boolean): CloudCredentials {
   return {
     accessKeyId: new Secret(ACCESS_KEY_ID),
     accessKeySecret: new Secret(ACCESS_KEY_SECRET),
@@ -131,7 +127,7 @@ function kickOptions(endpoint: string, logger: Logger, extra: Partial<KickFuncti
   };
 }
 
-describe('Module: invokeAsync', () => {
+describe('Module: shared/kick', () => {
   it('does not load @alicloud/fc2 when imported (the webhook cold start does not pay for it)', () => {
     // Assess: the module is imported at the top of this file; no kick has run yet
     expect(Object.keys(nodeRequire.cache).some((path) => path.includes('@alicloud/fc2'))).toBe(false);
@@ -462,7 +458,7 @@ describe('Local runtime: FC invoke API emulation', () => {
     }
     writeFileSync(join(distDir, 'delivery-health', 'index.js'), HEALTH_STANDIN);
     const entry = join(root, 'webhook-entry.ts');
-    writeFileSync(entry, WEBHOOK_ENTRY(join(ROOT, 'shared', 'fc', 'invokeAsync.ts')));
+    writeFileSync(entry, WEBHOOK_ENTRY(join(ROOT, 'shared', 'kick', 'createKicker.ts')));
     // The same esbuild options as scripts/build.mjs.
     await build({
       entryPoints: [entry],

@@ -1,7 +1,7 @@
 /**
- * The kick: an ASYNCHRONOUS invocation of another function (the webhook asks FC to run `delivery-health` now, so
- * deliveries left queued by a deadline or a 429 do not wait for the next timer tick). Best effort: the timer stays the
- * guarantee, so a kick never throws and never fails the caller.
+ * The kick's call: an ASYNCHRONOUS invocation of another function (the webhook asks FC to run `delivery-health` now,
+ * so deliveries left queued by a deadline or a 429 do not wait for the next timer tick). Best effort: the timer stays
+ * the guarantee, so a kick never throws and never fails the caller. How often it is called is `KickGate`'s business.
  *
  * The call goes through `@alicloud/fc2`, which speaks the 2016-08-15 service-based API: its `invokeFunction` builds
  * `/services/{service}/functions/{fn}/invocations`, which FC 3.0 does not have. Its generic signed `post()` prefixes
@@ -21,28 +21,18 @@
  * The SDK is `require`d on the first kick, never at module load: it loads ali-oss, urllib and axios (≈ 0.5 s
  * unbundled), which the webhook's cold start must not pay for.
  */
-import type { CredentialsConfig } from '../config/config';
-import { REDACTED, Secret } from '../config/Secret';
-import type { FcContext } from './types';
+import type { Secret } from '../config/Secret';
+import { scrubSecrets } from '../config/scrubSecrets';
+import { KICK_TIMEOUT_MS } from '../constants';
+import type { CloudCredentials } from '../fc/credentials';
 
 /** FC 3.0's API version: the path prefix fc2 adds and signs (`/${client.version}${path}`). */
 const FC3_API_VERSION = '2023-03-30';
-/** Default bound of one kick. FC's async invoke only enqueues (202), typically well under 100 ms. */
-const KICK_TIMEOUT_MS = 1_000;
-/** Default per-instance gate: one kick per instance per this many ms (the kicked run drains every due row anyway). */
-const KICK_MIN_INTERVAL_MS = 15_000;
 /** Extra wait beyond `timeoutMs` before the hard bound fires, so fc2's own timeout (same value) normally ends the
  * request first and closes its socket, instead of leaving it open after the caller moved on. */
 const HARD_BOUND_SLACK_MS = 50;
 /** Longest wait, after the answer, for fc2's socket to close (`connection: close`): see `socketsClosed`. */
 const SOCKET_CLOSE_WAIT_MS = 100;
-
-/** AccessKey or STS credentials, as `Secret`s until the SDK client is built. */
-interface FcApiCredentials {
-  accessKeyId: Secret;
-  accessKeySecret: Secret;
-  securityToken?: Secret;
-}
 
 interface KickLogger {
   debug(message: string, extra?: Record<string, unknown>): void;
@@ -61,8 +51,8 @@ interface KickFunctionOptions {
   region: string;
   /** Use `<region>-internal` when deriving the endpoint (region-internal network; UNCONFIRMED for FC 3.0 invokes). @default false */
   internal?: boolean;
-  credentials: FcApiCredentials | undefined;
-  /** Hard bound of the whole call. @default 1000 */
+  credentials: CloudCredentials | undefined;
+  /** Hard bound of the whole call. @default KICK_TIMEOUT_MS */
   timeoutMs?: number;
   /** The event's `payload` (the health run logs it). @default 'kick' */
   reason?: string;
@@ -120,43 +110,6 @@ function defaultEndpoint(accountId: string, region: string, internal = false): s
   return `https://${accountId}.${region}${internal ? '-internal' : ''}.fc.aliyuncs.com`;
 }
 
-/**
- * The credentials to sign with: FC's `context.credentials` (the function role's STS triple, rotated by FC), else the
- * configured `ALIBABA_CLOUD_*` variables; undefined when neither holds a key pair.
- */
-function resolveFcCredentials(
-  context: Pick<FcContext, 'credentials'> | undefined,
-  configured: CredentialsConfig | undefined,
-): FcApiCredentials | undefined {
-  const c = context?.credentials;
-  if (c?.accessKeyId && c.accessKeySecret) {
-    return {
-      accessKeyId: new Secret(c.accessKeyId),
-      accessKeySecret: new Secret(c.accessKeySecret),
-      securityToken: c.securityToken ? new Secret(c.securityToken) : undefined,
-    };
-  }
-  if (configured?.accessKeyId && configured.accessKeySecret) {
-    return {
-      accessKeyId: configured.accessKeyId,
-      accessKeySecret: configured.accessKeySecret,
-      securityToken: configured.securityToken,
-    };
-  }
-  return undefined;
-}
-
-/** Removes every credential value from a text (an SDK or socket error message) before it is logged or returned. */
-function scrub(text: string, credentials: FcApiCredentials | undefined): string {
-  let out = text;
-  const values = [credentials?.accessKeyId, credentials?.accessKeySecret, credentials?.securityToken]
-    .map((secret) => secret?.reveal() ?? '')
-    .filter((value) => value.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  for (const value of values) out = out.replaceAll(value, REDACTED);
-  return out;
-}
-
 /** Open TCP sockets of this process (Node's own resource accounting). */
 function openSockets(): number {
   return process.getActiveResourcesInfo().filter((type) => type === 'TCPSocketWrap').length;
@@ -173,6 +126,12 @@ async function socketsClosed(baseline: number, maxMs: number): Promise<void> {
   while (openSockets() > baseline && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
+/** The credential values an error message could quote (an SDK or socket error), for `scrubSecrets`. */
+function credentialValues(credentials: CloudCredentials): Secret[] {
+  const { accessKeyId, accessKeySecret, securityToken } = credentials;
+  return securityToken === undefined ? [accessKeyId, accessKeySecret] : [accessKeyId, accessKeySecret, securityToken];
+}
+
 /** The status in fc2's error message (`POST /functions/x/invocations failed with 403. requestid: …`). */
 function statusOf(message: string): number | undefined {
   const match = / failed with (\d{3})\b/.exec(message);
@@ -186,7 +145,7 @@ async function postAsyncInvocation(call: {
   endpoint: string;
   path: string;
   event: string;
-  credentials: FcApiCredentials;
+  credentials: CloudCredentials;
   timeoutMs: number;
 }): Promise<KickResult> {
   const { credentials } = call;
@@ -224,7 +183,7 @@ async function postAsyncInvocation(call: {
  * const result = await kickFunction({
  *   functionName: 'delivery-health',
  *   accountId: context.accountId, region: context.region,
- *   credentials: resolveFcCredentials(context, config.credentials),
+ *   credentials: resolveCredentials(context, config.credentials),
  *   logger,
  * });
  * if (!result.ok) logger.warn('kick failed; the timer will run it', { error: result.error });
@@ -266,7 +225,8 @@ async function kickFunction(options: KickFunctionOptions): Promise<KickResult> {
   try {
     result = await Promise.race([call, bound]);
   } catch (error) {
-    const message = scrub(error instanceof Error ? `${error.name}: ${error.message}` : String(error), credentials);
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const message = scrubSecrets(text, credentialValues(credentials));
     result = { ok: false, status: statusOf(message), error: message };
   } finally {
     clearTimeout(timer);
@@ -277,98 +237,5 @@ async function kickFunction(options: KickFunctionOptions): Promise<KickResult> {
   return result;
 }
 
-interface KickerOptions {
-  /** `HEALTH_FUNCTION_NAME`. */
-  functionName: string;
-  /** `FUNCTION_COMPUTE_ENDPOINT`. @default derived from the context's account id and region */
-  endpoint?: string;
-  /** The configured `ALIBABA_CLOUD_*` credentials, used when the FC context carries none. */
-  credentials?: CredentialsConfig;
-  /** Account id and region when the context lacks them (`FC_ACCOUNT_ID`, `FC_REGION`). */
-  accountId?: string;
-  region?: string;
-  /** Per-instance gate between two kicks. @default 15000 */
-  minIntervalMs?: number;
-  /** Bound of one kick. @default 1000 */
-  timeoutMs?: number;
-  logger: KickLogger;
-  /** Clock (tests). @default Date.now */
-  now?: () => number;
-  /** The call itself (tests). @default kickFunction */
-  invoke?: (options: KickFunctionOptions) => Promise<KickResult>;
-}
-
-interface Kicker {
-  /**
-   * Kicks unless this invocation (`context.requestId`) already did, or this instance kicked less than
-   * `minIntervalMs` ago. Starts the call at once and resolves within the timeout; AWAIT it before the handler returns
-   * (FC freezes the instance when the handler returns, so an un-awaited request may never leave).
-   */
-  kick(reason: string, context: FcContext, options?: { timeoutMs?: number }): Promise<KickResult>;
-}
-
-/**
- * Coalesces kicks: at most one per invocation, and at most one per instance per `minIntervalMs` (failed attempts
- * count too, so a refused kick does not cost every later invocation its timeout). Across instances this is best
- * effort: N webhook instances may each kick once per interval. That is harmless: the kicked runs claim rows by
- * compare-and-set, so concurrent runs never deliver twice, and FC itself queues async invocations.
- *
- * @example
- * const kicker = createKicker({ functionName: config.webhook.healthFunctionName,
- *   endpoint: config.webhook.functionComputeEndpoint, credentials: config.credentials, logger });
- * // in the handler, when deliveries stay queued:
- * await kicker.kick('deadline', context, { timeoutMs: deadline.callTimeoutMs(1_000) });
- */
-function createKicker(options: KickerOptions): Kicker {
-  const now = options.now ?? Date.now;
-  const invoke = options.invoke ?? kickFunction;
-  const minIntervalMs = options.minIntervalMs ?? KICK_MIN_INTERVAL_MS;
-  let lastRequestId: string | undefined;
-  let lastAttemptAt = Number.NEGATIVE_INFINITY;
-  let lastError: string | undefined;
-
-  async function kick(reason: string, context: FcContext, callOptions: { timeoutMs?: number } = {}) {
-    if (context.requestId && context.requestId === lastRequestId) return { ok: true, skipped: 'invocation' } as const;
-    if (now() - lastAttemptAt < minIntervalMs) return { ok: true, skipped: 'interval' } as const;
-    lastRequestId = context.requestId;
-    lastAttemptAt = now();
-    const result = await invoke({
-      functionName: options.functionName,
-      endpoint: options.endpoint,
-      accountId: context.accountId || options.accountId || '',
-      region: context.region || options.region || '',
-      credentials: resolveFcCredentials(context, options.credentials),
-      timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? KICK_TIMEOUT_MS,
-      reason,
-      logger: options.logger,
-    });
-    if (result.ok) {
-      lastError = undefined;
-    } else if (result.error !== lastError) {
-      // Once per distinct error: a misconfigured role would otherwise log on every invocation.
-      lastError = result.error;
-      options.logger.warn('kick failed; the timer runs the function anyway', {
-        function: options.functionName,
-        reason,
-        status: result.status,
-        error: result.error,
-      });
-    } else {
-      options.logger.debug('kick failed again', { function: options.functionName, status: result.status });
-    }
-    return result;
-  }
-
-  return { kick };
-}
-
-export type { FcApiCredentials, Kicker, KickerOptions, KickFunctionOptions, KickLogger, KickResult };
-export {
-  createKicker,
-  defaultEndpoint,
-  FC3_API_VERSION,
-  KICK_MIN_INTERVAL_MS,
-  KICK_TIMEOUT_MS,
-  kickFunction,
-  resolveFcCredentials,
-};
+export type { KickFunctionOptions, KickLogger, KickResult };
+export { defaultEndpoint, FC3_API_VERSION, kickFunction };

@@ -129,5 +129,5 @@ function createBridge(service: FunctionName, env: Env = process.env, options: Br
   }
 }
 
-export type { Bridge, BridgeFailure, BridgeOptions, BuiltBridge };
+export type { Bridge, BridgeFailure, BuiltBridge };
 export { createBridge };

@@ -69,4 +69,4 @@ if (built.ok) warmUp(built.bridge.config);
 /** The configuration this instance runs with, secrets masked: the local runtime prints it at start. */
 const describeConfig = () => describeBridge(built);
 
-export { buildHandler, configFailureHandler, describeConfig, handler, handlerFor };
+export { buildHandler, describeConfig, handler, handlerFor };

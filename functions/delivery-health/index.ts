@@ -68,5 +68,4 @@ const handler = handlerFor(built);
 // The first invocation's connections and the store's SDK, started during init (FC bills init too).
 if (built.ok) warmUp(built.bridge.config);
 
-export type { ConfigFailureResult };
-export { buildHandler, configFailureHandler, handler, handlerFor };
+export { handler, handlerFor };

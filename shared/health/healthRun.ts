@@ -157,5 +157,4 @@ function createHealthRun(options: HealthRunOptions) {
   };
 }
 
-export type { HealthRunOptions };
 export { createHealthRun };

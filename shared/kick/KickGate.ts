@@ -45,5 +45,5 @@ class KickGate {
   }
 }
 
-export type { KickGateOptions, KickSkip };
+export type { KickSkip };
 export { KickGate };

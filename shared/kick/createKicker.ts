@@ -88,5 +88,4 @@ function createKicker(options: KickerOptions): Kicker {
   return { kick };
 }
 
-export type { Kicker, KickerOptions };
 export { createKicker };

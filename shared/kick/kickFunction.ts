@@ -238,4 +238,4 @@ async function kickFunction(options: KickFunctionOptions): Promise<KickResult> {
 }
 
 export type { KickFunctionOptions, KickLogger, KickResult };
-export { defaultEndpoint, FC3_API_VERSION, kickFunction };
+export { kickFunction };

@@ -17,13 +17,8 @@ interface KickerOptions {
   endpoint?: string;
   /** The configured `ALIBABA_CLOUD_*` credentials, used when the FC context carries none. */
   credentials?: CredentialsConfig;
-  /** Account id and region when the context lacks them (`FC_ACCOUNT_ID`, `FC_REGION`). */
-  accountId?: string;
-  region?: string;
   /** Per-instance gate between two kicks (`KickGate`). @default KICK_MIN_INTERVAL_MS */
   minIntervalMs?: number;
-  /** Bound of one kick. @default KICK_TIMEOUT_MS */
-  timeoutMs?: number;
   logger: KickLogger;
   /** Clock (tests). @default Date.now */
   now?: () => number;
@@ -61,10 +56,10 @@ function createKicker(options: KickerOptions): Kicker {
     const result = await invoke({
       functionName: options.functionName,
       endpoint: options.endpoint,
-      accountId: context.accountId || options.accountId || '',
-      region: context.region || options.region || '',
+      accountId: context.accountId ?? '',
+      region: context.region ?? '',
       credentials: resolveCredentials(context, options.credentials),
-      timeoutMs: callOptions.timeoutMs ?? options.timeoutMs ?? KICK_TIMEOUT_MS,
+      timeoutMs: callOptions.timeoutMs ?? KICK_TIMEOUT_MS,
       reason,
       logger: options.logger,
     });

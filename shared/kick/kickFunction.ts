@@ -45,12 +45,10 @@ interface KickFunctionOptions {
   functionName: string;
   /** `FUNCTION_COMPUTE_ENDPOINT` (the local runtime sets its own URL). @default `https://<accountId>.<region>.fc.aliyuncs.com` */
   endpoint?: string;
-  /** FC's `context.accountId` (or `FC_ACCOUNT_ID`). */
+  /** FC's `context.accountId`. */
   accountId: string;
-  /** FC's `context.region` (or `FC_REGION`). */
+  /** FC's `context.region`. */
   region: string;
-  /** Use `<region>-internal` when deriving the endpoint (region-internal network; UNCONFIRMED for FC 3.0 invokes). @default false */
-  internal?: boolean;
   credentials: CloudCredentials | undefined;
   /** Hard bound of the whole call. @default KICK_TIMEOUT_MS */
   timeoutMs?: number;
@@ -106,8 +104,8 @@ function loadFc2(): Fc2ClientConstructor {
 }
 
 /** FC's public invoke endpoint of an account and region (`reference/arms-and-fc.md` §4.1). */
-function defaultEndpoint(accountId: string, region: string, internal = false): string {
-  return `https://${accountId}.${region}${internal ? '-internal' : ''}.fc.aliyuncs.com`;
+function defaultEndpoint(accountId: string, region: string): string {
+  return `https://${accountId}.${region}.fc.aliyuncs.com`;
 }
 
 /** Open TCP sockets of this process (Node's own resource accounting). */
@@ -197,7 +195,7 @@ async function kickFunction(options: KickFunctionOptions): Promise<KickResult> {
   if (!functionName || (!options.endpoint && (!accountId || !region))) {
     return { ok: false, error: 'no function name, or no endpoint and no account id/region to derive one' };
   }
-  const endpoint = (options.endpoint || defaultEndpoint(accountId, region, options.internal)).replace(/\/+$/, '');
+  const endpoint = (options.endpoint || defaultEndpoint(accountId, region)).replace(/\/+$/, '');
   const path = `/functions/${encodeURIComponent(functionName)}/invocations`;
   const event = JSON.stringify({
     triggerTime: new Date().toISOString(),

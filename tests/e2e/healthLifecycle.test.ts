@@ -27,9 +27,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
-import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import type { FakePagerDuty } from '../support/fakePagerDuty';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 import { type KeyFailingProxy, startKeyFailingProxy } from '../support/keyFailingProxy';
+import { fakePagerDutyPerTest } from '../support/pagerDutyPerFile';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
 
 const MAIN_KEY = 'HLMAINROUTINGKEY0000000000000001';
@@ -180,7 +181,7 @@ function acceptedOnMainKey(pd: FakePagerDuty): string[] {
 }
 
 describe('e2e: delivery-health lifecycle in the local runtime', () => {
-  let pd: FakePagerDuty | undefined;
+  const pagerDuties = fakePagerDutyPerTest();
   let proxy: KeyFailingProxy | undefined;
   let heartbeat: Heartbeat | undefined;
   let tablestore: FakeTablestore | undefined;
@@ -189,12 +190,10 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
   afterEach(async () => {
     await runtime?.stop().catch(() => runtime?.kill());
     await proxy?.close();
-    await pd?.close();
     await heartbeat?.close();
     await tablestore?.close();
     runtime = undefined;
     proxy = undefined;
-    pd = undefined;
     heartbeat = undefined;
     tablestore = undefined;
   });
@@ -226,8 +225,7 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       'recovered: drained exactly once, healthy, self-alert resolved, plain pings',
     async () => {
       // Prepare
-      const fakePd = await startFakePagerDuty();
-      pd = fakePd;
+      const fakePd = await pagerDuties.start();
       const keyProxy = await startKeyFailingProxy({ target: fakePd.url, failingKey: MAIN_KEY });
       proxy = keyProxy;
       const hb = await startHeartbeat();
@@ -340,8 +338,7 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       tablestore = ots;
       ots.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
       ots.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-      const fakePd = await startFakePagerDuty();
-      pd = fakePd;
+      const fakePd = await pagerDuties.start();
       const keyProxy = await startKeyFailingProxy({ target: fakePd.url, failingKey: MAIN_KEY });
       proxy = keyProxy;
       const hb = await startHeartbeat();

@@ -4,7 +4,7 @@
  * that no routing key ever appears in a result; and its transport against hand-written loopback answers
  * (`tests/support/loopbackServer.ts`): keep-alive reuse, the answer bound, aborts, `onWire` and `onSent`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { buildEvent } from '../../../shared/pagerduty/buildEvent';
 import { buildGroupEvent } from '../../../shared/pagerduty/buildGroupEvent';
@@ -16,6 +16,7 @@ import errorBodies from '../../fixtures/pagerduty/errorBodies.json';
 import { closedAfterAll } from '../../support/closedAfterAll';
 import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { startLoopbackServer } from '../../support/loopbackServer';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 
 const routingKey = new Secret(ROUTING_KEY);
 const TIMEOUT_MS = 5_000;
@@ -33,16 +34,13 @@ async function send(pd: FakePagerDuty, options: Partial<Parameters<typeof sendEv
 }
 
 describe('Function: sendEvent (over HTTP)', () => {
-  let pd: FakePagerDuty;
-
-  beforeAll(async () => {
-    pd = await startFakePagerDuty();
+  // Each test reads the requests from an empty list.
+  const fake = fakePagerDutyPerFile({
+    eachTest: (pd) => {
+      pd.requests.length = 0;
+    },
   });
-  afterEach(() => {
-    pd.requests.length = 0;
-  });
-  afterAll(async () => {
-    await pd.close();
+  afterAll(() => {
     // No routing key in any result, message or error of the whole file (Alertmanager's AssertNotifyLeaksNoSecret).
     for (const result of results) {
       expect(JSON.stringify(result)).not.toContain(ROUTING_KEY);
@@ -55,14 +53,14 @@ describe('Function: sendEvent (over HTTP)', () => {
     const event = anEvent();
 
     // Act
-    const result = await send(pd, { event });
+    const result = await send(fake.pd, { event });
 
     // Assess
     expect(result).toMatchObject({ ok: true, dedupKey: event.dedup_key, statusCode: 202 });
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(pd.events).toHaveLength(1);
-    expect(pd.events[0]?.routingKey).toBe(ROUTING_KEY);
-    expect(pd.events[0]?.body).toEqual({ routing_key: ROUTING_KEY, ...event });
+    expect(fake.pd.events).toHaveLength(1);
+    expect(fake.pd.events[0]?.routingKey).toBe(ROUTING_KEY);
+    expect(fake.pd.events[0]?.body).toEqual({ routing_key: ROUTING_KEY, ...event });
   });
 
   it.each([
@@ -79,10 +77,10 @@ describe('Function: sendEvent (over HTTP)', () => {
     { status: 504, body: undefined, retryable: true, reason: 'server' },
   ])('answer $status → retryable $retryable, reason $reason', async ({ status, body, retryable, reason }) => {
     // Prepare
-    pd.script([{ status, body }]);
+    fake.pd.script([{ status, body }]);
 
     // Act
-    const result = await send(pd);
+    const result = await send(fake.pd);
 
     // Assess
     expect(result).toMatchObject({ ok: false, retryable, reason, statusCode: status });
@@ -96,10 +94,10 @@ describe('Function: sendEvent (over HTTP)', () => {
 
   it('folds the real 400 body into the message', async () => {
     // Prepare
-    pd.script([{ status: 400, body: errorBodies.sourceBlank.body }]);
+    fake.pd.script([{ status: 400, body: errorBodies.sourceBlank.body }]);
 
     // Act
-    const result = await send(pd);
+    const result = await send(fake.pd);
 
     // Assess
     expect(result.ok || result.message).toBe(
@@ -109,16 +107,16 @@ describe('Function: sendEvent (over HTTP)', () => {
 
   it('reports Retry-After in milliseconds (seconds and HTTP-date)', async () => {
     // Prepare
-    pd.script([
+    fake.pd.script([
       { status: 429, headers: { 'retry-after': '30' } },
       { status: 503, headers: { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() } },
       { status: 429 },
     ]);
 
     // Act
-    const seconds = await send(pd);
-    const date = await send(pd);
-    const none = await send(pd);
+    const seconds = await send(fake.pd);
+    const date = await send(fake.pd);
+    const none = await send(fake.pd);
 
     // Assess
     expect(seconds.retryAfterMs).toBe(30_000);
@@ -128,10 +126,10 @@ describe('Function: sendEvent (over HTTP)', () => {
 
   it('times out on a hang: retryable, reason network, no status', async () => {
     // Prepare
-    pd.script([{ hang: true }]);
+    fake.pd.script([{ hang: true }]);
 
     // Act
-    const result = await send(pd, { timeoutMs: 200 });
+    const result = await send(fake.pd, { timeoutMs: 200 });
 
     // Assess
     expect(result).toMatchObject({
@@ -145,12 +143,12 @@ describe('Function: sendEvent (over HTTP)', () => {
 
   it("stops when the caller's signal fires (the invocation deadline)", async () => {
     // Prepare
-    pd.script([{ hang: true }]);
+    fake.pd.script([{ hang: true }]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('webhook deadline')), 100);
 
     // Act
-    const result = await send(pd, { signal: controller.signal });
+    const result = await send(fake.pd, { signal: controller.signal });
 
     // Assess
     expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network' });
@@ -159,10 +157,10 @@ describe('Function: sendEvent (over HTTP)', () => {
 
   it('treats a connection reset as a retryable network error', async () => {
     // Prepare
-    pd.script([{ reset: true }]);
+    fake.pd.script([{ reset: true }]);
 
     // Act
-    const result = await send(pd);
+    const result = await send(fake.pd);
 
     // Assess
     expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network' });
@@ -171,11 +169,11 @@ describe('Function: sendEvent (over HTTP)', () => {
 
   it('still delivers with added latency', async () => {
     // Prepare
-    pd.setLatency(50);
+    fake.pd.setLatency(50);
 
     // Act
-    const result = await send(pd);
-    pd.setLatency(0);
+    const result = await send(fake.pd);
+    fake.pd.setLatency(0);
 
     // Assess
     expect(result).toMatchObject({ ok: true, statusCode: 202 });
@@ -188,10 +186,10 @@ describe('Function: sendEvent (over HTTP)', () => {
     (event.payload as any).severity = 'none';
 
     // Act
-    const result = await send(pd, { event });
+    const result = await send(fake.pd, { event });
 
     // Assess
-    expect(pd.requests).toHaveLength(0);
+    expect(fake.pd.requests).toHaveLength(0);
     expect(result).toMatchObject({ ok: false, retryable: false, reason: 'client', latencyMs: 0 });
     expect(result.ok || result.message).toContain('payload.severity must be one of critical, error, warning, info');
   });
@@ -201,20 +199,20 @@ describe('Function: sendEvent (over HTTP)', () => {
     { case: 'short', key: 'abc', message: 'routing_key must NOT have fewer than 32 characters' },
   ])('never sends with a bad routing key ($case): reason auth', async ({ key, message }) => {
     // Act
-    const result = await send(pd, { routingKey: new Secret(key) });
+    const result = await send(fake.pd, { routingKey: new Secret(key) });
 
     // Assess
-    expect(pd.requests).toHaveLength(0);
+    expect(fake.pd.requests).toHaveLength(0);
     expect(result).toMatchObject({ ok: false, retryable: false, reason: 'auth' });
     expect(result.ok || result.message).toContain(message);
   });
 
   it('scrubs the routing key from a body that echoes the request', async () => {
     // Prepare: a misbehaving proxy that echoes what it received
-    pd.script([{ status: 400, body: `bad request: {"routing_key":"${ROUTING_KEY}"}` }]);
+    fake.pd.script([{ status: 400, body: `bad request: {"routing_key":"${ROUTING_KEY}"}` }]);
 
     // Act
-    const result = await send(pd);
+    const result = await send(fake.pd);
 
     // Assess
     expect(result.ok || result.message).toContain('"routing_key":"<secret>"');
@@ -223,10 +221,10 @@ describe('Function: sendEvent (over HTTP)', () => {
   it('never follows a redirect, so the key never reaches another host', async () => {
     // Prepare
     const elsewhere = await startFakePagerDuty();
-    pd.script([{ status: 307, headers: { location: elsewhere.url } }]);
+    fake.pd.script([{ status: 307, headers: { location: elsewhere.url } }]);
 
     // Act
-    const result = await send(pd);
+    const result = await send(fake.pd);
     await elsewhere.close();
 
     // Assess
@@ -242,7 +240,7 @@ describe('Function: sendEvent (over HTTP)', () => {
     await closed.close();
 
     // Act
-    const result = await send(pd, { url });
+    const result = await send(fake.pd, { url });
 
     // Assess
     expect(result).toMatchObject({ ok: false, retryable: true, reason: 'network' });

@@ -12,15 +12,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../../shared/store/tablestoreRows';
 import { invokeBundle } from '../../support/bundle';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
-import { type FakeTablestore, startFakeTablestore } from '../../support/fakeTablestore';
+import type { FakeTablestore } from '../../support/fakeTablestore';
 import { httpEvent, timerEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
+import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 
 const root = join(__dirname, '..', '..', '..');
 const ROUTING_KEY = 'TRIMMEDPROTOROUTINGKEY0000000001';
-const TABLE = 'alert_delivery';
 /** Operations of the messages the trimmed module keeps (scripts/generate-tablestore-proto.mjs). */
 const TRIMMED_OPERATIONS = ['BatchGetRow', 'BatchWriteRow', 'GetRange'];
 /** A decoder string of CreateTableResponse, an API only the infra tool calls. */
@@ -46,29 +45,22 @@ function callback(fingerprint: string): Buffer {
   return httpEvent({ body: JSON.stringify({ ...sample, alerts: [{ ...sample.alerts[0], fingerprint }] }) });
 }
 
-let pd: FakePagerDuty;
+const fake = fakePagerDutyPerFile();
+let over: TablestoreOverFake;
 let tablestore: FakeTablestore;
 let env: Record<string, string>;
 beforeAll(async () => {
-  pd = await startFakePagerDuty();
-  tablestore = await startFakeTablestore();
-  tablestore.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-  tablestore.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+  over = await startTablestoreOverFake();
+  tablestore = over.fake;
   env = {
-    STORE: 'tablestore',
-    TABLESTORE_ENDPOINT: tablestore.endpoint,
-    TABLESTORE_INSTANCE: tablestore.instance,
-    TABLESTORE_TABLE: TABLE,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: 'ak',
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'sk',
+    ...over.env,
     PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-    PAGERDUTY_EVENTS_URL: pd.url,
+    PAGERDUTY_EVENTS_URL: fake.pd.url,
     LOG_LEVEL: 'WARN',
   };
 });
 afterAll(async () => {
-  await pd.close();
-  await tablestore.close();
+  await over.close();
 });
 
 describe('Bundles on the trimmed Tablestore protobuf', () => {
@@ -113,7 +105,7 @@ describe('Bundles on the trimmed Tablestore protobuf', () => {
 
   it('delivery-health relays what the webhook queued on a PagerDuty 5xx', async () => {
     // Prepare: PagerDuty fails the send; the key's circuit probes again after RETRY_BASE_SECONDS (1 s).
-    pd.script([{ status: 500 }]);
+    fake.pd.script([{ status: 500 }]);
     const queued = await invokeBundle('alert-webhook', callback('trimmed-queued'), env);
     await sleep(1_500);
     tablestore.stats.reset();

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dueTableName } from '../../../shared/store/tablestoreRows';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake, TABLE, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 import { webhookHarness } from '../../support/webhook';
 
@@ -24,10 +24,9 @@ function callback(fingerprints: string[]): string {
 }
 
 let tablestore: TablestoreOverFake | undefined;
-let pd: FakePagerDuty | undefined;
+const pagerDuties = fakePagerDutyPerTest();
 afterEach(async () => {
   await tablestore?.close();
-  await pd?.close();
 });
 
 async function setUp() {
@@ -35,14 +34,13 @@ async function setUp() {
   const now = () => Date.now() + offset;
   tablestore = await startTablestoreOverFake({ now });
   const { fake, store } = tablestore;
-  pd = await startFakePagerDuty();
+  const pd = await pagerDuties.start();
   const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' };
   const bridge = webhookHarness(env, store, now);
   /** Another webhook instance on the same store (its own gate and caches, as a second FC instance). */
   const other = () => webhookHarness(env, store, now);
-  const accepted = () =>
-    (pd as FakePagerDuty).accepted().map((request) => (request.body as { dedup_key: string }).dedup_key);
-  return { bridge, other, accepted, advance: (ms: number) => (offset += ms), fake, store };
+  const accepted = () => pd.accepted().map((request) => (request.body as { dedup_key: string }).dedup_key);
+  return { bridge, other, accepted, advance: (ms: number) => (offset += ms), fake, store, pd };
 }
 
 describe('claim faults on single rows', () => {
@@ -78,7 +76,7 @@ describe('a claim row that fails for a delivery planned not to be sent', () => {
   it('never pages a trigger whose resolve arrived first, although its claim failed', async () => {
     // Prepare: the resolve of an occurrence arrives at one instance (and is stored) before its trigger reaches
     // another; then every claim row fails.
-    const { bridge, other, accepted, fake } = await setUp();
+    const { bridge, other, accepted, fake, pd } = await setUp();
     const resolve = JSON.stringify({
       ...sample,
       status: 'resolved',
@@ -99,7 +97,7 @@ describe('a claim row that fails for a delivery planned not to be sent', () => {
     // Assess: the trigger's claim failed, and it still is not sent: PagerDuty would open an incident nothing closes.
     expect(response.statusCode).toBeLessThan(300);
     expect(response.json).toMatchObject({ delivered: 0, lost: 0 });
-    const triggers = (pd as FakePagerDuty)
+    const triggers = pd
       .accepted()
       .filter((request) => (request.body as { event_action: string }).event_action === 'trigger');
     expect(triggers).toEqual([]);

@@ -12,7 +12,7 @@
  * time.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus } from '../../../shared/constants';
 import { RESOLVED_BEFORE_DELIVERY } from '../../../shared/delivery/ordering';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
@@ -23,6 +23,7 @@ import {
   type ScriptStep,
   startFakePagerDuty,
 } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { type Harness, webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'FAULTSTORMROUTINGKEY000000000001';
@@ -427,12 +428,7 @@ describe('PagerDuty fault storm: 2,000 alerts in 40 callbacks, a third of the re
 });
 
 describe('PagerDuty fault storm: minimal reproductions', () => {
-  let pd: FakePagerDuty | undefined;
-  afterEach(async () => {
-    await pd?.close();
-    pd = undefined;
-  });
-
+  const pagerDuties = fakePagerDutyPerTest();
   /** One alert of the sample at `status`, occurrence `startsAt` (ms). */
   const one = (status: 'firing' | 'resolved', startsAt: number) =>
     callbackBody([
@@ -444,7 +440,7 @@ describe('PagerDuty fault storm: minimal reproductions', () => {
   // ordering.ts now supersedes an older resolve only when the newer trigger may have reached PagerDuty.
   it('resolves the first incident when a re-fire was itself resolved before its trigger was delivered', async () => {
     // Prepare
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     let offset = 0;
     const now = () => Date.now() + offset;
     const store = new MemoryStore({ now });
@@ -473,7 +469,7 @@ describe('PagerDuty fault storm: minimal reproductions', () => {
   it('never sends a retried trigger after its resolve while the relay runs alongside the webhook', async () => {
     // Prepare: two triggers fail once, sent together before their key's circuit opened (RETRY, attempted); every
     // later answer takes 300 ms.
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     let offset = 0;
     const now = () => Date.now() + offset;
     const store = new MemoryStore({ now });

@@ -12,21 +12,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryStatus } from '../../../shared/constants';
 import { FileStore } from '../../../shared/store/FileStore';
 import { deliveryRecord } from '../../support/deliveryRecords';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { timerEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 
 const root = join(__dirname, '..', '..', '..');
 const QUEUED = 300;
 const ROUTING_KEY = 'TWORELAYSROUTINGKEY0000000000001';
 
-let pd: FakePagerDuty | undefined;
+const pagerDuties = fakePagerDutyPerTest();
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 
 afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill();
-  await pd?.close();
-  pd = undefined;
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -75,7 +73,7 @@ interface RelayReport {
 describe('Two relays on one file store', () => {
   it(`send each of ${QUEUED} queued deliveries exactly once`, async () => {
     // Prepare
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     const path = mkdtempSync(join(tmpdir(), 'two-relays-'));
     dirs.push(path);
     const now = Date.now();

@@ -6,7 +6,7 @@
  * T2 the trigger of occurrence 2.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeliveryStatus, EventAction } from '../../../shared/constants';
 import { Deadline } from '../../../shared/deadline';
 import { relayDue } from '../../../shared/delivery/relay';
@@ -16,7 +16,7 @@ import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import type { ClaimOutcome } from '../../../shared/store/DeliveryStore';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import type { OccurrenceMarker } from '../../../shared/store/OccurrenceMarker';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'ORDER0ROUTINGKEY0000000000000001';
@@ -73,17 +73,11 @@ const isT2 = (records: readonly DeliveryRecord[]) =>
 const leasesR1 = (records: readonly DeliveryRecord[]) =>
   records.some((record) => record.action === EventAction.RESOLVE && record.status === DeliveryStatus.SENDING);
 
-let pd: FakePagerDuty;
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
+const fake = fakePagerDutyPerFile();
 
 const env = () => ({
   PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-  PAGERDUTY_EVENTS_URL: pd.url,
+  PAGERDUTY_EVENTS_URL: fake.pd.url,
   PAGERDUTY_RATE_PER_MINUTE: '100000',
 });
 
@@ -94,9 +88,9 @@ const queueing = () => ({ ...env(), WEBHOOK_DEADLINE_MS: '500' });
 async function pagedOccurrence1(fingerprint: string, store: StepStore, clock: { now: number }) {
   const first = await webhookHarness(env(), store, () => clock.now).post(callback(fingerprint, 'firing', O1));
   expect(first.json).toMatchObject({ delivered: 1 });
-  const baseline = pd.events.length;
+  const baseline = fake.pd.events.length;
   return () =>
-    pd.events
+    fake.pd.events
       .slice(baseline)
       .filter((event) => (event.body as { dedup_key: string }).dedup_key === fingerprint)
       .map((event) => (event.body as { event_action: string }).event_action);

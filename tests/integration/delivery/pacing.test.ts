@@ -3,11 +3,11 @@
  * hammering it into 429s (Alertmanager's behaviour), whichever instance sends, and narrows a key when PagerDuty says 429.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { keyIdOf } from '../../../shared/delivery/keyIdOf';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'PAC1NGROUTINGKEY0000000000000001';
@@ -19,15 +19,10 @@ function storm(count: number): string {
   return JSON.stringify({ ...sample, alerts });
 }
 
-let pd: FakePagerDuty | undefined;
-afterEach(async () => {
-  await pd?.close();
-  pd = undefined;
-});
-
+const pagerDuties = fakePagerDutyPerTest();
 /** A fake PagerDuty that takes 10 events per 60 s on one key, the bridge paced to the same, on a fresh store. */
 async function tenPerMinute() {
-  pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
+  const pd = await pagerDuties.start({ rateLimit: { limit: 10, windowMs: 60_000 } });
   const env = {
     PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
     PAGERDUTY_EVENTS_URL: pd.url,
@@ -40,7 +35,7 @@ async function tenPerMinute() {
 describe('pacing per routing key: one budget shared by every sender', () => {
   it('sends at once what the key allows in its window, queues the rest, and never draws a 429', async () => {
     // Prepare: PagerDuty allows 10 per 60 s on the key; so does the bridge.
-    pd = await startFakePagerDuty({ rateLimit: { limit: 10, windowMs: 60_000 } });
+    const pd = await pagerDuties.start({ rateLimit: { limit: 10, windowMs: 60_000 } });
     const bridge = webhookHarness(
       { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '10' },
       new MemoryStore(),
@@ -79,7 +74,7 @@ describe('pacing per routing key: one budget shared by every sender', () => {
 
   it('narrows the key after a 429 and queues the rest of the block', async () => {
     // Prepare
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     pd.script([
       { status: 429, body: { status: 'throttled', message: 'Requests for this service are arriving too quickly.' } },
     ]);

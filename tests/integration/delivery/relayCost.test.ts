@@ -11,25 +11,25 @@ import { createInstance } from '../../../shared/instance';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import { recordCells } from '../../../shared/store/tablestoreRows';
 import { deliveryRecord } from '../../support/deliveryRecords';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import type { FakePagerDuty } from '../../support/fakePagerDuty';
 import { fcContext, timerEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake, TABLE, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 
 const ROUTING_KEY = 'REL4YCOSTROUTINGKEY0000000000001';
 let clock = Date.now();
 let tablestore: TablestoreOverFake | undefined;
-let pd: FakePagerDuty | undefined;
+const pagerDuties = fakePagerDutyPerTest();
 
 afterEach(async () => {
   await tablestore?.close();
-  await pd?.close();
 });
 
 /** delivery-health on the Tablestore store over the wire fake, pacing off, on this file's clock (reset to now). */
 async function relayOnFake() {
   clock = Date.now();
   tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
-  pd = await startFakePagerDuty();
+  const pd = await pagerDuties.start();
   const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '100000' };
   const { fake: server, store } = tablestore;
   const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
@@ -62,7 +62,7 @@ describe('delivery-health run cost', () => {
     clock = Date.now();
     tablestore = await startTablestoreOverFake({ now: () => clock, timeoutMs: 5_000 });
     const { fake: server, store } = tablestore;
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '6000' };
     const health = buildHandler(createInstance('delivery-health', env, { store, now: () => clock }));
     const seedHistory = (from: number, to: number) =>

@@ -5,14 +5,14 @@
  * (the relay's waits advance it), real HTTP to the fake PagerDuty.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RESOLVE_RECHECK_MS } from '../../../shared/constants';
 import { Deadline } from '../../../shared/deadline';
 import { relayDue } from '../../../shared/delivery/relay';
 import { sendRecord } from '../../../shared/delivery/sendRecord';
 import { createInstance } from '../../../shared/instance';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'RES0LVEWAITROUTINGKEY00000000001';
@@ -22,19 +22,13 @@ function callback(status: 'firing' | 'resolved'): string {
   return JSON.stringify({ ...sample, status, alerts: [{ ...sample.alerts[0], status, fingerprint: 'wait-0' }] });
 }
 
-let pd: FakePagerDuty;
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
+const fake = fakePagerDutyPerFile();
 
 describe('relay: a resolve held behind a trigger the relay is sending', () => {
   it('is sent in the same run, after the trigger, within its recheck', async () => {
     // Prepare: the trigger is queued (no send fits the webhook's deadline).
     const clock = { now: Date.now() };
-    const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url };
+    const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url };
     const store = new MemoryStore({ now: () => clock.now });
     const queuing = webhookHarness({ ...env, WEBHOOK_DEADLINE_MS: '500' }, store, () => clock.now);
     expect((await queuing.post(callback('firing'))).json).toMatchObject({ queued: 1 });
@@ -60,7 +54,7 @@ describe('relay: a resolve held behind a trigger the relay is sending', () => {
     // Assess
     expect(held).toMatchObject({ queued: 1, delivered: 0 });
     expect(result).toMatchObject({ delivered: 2, more: false });
-    expect(pd.events.map((event) => (event.body as { event_action: string }).event_action)).toEqual([
+    expect(fake.pd.events.map((event) => (event.body as { event_action: string }).event_action)).toEqual([
       'trigger',
       'resolve',
     ]);

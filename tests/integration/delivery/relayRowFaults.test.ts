@@ -10,10 +10,10 @@ import { buildHandler } from '../../../functions/delivery-health/index';
 import { createInstance } from '../../../shared/instance';
 import { dueAtOf, recordFromCells } from '../../../shared/store/tablestoreRows';
 import { deliveryRecord } from '../../support/deliveryRecords';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { decodeRow, toJs } from '../../support/fakeTablestore/codec';
 import type { FaultRequestInfo } from '../../support/fakeTablestore/types';
 import { fcContext, timerEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 
 const ROUTING_KEY = 'REL4YFAULTROUTINGKEY000000000001';
@@ -25,13 +25,11 @@ const PUT = 1;
 const DELETE = 3;
 
 let tablestore: TablestoreOverFake | undefined;
-let pd: FakePagerDuty | undefined;
+const pagerDuties = fakePagerDutyPerTest();
 
 afterEach(async () => {
   await tablestore?.close();
-  await pd?.close();
   tablestore = undefined;
-  pd = undefined;
 });
 
 /** Unfinished delivery rows that have no due entry at or before their due time (must be none). */
@@ -80,7 +78,7 @@ const cases = [
 async function relayWithDueRows(now: () => number) {
   tablestore = await startTablestoreOverFake({ now, timeoutMs: 5_000 });
   const server = tablestore;
-  pd = await startFakePagerDuty();
+  const pd = await pagerDuties.start();
   const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, PAGERDUTY_RATE_PER_MINUTE: '100000' };
   const health = buildHandler(createInstance('delivery-health', env, { store: server.store, now }));
   const at = now();
@@ -95,7 +93,7 @@ describe('relay write paths under a single-row fault', () => {
   it.each(cases)('$path: no row is left unfinished without a due entry', async ({ table, type, skip, sentAtOnce }) => {
     // Prepare
     let clock = Date.now();
-    const { server, health, records } = await relayWithDueRows(() => clock);
+    const { server, health, records, pagerDuty } = await relayWithDueRows(() => clock);
     const tableName = () => (table === 'due' ? server.dueTable : server.table);
     // Before each request: the state a crash at this point would leave.
     const violations = new Set<string>();
@@ -124,7 +122,8 @@ describe('relay write paths under a single-row fault', () => {
     await health(timerEvent() as never, fcContext('delivery-health')).catch(() => undefined);
 
     // Assess 1
-    const accepted = () => new Set(pd?.requests.map((request) => (request.body as { dedup_key?: string }).dedup_key));
+    const accepted = () =>
+      new Set(pagerDuty.requests.map((request) => (request.body as { dedup_key?: string }).dedup_key));
     expect(fault.fired).toBe(3);
     expect([...violations, ...invisibleRows(server)]).toEqual([]);
     expect(accepted().size).toBe(sentAtOnce);

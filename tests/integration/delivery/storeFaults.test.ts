@@ -32,6 +32,7 @@ import {
   startFakePagerDuty,
 } from '../../support/fakePagerDuty';
 import type { FakeTablestore, FaultSpec } from '../../support/fakeTablestore';
+import { fakePagerDutyPerFile, fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake } from '../../support/tablestoreOverFake';
 import { type Harness, webhookHarness } from '../../support/webhook';
 
@@ -184,7 +185,7 @@ const acceptedKeys = (pd: FakePagerDuty) => {
 
 describe('store faults on Tablestore, through the webhook and the relay', () => {
   let tablestore: FakeTablestore;
-  let pd: FakePagerDuty;
+  const fake = fakePagerDutyPerFile();
   let store: TablestoreStore;
   let offset = 0;
   const now = () => Date.now() + offset;
@@ -200,10 +201,9 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
 
   beforeAll(async () => {
     ({ fake: tablestore, store } = await startTablestoreOverFake({ now, seed: 7, timeoutMs: STORE_TIMEOUT_MS }));
-    pd = await startFakePagerDuty();
     const env = {
       PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
+      PAGERDUTY_EVENTS_URL: fake.pd.url,
       PAGERDUTY_TIMEOUT_MS: '500',
       PAGERDUTY_RATE_PER_MINUTE: '6000',
       STORE_TIMEOUT_MS: String(STORE_TIMEOUT_MS),
@@ -234,13 +234,13 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
       resolvesPosted.push(...resolves);
       const callbacks = [triggers(0), [...resolves, ...triggers(ALERTS_PER_CALLBACK)]];
       for (const fault of scenario.faults) tablestore.faults.add(fault);
-      if (scenario.pagerDuty) pd.script(scenario.pagerDuty);
+      if (scenario.pagerDuty) fake.pd.script(scenario.pagerDuty);
       const responses = await Promise.all(
         callbacks.map((alerts, instance) => (webhooks[instance] as Harness).post(callbackOf(alerts))),
       );
       tablestore.faults.clear();
       // A scenario whose webhooks left alerts to the relay sent fewer requests than it scripted: the rest is its own.
-      pd.clearScript();
+      fake.pd.clearScript();
       responses.forEach((response, instance) => {
         const alerts = callbacks[instance] as PostedAlert[];
         answers.push({ scenario, alerts, status: response.statusCode, body: response.json });
@@ -294,7 +294,6 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
 
   afterAll(async () => {
     await store?.close();
-    await pd?.close();
     await tablestore?.close();
   });
 
@@ -318,7 +317,7 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
 
   it('never acknowledges an alert that is neither delivered nor durably queued (and due after its lease)', () => {
     // What PagerDuty had accepted and what the store held when the webhooks' faults cleared (the relay's came later).
-    const accepted = new Set(pd.accepted().map((request) => keyOfEvent(eventOf(request))));
+    const accepted = new Set(fake.pd.accepted().map((request) => keyOfEvent(eventOf(request))));
     const rows = new Map(afterWebhook.map((row) => [keyOfRow(row), row]));
     const unsafe: string[] = [];
     for (const { scenario, alerts, status } of answers) {
@@ -341,12 +340,12 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
     const byKey = new Map(rows.map((row) => [keyOfRow(row), row]));
     expect(drainTicks).toBeLessThanOrEqual(10);
     expect(rows.filter((row) => WAITING.has(row.status) || row.status === DeliveryStatus.DEAD)).toEqual([]);
-    const counts = acceptedKeys(pd);
+    const counts = acceptedKeys(fake.pd);
     // Sent, then its outcome could not be recorded: the relay sends it again after the lease (at least once).
     const resendable = new Set(afterWebhook.filter((row) => row.status === DeliveryStatus.SENDING).map(keyOfRow));
     /** Per occurrence, the actions PagerDuty accepted, in arrival order. */
     const sequence = new Map<string, string[]>();
-    for (const request of pd.accepted()) {
+    for (const request of fake.pd.accepted()) {
       const event = eventOf(request);
       const occurrence = `${event.dedup_key}@${Date.parse(event.payload.custom_details.starts_at)}`;
       sequence.set(occurrence, [...(sequence.get(occurrence) ?? []), event.event_action]);
@@ -381,15 +380,12 @@ describe('store faults on Tablestore, through the webhook and the relay', () => 
     expect(lost).toEqual([]);
     expect(leftOpen).toEqual([]);
     expect(twice).toEqual([]);
-    expect(pd.accepted().every((request) => request.routingKey === ROUTING_KEY)).toBe(true);
+    expect(fake.pd.accepted().every((request) => request.routingKey === ROUTING_KEY)).toBe(true);
   });
 });
 
 describe('a resolve sent fail open by one webhook instance, its trigger relayed by another', () => {
-  let pd: FakePagerDuty | undefined;
-  afterAll(async () => {
-    await pd?.close();
-  });
+  const pagerDuties = fakePagerDutyPerTest();
 
   /** `store` as one instance sees it: every call fails while `down.value` (the others still reach the store). */
   function unreachableWhile(store: DeliveryStore, down: { value: boolean }): DeliveryStore {
@@ -410,7 +406,7 @@ describe('a resolve sent fail open by one webhook instance, its trigger relayed 
   // the same gap at random unless each instance reaches the store once more.
   it.fails('never sends the trigger after its resolve, although that instance never reaches the store again', async () => {
     // Prepare: PagerDuty fails the trigger once (queued for retry); instance B cannot reach the store.
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     let offset = 0;
     const now = () => Date.now() + offset;
     const store = new MemoryStore({ now });
@@ -448,7 +444,7 @@ describe('a resolve sent fail open by one webhook instance, its trigger relayed 
   // queued trigger after its resolve.
   it('records a fail-open resolve once the store is back, though the invocation before that met it failing', async () => {
     // Prepare: the trigger queued for retry (PagerDuty 500) on A; then the store fails every call.
-    pd = await startFakePagerDuty();
+    const pd = await pagerDuties.start();
     let offset = 0;
     const now = () => Date.now() + offset;
     const tablestore = await startTablestoreOverFake({ now, timeoutMs: STORE_TIMEOUT_MS });

@@ -7,8 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import type { FakePagerDuty } from '../../support/fakePagerDuty';
 import { type KeyFailingProxy, startKeyFailingProxy } from '../../support/keyFailingProxy';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { type Harness, webhookHarness } from '../../support/webhook';
 
 const MAIN_KEY = 'CANARYTESTMAINROUTINGKEY00000001';
@@ -25,6 +26,7 @@ interface WebhookCall {
   answered: number;
 }
 
+const pagerDuties = fakePagerDutyPerTest();
 let pd: FakePagerDuty;
 let proxy: KeyFailingProxy;
 let server: Server;
@@ -34,7 +36,7 @@ let bridge: Harness | undefined;
 const calls: WebhookCall[] = [];
 
 beforeEach(async () => {
-  pd = await startFakePagerDuty();
+  pd = await pagerDuties.start();
   proxy = await startKeyFailingProxy({ target: pd.url, failingKey: CANARY_KEY });
   proxy.failing = false;
   calls.length = 0;
@@ -64,7 +66,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
   await proxy.close();
-  await pd.close();
 });
 
 /** A bridge on an injectable clock, its PagerDuty behind the key-failing proxy. */

@@ -18,7 +18,7 @@ import {
 import { type HealthVerdict, healthVerdict, type VerdictInput } from '../../../shared/health/verdict';
 import { Logger } from '../../../shared/logger';
 import { ROUTING_KEY } from '../../fixtures/pagerduty/alerts';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 
 const HEALTH_KEY = 'HEALTHKEYabcdef0123456789ZYXWVUT';
 const TIMEOUT_MS = 5_000;
@@ -54,7 +54,12 @@ const outputs: unknown[] = [];
 const logger = new Logger({ service: 'delivery-health', level: 'DEBUG', sink: (line) => lines.push(line) });
 
 describe('Function: reconcileSelfAlert (over HTTP)', () => {
-  let pd: FakePagerDuty;
+  // Each test reads the requests from an empty list.
+  const fake = fakePagerDutyPerFile({
+    eachTest: (pd) => {
+      pd.requests.length = 0;
+    },
+  });
 
   async function reconcile(
     previous: SelfAlertState | undefined,
@@ -65,7 +70,7 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
       previous,
       verdict,
       routingKey: options.routingKey === null ? undefined : (options.routingKey ?? new Secret(HEALTH_KEY)),
-      eventsUrl: pd.url,
+      eventsUrl: fake.pd.url,
       timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
       report: REPORT,
       logger,
@@ -74,16 +79,6 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
     outputs.push(result);
     return result;
   }
-
-  beforeAll(async () => {
-    pd = await startFakePagerDuty();
-  });
-  afterEach(() => {
-    pd.requests.length = 0;
-  });
-  afterAll(async () => {
-    await pd.close();
-  });
 
   it('triggers once on failing, stays quiet while failing or degraded, resolves once on recovery', async () => {
     // Prepare: the verdicts of successive runs
@@ -101,17 +96,17 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
     // Assess
     expect(sent).toEqual([undefined, 'trigger', undefined, undefined, undefined, 'resolve', undefined, undefined]);
     expect(state).toBe('closed');
-    expect(pd.accepted().map((request) => (request.body as { event_action: string }).event_action)).toEqual([
+    expect(fake.pd.accepted().map((request) => (request.body as { event_action: string }).event_action)).toEqual([
       'trigger',
       'resolve',
     ]);
-    for (const request of pd.events) {
+    for (const request of fake.pd.events) {
       // Only through the health key, never the main one, and one stable dedup_key.
       expect(request.routingKey).toBe(HEALTH_KEY);
       expect(request.routingKey).not.toBe(ROUTING_KEY);
       expect((request.body as { dedup_key: string }).dedup_key).toBe(selfAlertDedupKey('test-bridge'));
     }
-    const trigger = pd.events[0]?.body as { payload: { severity: string; summary: string } };
+    const trigger = fake.pd.events[0]?.body as { payload: { severity: string; summary: string } };
     expect(trigger.payload.severity).toBe('critical');
     expect(trigger.payload.summary).toContain('is FAILING: PagerDuty refused a routing key');
   });
@@ -132,7 +127,7 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
       // Assess
       expect(result.sent).toBe(sent);
       expect(result.state).toBe(state);
-      expect(pd.events).toHaveLength(sent === undefined ? 0 : 1);
+      expect(fake.pd.events).toHaveLength(sent === undefined ? 0 : 1);
       if (sent !== undefined) expect(result.result).toMatchObject({ ok: true, statusCode: 202 });
     },
   );
@@ -146,7 +141,7 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
         results.push(await reconcile(previous, verdict, { routingKey: null }));
 
       // Assess
-      expect(pd.requests).toHaveLength(0);
+      expect(fake.pd.requests).toHaveLength(0);
       expect(results.map((result) => result.state)).toEqual([previous, previous, previous]);
       expect(results.every((result) => result.sent === undefined && result.result === undefined)).toBe(true);
     },
@@ -154,7 +149,7 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
 
   it('leaves the state unknown when a trigger fails, so the next failing run triggers again', async () => {
     // Prepare: PagerDuty answers 500 once
-    pd.script([{ status: 500 }]);
+    fake.pd.script([{ status: 500 }]);
 
     // Act
     const failed = await reconcile('closed', FAILING);
@@ -168,7 +163,7 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
 
   it('leaves the state unknown when a resolve times out, so the next healthy run resolves again', async () => {
     // Prepare: the first request hangs
-    pd.script([{ hang: true }]);
+    fake.pd.script([{ hang: true }]);
 
     // Act
     const failed = await reconcile('open', HEALTHY, { timeoutMs: 200 });
@@ -181,7 +176,7 @@ describe('Function: reconcileSelfAlert (over HTTP)', () => {
 
   it('reports a refused health key (401) as auth, without the key', async () => {
     // Prepare
-    pd.script([{ status: 401, body: { status: 'unauthorized', message: `bad key ${HEALTH_KEY}` } }]);
+    fake.pd.script([{ status: 401, body: { status: 'unauthorized', message: `bad key ${HEALTH_KEY}` } }]);
 
     // Act
     const result = await reconcile('closed', FAILING);

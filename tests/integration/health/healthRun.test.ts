@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import type { FakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const MAIN_KEY = 'HEALTHMAINROUTINGKEY000000000001';
@@ -17,13 +18,14 @@ const HEALTH_KEY = 'HEALTHSELFALERTKEY00000000000001';
 const HEARTBEAT_TOKEN = 'hb-token-5f2c9a';
 const sample = readFileSync(new URL('../../fixtures/arms/sample.json', import.meta.url), 'utf8');
 
+const pagerDuties = fakePagerDutyPerTest();
 let pd: FakePagerDuty;
 let heartbeat: Server;
 let heartbeatUrl: string;
 const pings: string[] = [];
 
 beforeEach(async () => {
-  pd = await startFakePagerDuty();
+  pd = await pagerDuties.start();
   pings.length = 0;
   heartbeat = createServer((request, response) => {
     pings.push(request.url ?? '');
@@ -33,7 +35,6 @@ beforeEach(async () => {
   heartbeatUrl = `http://127.0.0.1:${(heartbeat.address() as AddressInfo).port}/ping/${HEARTBEAT_TOKEN}`;
 });
 afterEach(async () => {
-  await pd.close();
   await new Promise((resolve) => heartbeat.close(resolve));
 });
 

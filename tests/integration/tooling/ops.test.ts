@@ -6,15 +6,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseDuration } from '../../../scripts/ops/cli';
 import { reasonOf, redriveRecord, selectDead } from '../../../scripts/ops/redriveDead';
 import { TEST_DEDUP_PREFIX, testResolve, testTrigger } from '../../../scripts/ops/testPage';
 import { DeliveryStatus } from '../../../shared/constants';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import { FileStore } from '../../../shared/store/FileStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { assertBuilt, runOpsTool as runTool, type ToolRun } from '../../support/opsTool';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -37,20 +37,16 @@ function callbackWith(count: number): string {
   return JSON.stringify({ ...sample, alerts });
 }
 
-let pd: FakePagerDuty;
+const fake = fakePagerDutyPerFile();
 let storePath: string;
 let env: Record<string, string>;
 
-beforeAll(async () => {
+beforeAll(() => {
   assertBuilt(['status', 'redrive', 'sendTest']);
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
 });
 beforeEach(() => {
   storePath = mkdtempSync(join(tmpdir(), 'bridge-ops-'));
-  env = { STORE: 'file', STORE_PATH: storePath, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url };
+  env = { STORE: 'file', STORE_PATH: storePath, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url };
 });
 afterEach(() => {
   rmSync(storePath, { recursive: true, force: true });
@@ -59,7 +55,7 @@ afterEach(() => {
 /** Posts a 3-alert callback while PagerDuty answers 400, 400, 500: two deliveries DEAD (client), one RETRY (server). */
 async function seedDeadAndRetry() {
   const bridge = webhookHarness(env, new FileStore({ path: storePath }));
-  pd.script([INVALID_EVENT, INVALID_EVENT, { status: 500 }]);
+  fake.pd.script([INVALID_EVENT, INVALID_EVENT, { status: 500 }]);
   const response = await bridge.post(callbackWith(3));
   // 202: something stays queued (the RETRY).
   expect(response.statusCode).toBe(202);
@@ -109,7 +105,7 @@ describe('npm run status', () => {
   it('--json prints the raw report, as delivery-health builds it without relaying', async () => {
     // Prepare
     await seedDeadAndRetry();
-    const sentBefore = pd.requests.length;
+    const sentBefore = fake.pd.requests.length;
 
     // Act
     const run = await runTool('status', ['--json'], env);
@@ -126,7 +122,7 @@ describe('npm run status', () => {
       window: { callbacks: 1, alertsReceived: 3, dead: 2, failures: { client: 2, server: 1 } },
     });
     expect(report.relay).toBeUndefined();
-    expect(pd.requests.length).toBe(sentBefore);
+    expect(fake.pd.requests.length).toBe(sentBefore);
   });
 
   it('reports rejected callbacks by error.code as degraded, exit 1', async () => {
@@ -193,9 +189,9 @@ describe('npm run redrive', () => {
     // Prepare
     const { bridge, dead } = await seedDeadAndRetry();
     const deadKeys = dead.map((record) => record.dedupKey);
-    const baseline = pd.events.length;
+    const baseline = fake.pd.events.length;
     const acceptedFor = (key: string) =>
-      pd.events
+      fake.pd.events
         .slice(baseline)
         .filter((event) => event.outcome === 202 && (event.body as { dedup_key: string }).dedup_key === key).length;
 
@@ -217,7 +213,7 @@ describe('npm run redrive', () => {
       DeliveryStatus.DELIVERED,
       DeliveryStatus.DELIVERED,
     ]);
-    for (const event of pd.events.slice(baseline)) expect(event.routingKey).toBe(ROUTING_KEY);
+    for (const event of fake.pd.events.slice(baseline)) expect(event.routingKey).toBe(ROUTING_KEY);
     noSecret(run);
   });
 
@@ -237,13 +233,13 @@ describe('npm run redrive', () => {
 describe('npm run send-test', () => {
   it('sends a trigger then its resolve on the configured key and prints no key', async () => {
     // Prepare
-    const baseline = pd.events.length;
+    const baseline = fake.pd.events.length;
 
     // Act
     const run = await runTool('sendTest', ['--resolve-after', '0'], env);
 
     // Assess
-    const sent = pd.events.slice(baseline);
+    const sent = fake.pd.events.slice(baseline);
     const bodies = sent.map(
       (event) =>
         event.body as { event_action: string; dedup_key: string; payload: { summary: string; severity: string } },
@@ -263,7 +259,7 @@ describe('npm run send-test', () => {
   it('picks the route by --labels, with its own key, and --keep-open sends no resolve', async () => {
     // Prepare
     const routes = JSON.stringify([{ name: 'db', matchers: ['team="db"'], routingKeyEnv: 'PD_KEY_DB' }]);
-    const baseline = pd.events.length;
+    const baseline = fake.pd.events.length;
 
     // Act
     const run = await runTool('sendTest', ['--labels', 'team=db', '--keep-open', '--severity', 'warning'], {
@@ -273,7 +269,7 @@ describe('npm run send-test', () => {
     });
 
     // Assess
-    const sent = pd.events.slice(baseline);
+    const sent = fake.pd.events.slice(baseline);
     expect(run.code).toBe(0);
     expect(sent.map((event) => event.routingKey)).toEqual([DB_ROUTING_KEY]);
     expect(sent[0]?.body).toMatchObject({ event_action: 'trigger', payload: { severity: 'warning' } });
@@ -284,8 +280,8 @@ describe('npm run send-test', () => {
 
   it('reports a refusal by PagerDuty with exit 1 and sends no resolve', async () => {
     // Prepare
-    const baseline = pd.events.length;
-    pd.script([INVALID_EVENT]);
+    const baseline = fake.pd.events.length;
+    fake.pd.script([INVALID_EVENT]);
 
     // Act
     const run = await runTool('sendTest', ['--resolve-after', '0'], env);
@@ -293,7 +289,7 @@ describe('npm run send-test', () => {
     // Assess
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('trigger: REFUSED (HTTP 400, client)');
-    expect(pd.events.length - baseline).toBe(1);
+    expect(fake.pd.events.length - baseline).toBe(1);
     noSecret(run);
   });
 
@@ -303,7 +299,7 @@ describe('npm run send-test', () => {
     ['an unknown route', ['--route', 'nope'], {}, 'no route named "nope"'],
   ])('refuses with %s, exit 2, sending nothing', async (_case, args, extra, message) => {
     // Prepare
-    const baseline = pd.requests.length;
+    const baseline = fake.pd.requests.length;
 
     // Act
     const run = await runTool('sendTest', args, { ...env, ...extra });
@@ -312,7 +308,7 @@ describe('npm run send-test', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('refusing to send');
     expect(run.stderr).toContain(message);
-    expect(pd.requests.length).toBe(baseline);
+    expect(fake.pd.requests.length).toBe(baseline);
   });
 });
 

@@ -5,11 +5,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeliveryStatus } from '../../../shared/constants';
 import { FileStore } from '../../../shared/store/FileStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { assertBuilt, runOpsTool, type ToolRun } from '../../support/opsTool';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -33,7 +33,7 @@ function alert(id: string, changes: Record<string, unknown> = {}) {
 }
 const callback = (...alerts: unknown[]) => JSON.stringify({ ...sample, alerts });
 
-let pd: FakePagerDuty;
+const fake = fakePagerDutyPerFile();
 let storePath: string;
 let env: Record<string, string>;
 const trace = (args: string[], extra: Record<string, string> = {}) => runOpsTool('trace', args, { ...env, ...extra });
@@ -41,16 +41,12 @@ const harness = (extra: Record<string, string> = {}) =>
   webhookHarness({ ...env, ...extra }, new FileStore({ path: storePath }));
 const noKey = (run: ToolRun) => expect(`${run.stdout}${run.stderr}`).not.toContain(ROUTING_KEY);
 
-beforeAll(async () => {
+beforeAll(() => {
   assertBuilt(['trace']);
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
 });
 beforeEach(() => {
   storePath = mkdtempSync(join(tmpdir(), 'bridge-trace-'));
-  env = { STORE: 'file', STORE_PATH: storePath, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url };
+  env = { STORE: 'file', STORE_PATH: storePath, PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url };
 });
 afterEach(() => rmSync(storePath, { recursive: true, force: true }));
 
@@ -80,7 +76,7 @@ describe('npm run trace -- <dedup_key>', () => {
 
   it("shows a dead delivery with PagerDuty's HTTP status and its own words for the 400", async () => {
     // Prepare
-    pd.script([INVALID_EVENT]);
+    fake.pd.script([INVALID_EVENT]);
     await harness().post(JSON.stringify(sample));
 
     // Act
@@ -96,7 +92,7 @@ describe('npm run trace -- <dedup_key>', () => {
 
   it("shows a delivery waiting on its routing key's open circuit, with PagerDuty's answer and the next probe", async () => {
     // Prepare
-    pd.script([{ status: 503 }]);
+    fake.pd.script([{ status: 503 }]);
     await harness().post(JSON.stringify(sample));
 
     // Act

@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildHandler } from '../../../functions/alert-webhook/index';
 import { createInstance } from '../../../shared/instance';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { fcContext, httpEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const sample = readFileSync(new URL('../../fixtures/arms/sample.json', import.meta.url), 'utf8');
@@ -27,24 +27,14 @@ const ROUTING_KEY = 'R0UTINGKEY0000000000000000000001';
 const TOKEN = 'webhook-token-0123456789';
 const FINGERPRINT = 'bec72890cc2c7b4a027e008df0cd1013';
 
-let pd: FakePagerDuty;
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
+const fake = fakePagerDutyPerFile();
 /** Requests the fake received since the current test began (one fake serves the whole file). */
-let baseline = 0;
-const sent = () => pd.events.slice(baseline);
-beforeEach(() => {
-  baseline = pd.events.length;
-});
+const sent = () => fake.sinceTest();
 
 describe('alert-webhook: dry-run (no routing key, local)', () => {
   it('stores and logs the event it would have sent, and sends nothing', async () => {
     // Prepare
-    const bridge = webhookHarness({ PAGERDUTY_EVENTS_URL: pd.url });
+    const bridge = webhookHarness({ PAGERDUTY_EVENTS_URL: fake.pd.url });
 
     // Act
     const response = await bridge.post(sample);
@@ -85,7 +75,7 @@ describe('alert-webhook: dry-run (no routing key, local)', () => {
 
     // Act
     const report = await webhookHarness(
-      { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url },
+      { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url },
       store,
     ).tick();
 
@@ -99,11 +89,11 @@ describe('alert-webhook: dry-run (no routing key, local)', () => {
 });
 
 describe('alert-webhook: delivering', () => {
-  const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd?.url };
+  const env = { PAGERDUTY_ROUTING_KEY: ROUTING_KEY };
 
   it('sends one trigger per alert with the routing key, once per occurrence', async () => {
     // Prepare
-    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url });
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: fake.pd.url });
 
     // Act
     const first = await bridge.post(sample);
@@ -125,7 +115,7 @@ describe('alert-webhook: delivering', () => {
 
   it('sends the resolve with the same dedup_key, as a new delivery', async () => {
     // Prepare
-    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url });
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: fake.pd.url });
     await bridge.post(sample);
 
     // Act
@@ -144,8 +134,8 @@ describe('alert-webhook: delivering', () => {
     // Prepare
     let offset = 0;
     const store = new MemoryStore({ now: () => Date.now() + offset });
-    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url }, store);
-    pd.script([{ status: 500 }]);
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: fake.pd.url }, store);
+    fake.pd.script([{ status: 500 }]);
 
     // Act
     const response = await bridge.post(sample);
@@ -162,8 +152,10 @@ describe('alert-webhook: delivering', () => {
 
   it('marks an event PagerDuty rejects as invalid DEAD at once', async () => {
     // Prepare
-    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: pd.url });
-    pd.script([{ status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['x'] } }]);
+    const bridge = webhookHarness({ ...env, PAGERDUTY_EVENTS_URL: fake.pd.url });
+    fake.pd.script([
+      { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['x'] } },
+    ]);
 
     // Act
     const response = await bridge.post(sample);
@@ -184,7 +176,7 @@ describe('alert-webhook: refusing', () => {
     ['{"alerts": [{"status": "firing"}]}', 422, 'no_valid_alerts'],
   ])('answers %j with %i %s and sends nothing', async (body, status, code) => {
     // Prepare
-    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url });
 
     // Act
     const response = await bridge.post(body);
@@ -198,7 +190,7 @@ describe('alert-webhook: refusing', () => {
 
   it('answers the ARMS console test with 200 and forwards nothing', async () => {
     // Prepare
-    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url });
 
     // Act
     const response = await bridge.post('$alertmanager_content');
@@ -279,11 +271,11 @@ describe('alert-webhook: secrets', () => {
     // Prepare
     const bridge = webhookHarness({
       PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-      PAGERDUTY_EVENTS_URL: pd.url,
+      PAGERDUTY_EVENTS_URL: fake.pd.url,
       WEBHOOK_TOKENS: TOKEN,
       LOG_LEVEL: 'DEBUG',
     });
-    pd.script([{ status: 401, body: { status: 'error', message: `bad key ${ROUTING_KEY}` } }]);
+    fake.pd.script([{ status: 401, body: { status: 'error', message: `bad key ${ROUTING_KEY}` } }]);
 
     // Act
     const responses = [
@@ -371,7 +363,7 @@ describe('alert-webhook: outbound requests', () => {
       runbook_url: `${base}/runbook`,
       image_url: `${base}/image.png`,
     };
-    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url });
 
     // Act
     const response = await bridge.post(JSON.stringify(body));
@@ -388,8 +380,10 @@ describe('alert-webhook: outbound requests', () => {
 describe('alert-webhook: PagerDuty echo check', () => {
   it('warns when a 202 echoes a dedup_key other than the one sent', async () => {
     // Prepare
-    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url });
-    pd.script([{ status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'somewhere-else' } }]);
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url });
+    fake.pd.script([
+      { status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'somewhere-else' } },
+    ]);
 
     // Act
     const response = await bridge.post(sample);

@@ -17,8 +17,9 @@ import {
   WEBHOOK_CLAIM_CHUNK,
   WEBHOOK_INLINE_FLOOR_PER_KEY,
 } from '../../../shared/constants';
-import { type FakePagerDuty, type ReceivedRequest, startFakePagerDuty } from '../../support/fakePagerDuty';
+import type { FakePagerDuty, ReceivedRequest } from '../../support/fakePagerDuty';
 import { httpEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 import { webhookHarness } from '../../support/webhook';
 
@@ -74,6 +75,7 @@ function acceptedCounts(pd: FakePagerDuty): Map<string, number> {
   return counts;
 }
 
+const pagerDuties = fakePagerDutyPerTest();
 let pd: FakePagerDuty;
 let tablestore: TablestoreOverFake;
 const clock = { offset: 0 };
@@ -81,11 +83,10 @@ const now = () => Date.now() + clock.offset;
 
 beforeEach(async () => {
   clock.offset = 0;
-  pd = await startFakePagerDuty();
+  pd = await pagerDuties.start();
   tablestore = await startTablestoreOverFake({ now });
 });
 afterEach(async () => {
-  await pd.close();
   await tablestore.close();
 });
 

@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'SNAPSH0TROUTINGKEY00000000000001';
@@ -161,24 +161,18 @@ const line = (text: string) =>
     ? text
     : `sha256:${createHash('sha256').update(text).digest('hex')} (${text.length} characters) ${text.slice(0, 200)}…`;
 
-let pd: FakePagerDuty;
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
+const fake = fakePagerDutyPerFile();
 
 /** Every line the snapshot holds for one body in one configuration. */
 async function run(name: string, body: Buffer | string, config: (typeof CONFIGS)[number]): Promise<string[]> {
   const env = config.sent
-    ? { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, ...config.env }
+    ? { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url, ...config.env }
     : config.env;
   const now = () => NOW;
   const bridge = webhookHarness(env, new MemoryStore({ now }), now);
-  const before = pd.events.length;
+  const before = fake.pd.events.length;
   const response = await bridge.post(body, { headers: { 'Content-Type': 'text/plain; charset=UTF-8' } });
-  const sent = pd.events
+  const sent = fake.pd.events
     .slice(before)
     .map((request) => request.raw)
     .sort();

@@ -3,14 +3,14 @@
  * bridge builds it is accepted by the fake PagerDuty, which validates like PagerDuty (limits, severity enum, 512 KB).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readCallback } from '../../../shared/alerts/readCallback';
 import { Secret } from '../../../shared/config/Secret';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from '../../../shared/constants';
 import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import { buildEvent } from '../../../shared/pagerduty/buildEvent';
 import { sendEvent } from '../../../shared/pagerduty/client';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 
 const limits = {
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
@@ -24,13 +24,7 @@ const fixtures = ['arms', 'alertmanager'].flatMap((dir) =>
     .map((name) => `${dir}/${name}`),
 );
 
-let pd: FakePagerDuty;
-beforeAll(async () => {
-  pd = await startFakePagerDuty();
-});
-afterAll(async () => {
-  await pd.close();
-});
+const fake = fakePagerDutyPerFile();
 
 describe('Contract: every fixture, built and sent', () => {
   it('covers the fixtures', () => {
@@ -48,7 +42,7 @@ describe('Contract: every fixture, built and sent', () => {
     for (const alert of reading.group.alerts) {
       const { event } = buildEvent(alert, reading.group, { receivedAt: Date.now() });
       expect(eventProblems({ routing_key: routingKey.reveal(), ...event })).toEqual([]);
-      results.push(await sendEvent({ url: pd.url, routingKey, event, timeoutMs: 5_000 }));
+      results.push(await sendEvent({ url: fake.pd.url, routingKey, event, timeoutMs: 5_000 }));
     }
 
     // Assess

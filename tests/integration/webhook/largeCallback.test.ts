@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_BODY_BYTES } from '../../../shared/constants';
 import { invokeBundle } from '../../support/bundle';
-import { type FakePagerDuty, startFakePagerDuty } from '../../support/fakePagerDuty';
 import { httpEvent } from '../../support/fcEvents';
+import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 
 const ROUTING_KEY = 'LARGECALLBACKROUTINGKEY000000001';
@@ -30,14 +30,12 @@ function largestCallback(): string {
   return JSON.stringify({ ...sample, alerts });
 }
 
-let pd: FakePagerDuty;
+const fake = fakePagerDutyPerFile();
 let tablestore: TablestoreOverFake;
 beforeAll(async () => {
-  pd = await startFakePagerDuty();
   tablestore = await startTablestoreOverFake();
 });
 afterAll(async () => {
-  await pd.close();
   await tablestore.close();
 });
 
@@ -65,7 +63,7 @@ describe('the largest callback the defaults accept', () => {
         // `npm run bench` measures the time at the defaults).
         {
           PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-          PAGERDUTY_EVENTS_URL: pd.url,
+          PAGERDUTY_EVENTS_URL: fake.pd.url,
           LOG_LEVEL: 'WARN',
           WEBHOOK_DEADLINE_MS: '30000',
           ...env(),

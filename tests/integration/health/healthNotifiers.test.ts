@@ -17,7 +17,7 @@ import {
 } from '../../../shared/health/selfAlert';
 import { type HealthVerdict, healthVerdict, type VerdictInput } from '../../../shared/health/verdict';
 import { Logger } from '../../../shared/logger';
-import { ROUTING_KEY } from '../../fixtures/pagerduty/alerts';
+import { ROUTING_KEY } from '../../support/alerts';
 import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 
 const HEALTH_KEY = 'HEALTHKEYabcdef0123456789ZYXWVUT';

@@ -9,7 +9,7 @@ import type { RelayResult } from '../../../shared/delivery/relay';
 import { callbackActivity, recordActivity, refusalActivity, relayActivity } from '../../../shared/health/activity';
 import { Logger } from '../../../shared/logger';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
-import { makeAlert, makeGroup } from '../../fixtures/pagerduty/alerts';
+import { makeAlert, makeGroup } from '../../support/alerts';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 

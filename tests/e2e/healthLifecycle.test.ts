@@ -26,19 +26,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
 import type { FakePagerDuty } from '../support/fakePagerDuty';
-import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 import { type KeyFailingProxy, startKeyFailingProxy } from '../support/keyFailingProxy';
 import { fakePagerDutyPerTest } from '../support/pagerDutyPerFile';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
+import { startTablestoreOverFake, type TablestoreOverFake } from '../support/tablestoreOverFake';
 
 const MAIN_KEY = 'HLMAINROUTINGKEY0000000000000001';
 const HEALTH_KEY = 'HLHEALTHROUTINGKEY00000000000002';
 const HEARTBEAT_TOKEN = 'hb-token-5f1c9a7e-secret';
 const WEBHOOK_TOKEN = 'health-lifecycle-webhook-token';
 const ACCESS_KEY_SECRET = 'health-lifecycle-sk-secret';
-const TABLE = 'alert_delivery';
 /** Bound of every wait. */
 const WAIT_MS = 15_000;
 /** Bound of one case: a few bounded waits in a row. */
@@ -184,7 +182,7 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
   const pagerDuties = fakePagerDutyPerTest();
   let proxy: KeyFailingProxy | undefined;
   let heartbeat: Heartbeat | undefined;
-  let tablestore: FakeTablestore | undefined;
+  let tablestore: TablestoreOverFake | undefined;
   let runtime: RunningRuntime | undefined;
 
   afterEach(async () => {
@@ -334,10 +332,8 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       'exactly once, healthy, self-alert resolved, plain pings',
     async ({ action }) => {
       // Prepare: the tables as `npm run infra:tablestore` creates them, PagerDuty failing for the main key at first
-      const ots = await startFakeTablestore();
-      tablestore = ots;
-      ots.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-      ots.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
+      tablestore = await startTablestoreOverFake();
+      const ots = tablestore.fake;
       const fakePd = await pagerDuties.start();
       const keyProxy = await startKeyFailingProxy({ target: fakePd.url, failingKey: MAIN_KEY });
       proxy = keyProxy;
@@ -346,10 +342,7 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       const rt = await startRuntime({
         env: {
           ...baseEnv(keyProxy.url, hb.url),
-          STORE: 'tablestore',
-          TABLESTORE_ENDPOINT: ots.endpoint,
-          TABLESTORE_INSTANCE: ots.instance,
-          TABLESTORE_TABLE: TABLE,
+          ...tablestore.env,
           ALIBABA_CLOUD_ACCESS_KEY_ID: 'health-lifecycle-ak',
           ALIBABA_CLOUD_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
           STORE_TIMEOUT_MS: '300',

@@ -54,7 +54,7 @@ interface FunctionCheck {
   environmentBytes?: number;
 }
 
-/** FC counts each variable's name and value (the measure `tests/integration/sYaml.test.ts` uses too). */
+/** FC counts each variable's name and value (the measure `tests/integration/tooling/sYaml.test.ts` uses too). */
 function environmentBytes(variables: Readonly<Record<string, string>>): number {
   return Object.entries(variables).reduce(
     (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),

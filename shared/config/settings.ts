@@ -1,6 +1,6 @@
 /**
  * Every environment variable the bridge reads, in one table: docs/configuration.md is generated from it (`npm run
- * docs`), the config schema (`schema.ts`) is derived from it, and `tests/integration/sYaml.test.ts` checks `s.yaml`
+ * docs`), the config schema (`schema.ts`) is derived from it, and `tests/integration/tooling/sYaml.test.ts` checks `s.yaml`
  * against it.
  * Names follow `CONTRACT.md` §2; the rest are this project's own. Add a setting here before reading it anywhere.
  *

@@ -19,7 +19,7 @@
  *
  * Alertmanager drops a resolved alert from its group once that resolve was notified, so a group's last resolve can
  * hold only alerts older than the occurrence the group triggered with; `ordering.ts` therefore never holds a group
- * resolve back as stale (`tests/integration/perGroup.test.ts` pins the case).
+ * resolve back as stale (`tests/integration/delivery/perGroup.test.ts` pins the case).
  *
  * Per-alert deliveries are drafted exactly as before per-group mode existed (their counterparts are now looked up
  * under the event's `dedup_key`, which differs from the identity only for identities over 255 characters).

@@ -27,7 +27,8 @@ import { RESOLVED_BEFORE_DELIVERY } from '../../shared/delivery/ordering';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import type { DeliveryStore } from '../../shared/store/DeliveryStore';
 import { FileStore } from '../../shared/store/FileStore';
-import { type FakePagerDuty, type ReceivedRequest, startFakePagerDuty } from '../support/fakePagerDuty';
+import type { ReceivedRequest } from '../support/fakePagerDuty';
+import { fakePagerDutyPerTest } from '../support/pagerDutyPerFile';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../support/tablestoreOverFake';
 
@@ -188,7 +189,7 @@ const STORES: { name: string; open(storePath: string): Promise<SharedStore> }[] 
 ];
 
 describe.each(STORES)('crash of one of two webhook instances on $name', ({ open }) => {
-  let pd: FakePagerDuty | undefined;
+  const pagerDuties = fakePagerDutyPerTest();
   const runtimes: RunningRuntime[] = [];
   let shared: SharedStore | undefined;
   let ownedPath: string | undefined;
@@ -196,16 +197,14 @@ describe.each(STORES)('crash of one of two webhook instances on $name', ({ open 
   afterEach(async () => {
     for (const runtime of runtimes.splice(0)) await runtime.stop().catch(() => undefined);
     await shared?.close();
-    await pd?.close();
     if (ownedPath !== undefined) rmSync(ownedPath, { recursive: true, force: true });
     shared = undefined;
-    pd = undefined;
     ownedPath = undefined;
   });
 
   it('loses nothing acknowledged, leaves no incident open, and re-sends at most one invocation in flight', async () => {
     // Prepare: sends take 250 ms, so the burst keeps some in flight; the survivor relays every second.
-    pd = await startFakePagerDuty({ latencyMs: 250 });
+    const pd = await pagerDuties.start({ latencyMs: 250 });
     const env = {
       PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
       PAGERDUTY_EVENTS_URL: pd.url,
@@ -247,7 +246,7 @@ describe.each(STORES)('crash of one of two webhook instances on $name', ({ open 
     const answeredOnVictim = () =>
       burst.filter((callback, index) => callback.instance === 0 && answers[index] !== 'no answer').length;
     const onTheWire = () => {
-      const received = new Set((pd as FakePagerDuty).events.map((request) => sentOf(request).dedup_key));
+      const received = new Set(pd.events.map((request) => sentOf(request).dedup_key));
       return burst.some(
         (callback, index) =>
           callback.instance === 0 &&
@@ -273,7 +272,7 @@ describe.each(STORES)('crash of one of two webhook instances on $name', ({ open 
     const store = shared.store;
     const settled = async () => {
       const rows = await store.list();
-      const figures = figuresOf(acknowledged, (pd as FakePagerDuty).accepted(), rows);
+      const figures = figuresOf(acknowledged, pd.accepted(), rows);
       return !rows.some((row) => WAITING.has(row.status)) && figures.lost.length === 0;
     };
     // Past the lease first: what the dead process held cannot be taken over earlier.

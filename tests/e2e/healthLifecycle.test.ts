@@ -26,18 +26,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
-import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
-import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
+import type { FakePagerDuty } from '../support/fakePagerDuty';
 import { type KeyFailingProxy, startKeyFailingProxy } from '../support/keyFailingProxy';
+import { fakePagerDutyPerTest } from '../support/pagerDutyPerFile';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
+import { startTablestoreOverFake, type TablestoreOverFake } from '../support/tablestoreOverFake';
 
 const MAIN_KEY = 'HLMAINROUTINGKEY0000000000000001';
 const HEALTH_KEY = 'HLHEALTHROUTINGKEY00000000000002';
 const HEARTBEAT_TOKEN = 'hb-token-5f1c9a7e-secret';
 const WEBHOOK_TOKEN = 'health-lifecycle-webhook-token';
 const ACCESS_KEY_SECRET = 'health-lifecycle-sk-secret';
-const TABLE = 'alert_delivery';
 /** Bound of every wait. */
 const WAIT_MS = 15_000;
 /** Bound of one case: a few bounded waits in a row. */
@@ -180,21 +179,19 @@ function acceptedOnMainKey(pd: FakePagerDuty): string[] {
 }
 
 describe('e2e: delivery-health lifecycle in the local runtime', () => {
-  let pd: FakePagerDuty | undefined;
+  const pagerDuties = fakePagerDutyPerTest();
   let proxy: KeyFailingProxy | undefined;
   let heartbeat: Heartbeat | undefined;
-  let tablestore: FakeTablestore | undefined;
+  let tablestore: TablestoreOverFake | undefined;
   let runtime: RunningRuntime | undefined;
 
   afterEach(async () => {
     await runtime?.stop().catch(() => runtime?.kill());
     await proxy?.close();
-    await pd?.close();
     await heartbeat?.close();
     await tablestore?.close();
     runtime = undefined;
     proxy = undefined;
-    pd = undefined;
     heartbeat = undefined;
     tablestore = undefined;
   });
@@ -226,8 +223,7 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       'recovered: drained exactly once, healthy, self-alert resolved, plain pings',
     async () => {
       // Prepare
-      const fakePd = await startFakePagerDuty();
-      pd = fakePd;
+      const fakePd = await pagerDuties.start();
       const keyProxy = await startKeyFailingProxy({ target: fakePd.url, failingKey: MAIN_KEY });
       proxy = keyProxy;
       const hb = await startHeartbeat();
@@ -336,12 +332,9 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       'exactly once, healthy, self-alert resolved, plain pings',
     async ({ action }) => {
       // Prepare: the tables as `npm run infra:tablestore` creates them, PagerDuty failing for the main key at first
-      const ots = await startFakeTablestore();
-      tablestore = ots;
-      ots.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-      ots.tables.create(dueTableName(TABLE), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
-      const fakePd = await startFakePagerDuty();
-      pd = fakePd;
+      tablestore = await startTablestoreOverFake();
+      const ots = tablestore.fake;
+      const fakePd = await pagerDuties.start();
       const keyProxy = await startKeyFailingProxy({ target: fakePd.url, failingKey: MAIN_KEY });
       proxy = keyProxy;
       const hb = await startHeartbeat();
@@ -349,10 +342,7 @@ describe('e2e: delivery-health lifecycle in the local runtime', () => {
       const rt = await startRuntime({
         env: {
           ...baseEnv(keyProxy.url, hb.url),
-          STORE: 'tablestore',
-          TABLESTORE_ENDPOINT: ots.endpoint,
-          TABLESTORE_INSTANCE: ots.instance,
-          TABLESTORE_TABLE: TABLE,
+          ...tablestore.env,
           ALIBABA_CLOUD_ACCESS_KEY_ID: 'health-lifecycle-ak',
           ALIBABA_CLOUD_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
           STORE_TIMEOUT_MS: '300',

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
+import { fakePagerDutyPerFile } from '../support/pagerDutyPerFile';
 import { type RunningRuntime, startRuntime } from '../support/runtime';
 
 const sample = readFileSync(join(__dirname, '../fixtures/arms/sample.json'), 'utf8');
@@ -50,18 +50,16 @@ describe('e2e: npm start with no configuration', () => {
 });
 
 describe('e2e: npm start with a routing key and tokens', () => {
-  let pd: FakePagerDuty;
+  const fake = fakePagerDutyPerFile();
   let runtime: RunningRuntime;
 
   beforeAll(async () => {
-    pd = await startFakePagerDuty();
     runtime = await startRuntime({
-      env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: pd.url, WEBHOOK_TOKENS: TOKEN },
+      env: { PAGERDUTY_ROUTING_KEY: ROUTING_KEY, PAGERDUTY_EVENTS_URL: fake.pd.url, WEBHOOK_TOKENS: TOKEN },
     });
   });
   afterAll(async () => {
     await runtime?.stop();
-    await pd?.close();
   });
 
   it('refuses a request without the token', async () => {
@@ -79,15 +77,15 @@ describe('e2e: npm start with a routing key and tokens', () => {
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ status: 'accepted', delivered: 1 });
     expect(repeat.json).toMatchObject({ duplicates: 1, delivered: 0 });
-    expect(pd.accepted()).toHaveLength(1);
-    expect(pd.accepted()[0]?.routingKey).toBe(ROUTING_KEY);
+    expect(fake.pd.accepted()).toHaveLength(1);
+    expect(fake.pd.accepted()[0]?.routingKey).toBe(ROUTING_KEY);
     expect(runtime.output()).not.toContain(ROUTING_KEY);
     expect(runtime.output()).not.toContain(TOKEN);
   });
 
   it('answers a malformed body 400 and the console test 200, forwarding nothing', async () => {
     // Prepare
-    const before = pd.events.length;
+    const before = fake.pd.events.length;
 
     // Act
     const malformed = await runtime.post('/', '{"alerts": [', { 'X-Webhook-Token': TOKEN });
@@ -98,6 +96,6 @@ describe('e2e: npm start with a routing key and tokens', () => {
     expect(malformed.json).toMatchObject({ error: { code: 'malformed_json' } });
     expect(consoleTest.status).toBe(200);
     expect(consoleTest.json).toMatchObject({ status: 'test' });
-    expect(pd.events.length).toBe(before);
+    expect(fake.pd.events.length).toBe(before);
   });
 });

@@ -1,10 +1,26 @@
 /**
- * One fake PagerDuty for a whole test file: started before its first test, closed after its last, and what each test
- * made of it. `sinceTest()` is the events since the current test began (or since its last `mark()`). The fake itself
- * stays in `fakePagerDuty.ts`, which the benchmarks import outside vitest.
+ * The fake PagerDuty's lifecycle in a test file, so no file repeats the same hooks:
+ * - `fakePagerDutyPerFile()`: one fake for the whole file (or the `describe` block it is called in), started before its
+ *   first test, closed after its last, and what each test made of it. `sinceTest()` is the events since the current
+ *   test began (or since its last `mark()`).
+ * - `fakePagerDutyPerTest()`: fakes a test (or its `beforeEach`) starts, each with its own options, all closed after
+ *   that test, the ones a failed test left behind too.
+ * The fake itself stays in `fakePagerDuty.ts`, which the benchmarks import outside vitest.
+ *
+ * @example
+ * const fake = fakePagerDutyPerFile({ eachTest: (pd) => pd.setLatency(0) });
+ * it('…', () => { … expect(fake.sinceTest()).toHaveLength(1); });
+ *
+ * const pagerDuty = fakePagerDutyPerTest();
+ * it('…', async () => { const pd = await pagerDuty.start({ rateLimit: { limit: 10, windowMs: 60_000 } }); … });
  */
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { type FakePagerDuty, type ReceivedRequest, startFakePagerDuty } from './fakePagerDuty';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import {
+  type FakePagerDuty,
+  type FakePagerDutyOptions,
+  type ReceivedRequest,
+  startFakePagerDuty,
+} from './fakePagerDuty';
 
 interface PagerDutyPerFile {
   /** The running fake (only inside tests and hooks). */
@@ -15,8 +31,13 @@ interface PagerDutyPerFile {
   mark(): void;
 }
 
-/** @param options.eachTest what every test starts from (e.g. no latency), applied before each test. */
-function fakePagerDutyPerFile(options: { eachTest?: (pd: FakePagerDuty) => void } = {}): PagerDutyPerFile {
+/**
+ * @param options.fake how the fake starts (latency, rate limit).
+ * @param options.eachTest what every test starts from (e.g. no latency, no requests kept), applied before each test.
+ */
+function fakePagerDutyPerFile(
+  options: { fake?: FakePagerDutyOptions; eachTest?: (pd: FakePagerDuty) => void } = {},
+): PagerDutyPerFile {
   let started: FakePagerDuty | undefined;
   let baseline = 0;
   const running = (): FakePagerDuty => {
@@ -24,7 +45,7 @@ function fakePagerDutyPerFile(options: { eachTest?: (pd: FakePagerDuty) => void 
     return started;
   };
   beforeAll(async () => {
-    started = await startFakePagerDuty();
+    started = await startFakePagerDuty(options.fake);
   });
   afterAll(async () => {
     await started?.close();
@@ -44,5 +65,25 @@ function fakePagerDutyPerFile(options: { eachTest?: (pd: FakePagerDuty) => void 
   };
 }
 
-export type { PagerDutyPerFile };
-export { fakePagerDutyPerFile };
+interface PagerDutyPerTest {
+  /** Starts a fake closed after the current test. */
+  start(options?: FakePagerDutyOptions): Promise<FakePagerDuty>;
+}
+
+/** Call it before the file's own `afterEach`, so those run first (vitest runs after-hooks in reverse order). */
+function fakePagerDutyPerTest(): PagerDutyPerTest {
+  const open: FakePagerDuty[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((pd) => pd.close()));
+  });
+  return {
+    start: async (options) => {
+      const pd = await startFakePagerDuty(options);
+      open.push(pd);
+      return pd;
+    },
+  };
+}
+
+export type { PagerDutyPerFile, PagerDutyPerTest };
+export { fakePagerDutyPerFile, fakePagerDutyPerTest };

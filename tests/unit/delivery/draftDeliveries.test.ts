@@ -8,7 +8,7 @@ import { counterpartKeysOf, draftDeliveries, groupOccurrence } from '../../../sh
 import { Logger } from '../../../shared/logger';
 import { groupDedupKey } from '../../../shared/pagerduty/dedupKey';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
-import { makeAlert, makeGroup, ROUTING_KEY, SAMPLE_STARTS_AT } from '../../fixtures/pagerduty/alerts';
+import { makeAlert, makeGroup, ROUTING_KEY, SAMPLE_STARTS_AT } from '../../support/alerts';
 
 const NOW = SAMPLE_STARTS_AT + 3_600_000;
 const T1 = SAMPLE_STARTS_AT;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { heartbeatTarget, pingHeartbeat } from '../../../shared/health/heartbeat';
 
-// Pinging is tested over real HTTP in tests/integration/healthNotifiers.test.ts.
+// Pinging is tested over real HTTP in tests/integration/health/healthNotifiers.test.ts.
 describe('Function: heartbeatTarget', () => {
   it.each([
     { url: 'https://hc-ping.com/uuid', healthy: true, expected: 'https://hc-ping.com/uuid' },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BridgeError } from '../../../shared/errors';
 import { assertValidEvent, eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import type { PagerDutyEventBody } from '../../../shared/pagerduty/types';
-import { ROUTING_KEY } from '../../fixtures/pagerduty/alerts';
+import { ROUTING_KEY } from '../../support/alerts';
 
 function valid(): PagerDutyEventBody {
   return {

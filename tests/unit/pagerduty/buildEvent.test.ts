@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import { buildEvent } from '../../../shared/pagerduty/buildEvent';
 import { DETAILS_REMOVED_MESSAGE, eventByteLength } from '../../../shared/pagerduty/encode';
-import { makeAlert, makeGroup, SAMPLE_ENDS_AT, SAMPLE_STARTS_AT } from '../../fixtures/pagerduty/alerts';
+import { makeAlert, makeGroup, SAMPLE_ENDS_AT, SAMPLE_STARTS_AT } from '../../support/alerts';
 
 describe('Function: buildEvent', () => {
   it('builds a trigger from the ARMS sample with every field in place', () => {

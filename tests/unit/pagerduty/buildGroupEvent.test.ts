@@ -3,7 +3,7 @@ import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import { buildGroupEvent } from '../../../shared/pagerduty/buildGroupEvent';
 import { groupDedupKey } from '../../../shared/pagerduty/dedupKey';
 import { eventByteLength } from '../../../shared/pagerduty/encode';
-import { makeAlert, makeGroup, SAMPLE_ENDS_AT, SAMPLE_STARTS_AT } from '../../fixtures/pagerduty/alerts';
+import { makeAlert, makeGroup, SAMPLE_ENDS_AT, SAMPLE_STARTS_AT } from '../../support/alerts';
 
 const labels = (pod: string, severity: string) => ({
   alertname: 'HighMemory',

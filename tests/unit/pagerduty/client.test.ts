@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../shared/errors';
 import { changeEventsUrl } from '../../../shared/pagerduty/client';
 
-// Sending is tested over real HTTP in tests/integration/pagerdutyClient.test.ts.
+// Sending is tested over real HTTP in tests/integration/adapters/pagerdutyClient.test.ts.
 describe('Function: changeEventsUrl', () => {
   it.each([
     { url: 'https://events.pagerduty.com/v2/enqueue', expected: 'https://events.pagerduty.com/v2/change/enqueue' },

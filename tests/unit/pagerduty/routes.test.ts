@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { findRouteByName, parseRoutes, routingKeyProblem, selectRoute } from '../../../shared/pagerduty/routes';
-import { OTHER_ROUTING_KEY, ROUTING_KEY } from '../../fixtures/pagerduty/alerts';
+import { OTHER_ROUTING_KEY, ROUTING_KEY } from '../../support/alerts';
 
 const FALLBACK = new Secret('f'.repeat(32));
 

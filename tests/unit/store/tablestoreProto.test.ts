@@ -2,7 +2,7 @@
  * The trimmed protobuf module the function bundles use in place of the SDK's (`shared/store/protocol/tablestoreProto.js`,
  * `npm run proto`, aliased by scripts/build.mjs): generated for the installed SDK, still what the generator writes,
  * and encoding and decoding the messages of the functions' calls exactly as the SDK's full module does. That the SDK
- * runs on it end to end is held by tests/integration/tablestoreProtoBundle.test.ts (the built bundles on the fake).
+ * runs on it end to end is held by tests/integration/adapters/tablestoreProtoBundle.test.ts (the built bundles on the fake).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -12,6 +12,15 @@ import { isAbsolute, resolve } from 'node:path';
 import { StoreKind } from '../constants';
 import { ConfigError, ErrorCode } from '../errors';
 import { validateConfig } from '../validation/generated/validators';
+import {
+  deployedStoreIsShared,
+  oneRoutesSource,
+  retryMaxCoversBase,
+  someRoutingKey,
+  tablestoreIsAddressed,
+  ttlCoversDedupWindow,
+  webhookIsAuthenticated,
+} from './rules';
 import { Secret } from './Secret';
 import {
   type FunctionName,
@@ -184,8 +193,9 @@ function resolveCodePath(file: string, codeDir: string): string {
 function readRoutesText(values: SettingValues, codeDir: string, problems: string[]): { text?: string; source: string } {
   const inline = values.PAGERDUTY_ROUTES;
   const file = values.PAGERDUTY_ROUTES_FILE;
-  if (inline !== undefined && file !== undefined) {
-    problems.push('set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE');
+  const twoSources = oneRoutesSource(values);
+  if (twoSources.length > 0) {
+    problems.push(...twoSources);
     return { source: 'PAGERDUTY_ROUTES' };
   }
   if (file === undefined) return { text: inline, source: 'PAGERDUTY_ROUTES' };
@@ -252,32 +262,17 @@ function loadConfig(env: Env, options: { codeDir?: string; service?: FunctionNam
   return deepFreeze(config);
 }
 
-/** Rules that involve several settings, checked after each one is valid on its own. */
+/** The rules that involve several settings (`rules.ts`), checked once each setting is valid on its own. */
 function checkCombinations(config: BridgeConfig, problems: string[], service?: FunctionName): void {
-  const { store, retry, webhook } = config;
-  if (store.ttlSeconds < store.dedupWindowSeconds) {
-    problems.push('DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)');
-  }
-  if (retry.maxSeconds < retry.baseSeconds) problems.push('RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS');
-  if (store.kind === StoreKind.TABLESTORE && (!store.tablestoreEndpoint || !store.tablestoreInstance)) {
-    problems.push('STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE');
-  }
-  if (config.deployed && store.kind !== StoreKind.TABLESTORE) {
-    problems.push(`STORE=${store.kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`);
-  }
-  // Only the webhook takes callbacks: delivery-health (timer) runs without tokens.
-  if (
-    service !== 'delivery-health' &&
-    config.deployed &&
-    webhook.tokens.length === 0 &&
-    !webhook.allowUnauthenticated
-  ) {
-    // Its own code, so the operator sees at once which of the two deployed-only rules fired.
-    throw new ConfigError(
-      ['WEBHOOK_TOKENS is required when deployed (or set ALLOW_UNAUTHENTICATED=true)'],
-      ErrorCode.CONFIG_NO_TOKENS,
-    );
-  }
+  problems.push(
+    ...ttlCoversDedupWindow(config),
+    ...retryMaxCoversBase(config),
+    ...tablestoreIsAddressed(config),
+    ...deployedStoreIsShared(config),
+  );
+  const noTokens = webhookIsAuthenticated(config, service);
+  // Its own code, so the operator sees at once which of the two deployed-only rules fired.
+  if (noTokens.length > 0) throw new ConfigError(noTokens, ErrorCode.CONFIG_NO_TOKENS);
 }
 
 /**
@@ -287,12 +282,8 @@ function checkCombinations(config: BridgeConfig, problems: string[], service?: F
  */
 function applyRoutingKeyRule(config: BridgeConfig, hasRouteKey: boolean): BridgeConfig {
   if (config.pagerduty.dryRun || config.pagerduty.routingKey !== undefined || hasRouteKey) return config;
-  if (config.deployed) {
-    throw new ConfigError(
-      ['no PagerDuty routing key: set PAGERDUTY_ROUTING_KEY or give a route a key (or DRY_RUN=true)'],
-      ErrorCode.CONFIG_NO_ROUTING_KEY,
-    );
-  }
+  const noKey = someRoutingKey(config, hasRouteKey);
+  if (noKey.length > 0) throw new ConfigError(noKey, ErrorCode.CONFIG_NO_ROUTING_KEY);
   return deepFreeze({
     ...config,
     pagerduty: { ...config.pagerduty, dryRun: true, dryRunReason: 'no routing key configured' },

@@ -142,19 +142,23 @@ function finalValue(setting: Setting, value: Parsed | undefined): unknown {
   }
 }
 
-/** Puts each value where its setting's `at` says: `section.field`, or a top-level field. */
+/** Where each setting's `at` puts its value: `section.field`, or a top-level field (split once, here). */
+const PLACEMENTS = SETTINGS.flatMap(({ env, at }) => {
+  if (at === undefined) return [];
+  const [section, field] = at.split('.') as [string, string | undefined];
+  return [{ env: env as SettingName, section, field }];
+});
+
+/** Puts each value where its setting's `at` says. */
 function place(values: SettingValues): Placed {
   const tree: Record<string, unknown> = {};
-  for (const setting of SETTINGS) {
-    if (setting.at === undefined) continue;
-    const [section, field] = setting.at.split('.') as [string, string | undefined];
-    const value = values[setting.env as SettingName];
+  for (const { env, section, field } of PLACEMENTS) {
     if (field === undefined) {
-      tree[section] = value;
+      tree[section] = values[env];
       continue;
     }
     tree[section] ??= {};
-    (tree[section] as Record<string, unknown>)[field] = value;
+    (tree[section] as Record<string, unknown>)[field] = values[env];
   }
   return tree as Placed;
 }
@@ -233,9 +237,9 @@ function loadConfig(env: Env, options: { codeDir?: string; service?: FunctionNam
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Built from the table the type is derived from, so the one cast here is what `SettingValues` states.
-  const values = Object.fromEntries(
-    SETTINGS.map((setting) => [setting.env, finalValue(setting, parsed[setting.env])]),
-  ) as SettingValues;
+  const final: Record<string, unknown> = {};
+  for (const setting of SETTINGS) final[setting.env] = finalValue(setting, parsed[setting.env]);
+  const values = final as SettingValues;
 
   const deployed = (env.FC_FUNCTION_NAME ?? '') !== '';
   const routes = readRoutesText(values, codeDir, problems);

@@ -15,9 +15,14 @@
  * `shared/pagerduty/routes.ts`.
  */
 import { StoreKind } from '../constants';
-import type { BridgeConfig, RetryConfig, StoreConfig } from './config';
+import type { BridgeConfig } from './config';
 import type { Secret } from './Secret';
 import type { FunctionName, SettingValues } from './settings';
+
+type Section = 'webhook' | 'pagerduty' | 'store' | 'retry' | 'health';
+/** What a rule reads of one section: `Fields<'store', 'ttlSeconds'>` is `{ store: { ttlSeconds: number } }`. */
+type Fields<S extends Section, K extends keyof BridgeConfig[S]> = { [P in S]: Pick<BridgeConfig[S], K> };
+type Deployment = Pick<BridgeConfig, 'deployed'>;
 
 /** The routing rules come inline or from a file: two sources would leave which one wins to chance. */
 function oneRoutesSource(values: Partial<Pick<SettingValues, 'PAGERDUTY_ROUTES' | 'PAGERDUTY_ROUTES_FILE'>>): string[] {
@@ -27,33 +32,28 @@ function oneRoutesSource(values: Partial<Pick<SettingValues, 'PAGERDUTY_ROUTES' 
 }
 
 /** A delivery record must outlive the window in which it suppresses repeats, or a repeat pages again. */
-function ttlCoversDedupWindow({ store }: { store: Pick<StoreConfig, 'ttlSeconds' | 'dedupWindowSeconds'> }): string[] {
+function ttlCoversDedupWindow({ store }: Fields<'store', 'ttlSeconds' | 'dedupWindowSeconds'>): string[] {
   return store.ttlSeconds < store.dedupWindowSeconds
     ? ['DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)']
     : [];
 }
 
 /** The probe interval doubles from the base up to the cap: a cap below the base has no meaning. */
-function retryMaxCoversBase({ retry }: { retry: Pick<RetryConfig, 'baseSeconds' | 'maxSeconds'> }): string[] {
+function retryMaxCoversBase({ retry }: Fields<'retry', 'baseSeconds' | 'maxSeconds'>): string[] {
   return retry.maxSeconds < retry.baseSeconds ? ['RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS'] : [];
 }
 
 /** The Tablestore store needs to know where it is: an endpoint and an instance (the table has a default). */
 function tablestoreIsAddressed({
   store,
-}: {
-  store: Pick<StoreConfig, 'kind' | 'tablestoreEndpoint' | 'tablestoreInstance'>;
-}): string[] {
+}: Fields<'store', 'kind' | 'tablestoreEndpoint' | 'tablestoreInstance'>): string[] {
   return store.kind === StoreKind.TABLESTORE && (!store.tablestoreEndpoint || !store.tablestoreInstance)
     ? ['STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE']
     : [];
 }
 
 /** FC runs many short-lived instances: only Tablestore keeps the dedupe and the outbox across them. */
-function deployedStoreIsShared({
-  deployed,
-  store,
-}: Pick<BridgeConfig, 'deployed'> & { store: Pick<StoreConfig, 'kind'> }): string[] {
+function deployedStoreIsShared({ deployed, store }: Deployment & Fields<'store', 'kind'>): string[] {
   return deployed && store.kind !== StoreKind.TABLESTORE
     ? [`STORE=${store.kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`]
     : [];
@@ -64,10 +64,7 @@ function deployedStoreIsShared({
  * webhook takes callbacks, so delivery-health (timer) runs without tokens.
  */
 function webhookIsAuthenticated(
-  {
-    deployed,
-    webhook,
-  }: Pick<BridgeConfig, 'deployed'> & { webhook: Pick<BridgeConfig['webhook'], 'tokens' | 'allowUnauthenticated'> },
+  { deployed, webhook }: Deployment & Fields<'webhook', 'tokens' | 'allowUnauthenticated'>,
   service?: FunctionName,
 ): string[] {
   return service !== 'delivery-health' && deployed && webhook.tokens.length === 0 && !webhook.allowUnauthenticated
@@ -77,10 +74,7 @@ function webhookIsAuthenticated(
 
 /** A self-alert through the key that is failing reaches nobody: the health key must page another service. */
 function healthKeyIsSeparate(
-  {
-    health,
-    pagerduty,
-  }: { health: Pick<BridgeConfig['health'], 'routingKey'>; pagerduty: Pick<BridgeConfig['pagerduty'], 'routingKey'> },
+  { health, pagerduty }: Fields<'health', 'routingKey'> & Fields<'pagerduty', 'routingKey'>,
   routeKeys: readonly Secret[],
 ): string[] {
   const healthKey = health.routingKey?.reveal();
@@ -95,10 +89,7 @@ function healthKeyIsSeparate(
  * route's), unless `DRY_RUN=true` chose shadow mode. Locally the same case is dry-run (`applyRoutingKeyRule`).
  */
 function someRoutingKey(
-  {
-    deployed,
-    pagerduty,
-  }: Pick<BridgeConfig, 'deployed'> & { pagerduty: Pick<BridgeConfig['pagerduty'], 'dryRun' | 'routingKey'> },
+  { deployed, pagerduty }: Deployment & Fields<'pagerduty', 'dryRun' | 'routingKey'>,
   hasRouteKey: boolean,
 ): string[] {
   return deployed && !pagerduty.dryRun && pagerduty.routingKey === undefined && !hasRouteKey

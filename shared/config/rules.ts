@@ -3,18 +3,14 @@
  * relates and returns its problem lines (empty when it holds), naming the variables and never quoting a value (it
  * may be a secret). Each setting alone is checked before any of these, by the schema (`schema.ts`).
  *
- * | Rule | Checked by | Error code when it fails |
- * |---|---|---|
- * | {@link oneRoutesSource} | `loadConfig`, before the rules are read | `config_invalid` |
- * | {@link ttlCoversDedupWindow}, {@link retryMaxCoversBase}, {@link tablestoreIsAddressed}, {@link deployedStoreIsShared} | `loadConfig` | `config_invalid` |
- * | {@link webhookIsAuthenticated} | `loadConfig` (the webhook only) | `config_no_webhook_tokens` |
- * | {@link healthKeyIsSeparate} | the composition root, once the route keys are known | `config_invalid` |
- * | {@link someRoutingKey} | `applyRoutingKeyRule`, once the route keys are known | `config_no_routing_key` |
+ * {@link RULES} lists each rule's line, when it applies and its error code: docs/configuration.md renders it, so
+ * the reference names every rule an operator can break.
  *
  * The routing rules' own checks (a `routingKeyEnv` that names an unset variable, …) live with the rules, in
  * `shared/pagerduty/routes.ts`.
  */
 import { StoreKind } from '../constants';
+import { ErrorCode } from '../errors';
 import type { BridgeConfig } from './config';
 import type { Secret } from './Secret';
 import type { FunctionName, SettingValues } from './settings';
@@ -24,23 +20,34 @@ type Section = 'webhook' | 'pagerduty' | 'store' | 'retry' | 'health';
 type Fields<S extends Section, K extends keyof BridgeConfig[S]> = { [P in S]: Pick<BridgeConfig[S], K> };
 type Deployment = Pick<BridgeConfig, 'deployed'>;
 
+/** Each rule's problem line, declared once (the functions below return them; {@link RULES} documents them). */
+const LINE = {
+  twoRoutesSources: 'set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE',
+  ttlBelowDedupWindow: 'DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)',
+  retryMaxBelowBase: 'RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS',
+  tablestoreUnaddressed: 'STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE',
+  ephemeralStore: (kind: string) =>
+    `STORE=${kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`,
+  noTokens: 'WEBHOOK_TOKENS is required when deployed (or set ALLOW_UNAUTHENTICATED=true)',
+  sharedHealthKey: 'HEALTH_ROUTING_KEY must differ from PAGERDUTY_ROUTING_KEY and from every route key',
+  noRoutingKey: 'no PagerDuty routing key: set PAGERDUTY_ROUTING_KEY or give a route a key (or DRY_RUN=true)',
+} as const;
+
 /** The routing rules come inline or from a file: two sources would leave which one wins to chance. */
 function oneRoutesSource(values: Partial<Pick<SettingValues, 'PAGERDUTY_ROUTES' | 'PAGERDUTY_ROUTES_FILE'>>): string[] {
   return values.PAGERDUTY_ROUTES !== undefined && values.PAGERDUTY_ROUTES_FILE !== undefined
-    ? ['set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE']
+    ? [LINE.twoRoutesSources]
     : [];
 }
 
 /** A delivery record must outlive the window in which it suppresses repeats, or a repeat pages again. */
 function ttlCoversDedupWindow({ store }: Fields<'store', 'ttlSeconds' | 'dedupWindowSeconds'>): string[] {
-  return store.ttlSeconds < store.dedupWindowSeconds
-    ? ['DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)']
-    : [];
+  return store.ttlSeconds < store.dedupWindowSeconds ? [LINE.ttlBelowDedupWindow] : [];
 }
 
 /** The probe interval doubles from the base up to the cap: a cap below the base has no meaning. */
 function retryMaxCoversBase({ retry }: Fields<'retry', 'baseSeconds' | 'maxSeconds'>): string[] {
-  return retry.maxSeconds < retry.baseSeconds ? ['RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS'] : [];
+  return retry.maxSeconds < retry.baseSeconds ? [LINE.retryMaxBelowBase] : [];
 }
 
 /** The Tablestore store needs to know where it is: an endpoint and an instance (the table has a default). */
@@ -48,15 +55,13 @@ function tablestoreIsAddressed({
   store,
 }: Fields<'store', 'kind' | 'tablestoreEndpoint' | 'tablestoreInstance'>): string[] {
   return store.kind === StoreKind.TABLESTORE && (!store.tablestoreEndpoint || !store.tablestoreInstance)
-    ? ['STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE']
+    ? [LINE.tablestoreUnaddressed]
     : [];
 }
 
 /** FC runs many short-lived instances: only Tablestore keeps the dedupe and the outbox across them. */
 function deployedStoreIsShared({ deployed, store }: Deployment & Fields<'store', 'kind'>): string[] {
-  return deployed && store.kind !== StoreKind.TABLESTORE
-    ? [`STORE=${store.kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`]
-    : [];
+  return deployed && store.kind !== StoreKind.TABLESTORE ? [LINE.ephemeralStore(store.kind)] : [];
 }
 
 /**
@@ -68,7 +73,7 @@ function webhookIsAuthenticated(
   service?: FunctionName,
 ): string[] {
   return service !== 'delivery-health' && deployed && webhook.tokens.length === 0 && !webhook.allowUnauthenticated
-    ? ['WEBHOOK_TOKENS is required when deployed (or set ALLOW_UNAUTHENTICATED=true)']
+    ? [LINE.noTokens]
     : [];
 }
 
@@ -79,9 +84,7 @@ function healthKeyIsSeparate(
 ): string[] {
   const healthKey = health.routingKey?.reveal();
   const alertKeys = [pagerduty.routingKey, ...routeKeys].map((key) => key?.reveal());
-  return healthKey !== undefined && alertKeys.includes(healthKey)
-    ? ['HEALTH_ROUTING_KEY must differ from PAGERDUTY_ROUTING_KEY and from every route key']
-    : [];
+  return healthKey !== undefined && alertKeys.includes(healthKey) ? [LINE.sharedHealthKey] : [];
 }
 
 /**
@@ -92,15 +95,29 @@ function someRoutingKey(
   { deployed, pagerduty }: Deployment & Fields<'pagerduty', 'dryRun' | 'routingKey'>,
   hasRouteKey: boolean,
 ): string[] {
-  return deployed && !pagerduty.dryRun && pagerduty.routingKey === undefined && !hasRouteKey
-    ? ['no PagerDuty routing key: set PAGERDUTY_ROUTING_KEY or give a route a key (or DRY_RUN=true)']
-    : [];
+  return deployed && !pagerduty.dryRun && pagerduty.routingKey === undefined && !hasRouteKey ? [LINE.noRoutingKey] : [];
 }
+
+/**
+ * Every rule, in the order a function checks them at cold start: its line (`<…>` stands for the part that varies),
+ * when it applies, and the code a function answers 503 with while it is broken.
+ */
+const RULES: readonly { line: string; when: string; code: ErrorCode }[] = [
+  { line: LINE.twoRoutesSources, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.ttlBelowDedupWindow, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.retryMaxBelowBase, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.tablestoreUnaddressed, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.ephemeralStore('<kind>'), when: 'deployed', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.noTokens, when: 'deployed alert-webhook', code: ErrorCode.CONFIG_NO_TOKENS },
+  { line: LINE.sharedHealthKey, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.noRoutingKey, when: 'deployed (locally: dry-run instead)', code: ErrorCode.CONFIG_NO_ROUTING_KEY },
+];
 
 export {
   deployedStoreIsShared,
   healthKeyIsSeparate,
   oneRoutesSource,
+  RULES,
   retryMaxCoversBase,
   someRoutingKey,
   tablestoreIsAddressed,

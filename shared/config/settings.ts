@@ -585,13 +585,13 @@ type SectionOf<Name extends string> = Simplify<
   }
 >;
 
-/** The top-level fields `at` places (an `at` without a dot). */
+/** The top-level fields `at` places (an `at` without a dot); undefined allowed when the setting may be unset. */
 type TopLevelOf = {
   [S in Declared as S extends { at: infer F extends string }
     ? F extends `${string}.${string}`
       ? never
       : F
-    : never]: ValueOf<S>;
+    : never]: AlwaysSet<S> extends true ? ValueOf<S> : ValueOf<S> | undefined;
 };
 
 export type { FunctionName, SectionOf, Setting, SettingName, SettingType, SettingValues, TopLevelOf };

@@ -7,6 +7,7 @@
  */
 import { applyRoutingKeyRule, type BridgeConfig, type Env, loadConfig } from './config/config';
 import { configuredSecrets } from './config/configuredSecrets';
+import { healthKeyIsSeparate } from './config/rules';
 import type { Secret } from './config/Secret';
 import { scrubSecrets } from './config/scrubSecrets';
 import type { FunctionName } from './config/settings';
@@ -88,12 +89,8 @@ function createBridge(service: FunctionName, env: Env = process.env, options: Br
     logger.addSecrets(routeKeys);
     if (problems.length > 0) throw new ConfigError(problems);
     for (const warning of warnings) logger.warn(`routing: ${warning}`);
-    const healthKey = config.health.routingKey?.reveal();
-    const alertKeys = [config.pagerduty.routingKey, ...routeKeys].map((key) => key?.reveal());
-    if (healthKey !== undefined && alertKeys.includes(healthKey)) {
-      // A self-alert through the key that is failing reaches nobody: the health key must page another service.
-      throw new ConfigError(['HEALTH_ROUTING_KEY must differ from PAGERDUTY_ROUTING_KEY and from every route key']);
-    }
+    const sharedHealthKey = healthKeyIsSeparate(config, routeKeys);
+    if (sharedHealthKey.length > 0) throw new ConfigError(sharedHealthKey);
     config = applyRoutingKeyRule(config, routeKeys.length > 0);
     // Every configured secret, route keys included: what is stored (a delivery's `lastError`) is scrubbed of them all.
     config = { ...config, secrets: [...config.secrets, ...secrets] };

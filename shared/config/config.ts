@@ -1,146 +1,74 @@
 /**
  * The bridge's configuration: read from the environment once per instance (at cold start), validated by the
- * build-time compiled schema, frozen and typed. Every variable is in `settings.ts`; docs/configuration.md lists them.
+ * build-time compiled schema, frozen and typed. Every variable is declared once, in `settings.ts`: its type here, its
+ * schema and docs/configuration.md are derived from that declaration.
  *
  * A deployed function never throws at init on bad configuration (FC may answer an init failure with HTTP 200 and the
- * alert is lost): `loadConfigSafely` returns the `ConfigError`, and the handler answers every request with 503 and the
+ * alert is lost): the composition root keeps the `ConfigError`, and the handler answers every request with 503 and the
  * error's code (`configFailureHandler` in `functions/alert-webhook/index.ts`), logging the problems once per instance.
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { type DeliveryMode, StoreKind } from '../constants';
+import { StoreKind } from '../constants';
 import { ConfigError, ErrorCode } from '../errors';
 import { validateConfig } from '../validation/generated/validators';
+import {
+  deployedStoreIsShared,
+  oneRoutesSource,
+  retryMaxCoversBase,
+  someRoutingKey,
+  tablestoreIsAddressed,
+  ttlCoversDedupWindow,
+  webhookIsAuthenticated,
+} from './rules';
 import { Secret } from './Secret';
-import { type FunctionName, SETTINGS, type Setting } from './settings';
+import {
+  type FunctionName,
+  SETTINGS,
+  type SectionOf,
+  type Setting,
+  type SettingName,
+  type SettingType,
+  type SettingValues,
+  type TopLevelOf,
+} from './settings';
 
 type Env = Record<string, string | undefined>;
-type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+type LogLevel = SettingValues['LOG_LEVEL'];
 
-/** Parsed values keyed by variable name, after type conversion and schema validation. */
-type RawValues = Record<string, string | number | boolean | string[] | undefined>;
+/** A raw value once converted to its JSON type: what the schema checks (secrets are wrapped only after). */
+type Parsed = string | number | boolean | string[];
 
-interface WebhookConfig {
-  /** `WEBHOOK_TOKENS`. @default [] (unauthenticated: allowed locally, 503 deployed unless allowUnauthenticated) */
-  tokens: readonly Secret[];
-  /** `ALLOW_UNAUTHENTICATED`. @default false */
-  allowUnauthenticated: boolean;
-  /** `MAX_BODY_BYTES`. @default 8388608 (8 MiB) */
-  maxBodyBytes: number;
-  /** `MAX_ALERTS`. @default 5000 */
-  maxAlerts: number;
-  /** `MAX_JSON_DEPTH`. @default 32 */
-  maxJsonDepth: number;
-  /** `IDENTITY_EXCLUDED_LABELS`, split on commas. @default [] */
-  identityExcludedLabels: readonly string[];
-  /** `WEBHOOK_DEADLINE_MS`. @default 4000 (inside ARMS's 5 s) */
-  deadlineMs: number;
-  /** `HEALTH_FUNCTION_NAME`: the function the kick invokes. @default 'delivery-health' */
-  healthFunctionName: string;
-  /** `FUNCTION_COMPUTE_ENDPOINT`. @default derived from the account and region FC sets */
-  functionComputeEndpoint?: string;
-}
+/** The `webhook.*` settings (`at` in `settings.ts`). */
+type WebhookConfig = SectionOf<'webhook'>;
 
-interface PagerDutyConfig {
-  /** `PAGERDUTY_ROUTING_KEY`. @default undefined */
-  routingKey?: Secret;
-  /** `PAGERDUTY_EVENTS_URL`. @default 'https://events.pagerduty.com/v2/enqueue' */
-  eventsUrl: string;
+interface PagerDutyConfig extends SectionOf<'pagerduty'> {
   /** The routing rules' JSON text: `PAGERDUTY_ROUTES`, or the contents of `PAGERDUTY_ROUTES_FILE`. @default undefined */
   routesText?: string;
   /** Which variable the rules came from, for problem lines. */
   routesSource: string;
-  /** `DELIVERY_MODE`. @default 'per-alert' */
-  mode: DeliveryMode;
-  /** True when nothing may be sent: `DRY_RUN=true`, or (locally) no routing key anywhere. */
-  dryRun: boolean;
-  /** Why `dryRun` is on, for the banner and the logs. */
+  /** Why `dryRun` is on, for the banner and the logs (`dryRun` is also on, locally, when no routing key is set). */
   dryRunReason?: string;
-  /** `PAGERDUTY_TIMEOUT_MS`. @default 2500 */
-  timeoutMs: number;
-  /** `PAGERDUTY_RATE_PER_MINUTE`. @default 120 */
-  ratePerMinute: number;
-  /** `LONE_RESOLVES_AS_CHANGE_EVENTS`. @default false */
-  loneResolvesAsChangeEvents: boolean;
 }
 
-interface StoreConfig {
-  /** `STORE`. @default 'tablestore' when deployed, 'file' locally */
+interface StoreConfig extends Omit<SectionOf<'store'>, 'kind'> {
+  /** `STORE`. @default 'tablestore' when deployed, 'file' locally (so it has no default in the table) */
   kind: StoreKind;
-  /** `STORE_PATH`, absolute. @default '<cwd>/.data/' */
-  path: string;
-  /** `TABLESTORE_ENDPOINT`. @default undefined (required with STORE=tablestore) */
-  tablestoreEndpoint?: string;
-  /** `TABLESTORE_INSTANCE`. @default undefined (required with STORE=tablestore) */
-  tablestoreInstance?: string;
-  /** `TABLESTORE_TABLE`. @default 'alert_delivery' */
-  tablestoreTable: string;
-  /** `STORE_TIMEOUT_MS`. @default 1500 */
-  timeoutMs: number;
-  /** `DEDUP_WINDOW_SECONDS`. @default 86400 (1 day) */
-  dedupWindowSeconds: number;
-  /** `DELIVERY_TTL_SECONDS`. @default 604800 (7 days) */
-  ttlSeconds: number;
-  /** `LEASE_SECONDS`. @default 30 */
-  leaseSeconds: number;
 }
 
-interface RetryConfig {
-  /** `MAX_ATTEMPTS`. @default 20 */
-  maxAttempts: number;
-  /** `MAX_DELIVERY_AGE_SECONDS`. @default 86400 (1 day) */
-  maxAgeSeconds: number;
-  /** `RETRY_BASE_SECONDS`: first probe interval of an open circuit. @default 1 */
-  baseSeconds: number;
-  /** `RETRY_MAX_SECONDS`: longest probe interval of an open circuit. @default 5 */
-  maxSeconds: number;
-}
+type RetryConfig = SectionOf<'retry'>;
+type HealthConfig = SectionOf<'health'>;
+type CredentialsConfig = SectionOf<'credentials'>;
 
-interface HealthConfig {
-  /** `HEALTH_ROUTING_KEY`. @default undefined (no self-alerts) */
-  routingKey?: Secret;
-  /** `HEARTBEAT_URL`. @default undefined (no pings) */
-  heartbeatUrl?: Secret;
-  /** `HEALTH_TIME_BUDGET_SECONDS`. @default 45 */
-  timeBudgetSeconds: number;
-  /** `HEALTH_MAX_OUTBOX_AGE_SECONDS`. @default 900 (15 min) */
-  maxOutboxAgeSeconds: number;
-  /** `HEALTH_DEGRADED_OUTBOX_AGE_SECONDS`. @default 120 (2 min) */
-  degradedOutboxAgeSeconds: number;
-  /** `HEALTH_WINDOW_SECONDS`. @default 300 (5 min) */
-  windowSeconds: number;
-  /** `WATCHDOG_ALERTNAME`. @default undefined (no watchdog) */
-  watchdogAlertname?: string;
-  /** `WATCHDOG_INTERVAL_SECONDS`. @default 3600 (1 h) */
-  watchdogIntervalSeconds: number;
-  /** `CANARY_URL`: the webhook's HTTP trigger URL the canary posts to. @default undefined (no canary) */
-  canaryUrl?: Secret;
-  /** `CANARY_INTERVAL_SECONDS`. @default 3600 (1 h) */
-  canaryIntervalSeconds: number;
-  /** `HEALTH_MAX_DEAD_DELIVERIES`. @default 0 */
-  maxDeadDeliveries: number;
-  /** `HEALTH_MAX_FAILURE_RATIO`. @default 0.5 */
-  maxFailureRatio: number;
-  /** `RUNBOOK_URL`: the published `docs/runbook.md`, linked from the self-alert. @default undefined (no link) */
-  runbookUrl?: string;
-}
-
-interface CredentialsConfig {
-  /** `ALIBABA_CLOUD_ACCESS_KEY_ID`. @default undefined (the FC context's credentials are preferred) */
-  accessKeyId?: Secret;
-  /** `ALIBABA_CLOUD_ACCESS_KEY_SECRET`. @default undefined */
-  accessKeySecret?: Secret;
-  /** `ALIBABA_CLOUD_SECURITY_TOKEN`. @default undefined */
-  securityToken?: Secret;
-}
-
-interface BridgeConfig {
+/**
+ * The configuration: each settings-table entry with an `at` is one field here, typed from its declaration; the
+ * fields documented below are derived by the loader.
+ */
+interface BridgeConfig extends TopLevelOf {
   /** FC sets `FC_FUNCTION_NAME`; the local runtime never does. */
   deployed: boolean;
   /** `FC_FUNCTION_NAME` when deployed. */
   functionName?: string;
-  /** `LOG_LEVEL`. @default 'INFO' */
-  logLevel: LogLevel;
   webhook: WebhookConfig;
   pagerduty: PagerDutyConfig;
   store: StoreConfig;
@@ -151,11 +79,30 @@ interface BridgeConfig {
   secrets: readonly Secret[];
 }
 
+/** What `at` places, before the loader adds the derived fields. */
+type Placed = TopLevelOf & {
+  webhook: WebhookConfig;
+  pagerduty: SectionOf<'pagerduty'>;
+  store: SectionOf<'store'>;
+  retry: RetryConfig;
+  health: HealthConfig;
+  credentials: CredentialsConfig;
+};
+
 const TRUE_VALUES = new Set(['true', '1', 'yes', 'on']);
 const FALSE_VALUES = new Set(['false', '0', 'no', 'off']);
+const SECRET_TYPES: ReadonlySet<SettingType> = new Set(['secret', 'secret-url', 'secret-list']);
 
-/** Converts one raw variable to its type; returns a problem string when it cannot. Empty means unset. */
-function readSetting(setting: Setting, raw: string | undefined): { value?: RawValues[string]; problem?: string } {
+/** A comma-separated list: items trimmed, blank ones dropped. */
+function splitList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** Converts one raw variable to its JSON type; returns a problem string when it cannot. Empty means unset. */
+function readSetting(setting: Setting, raw: string | undefined): { value?: Parsed; problem?: string } {
   const text = raw?.trim();
   if (text === undefined || text === '') return { value: setting.default };
   switch (setting.type) {
@@ -174,15 +121,54 @@ function readSetting(setting: Setting, raw: string | undefined): { value?: RawVa
       return { problem: `${setting.env} must be true or false` };
     }
     case 'secret-list':
-      return {
-        value: text
-          .split(',')
-          .map((token) => token.trim())
-          .filter((token) => token !== ''),
-      };
+      return { value: splitList(text) };
     default:
       return { value: text };
   }
+}
+
+/** A schema-valid value in its final type (`ValueOf` in `settings.ts`): secrets wrapped, lists split. */
+function finalValue(setting: Setting, value: Parsed | undefined): unknown {
+  switch (setting.type) {
+    case 'secret':
+    case 'secret-url':
+      return value === undefined ? undefined : new Secret(value as string);
+    case 'secret-list':
+      return ((value as string[] | undefined) ?? []).map((token) => new Secret(token));
+    case 'list':
+      return splitList(value as string | undefined);
+    default:
+      return value;
+  }
+}
+
+/** Where each setting's `at` puts its value: `section.field`, or a top-level field (split once, here). */
+const PLACEMENTS = SETTINGS.flatMap(({ env, at }) => {
+  if (at === undefined) return [];
+  const [section, field] = at.split('.') as [string, string | undefined];
+  return [{ env: env as SettingName, section, field }];
+});
+
+/** Puts each value where its setting's `at` says. */
+function place(values: SettingValues): Placed {
+  const tree: Record<string, unknown> = {};
+  for (const { env, section, field } of PLACEMENTS) {
+    if (field === undefined) {
+      tree[section] = values[env];
+      continue;
+    }
+    tree[section] ??= {};
+    (tree[section] as Record<string, unknown>)[field] = values[env];
+  }
+  return tree as Placed;
+}
+
+/** The configured secrets, in table order (a token list gives each token). */
+function secretsOf(values: SettingValues): Secret[] {
+  return SETTINGS.filter((setting) => SECRET_TYPES.has(setting.type)).flatMap((setting) => {
+    const value = values[setting.env as SettingName] as Secret | readonly Secret[] | undefined;
+    return value === undefined ? [] : Array.isArray(value) ? value : [value as Secret];
+  });
 }
 
 /** Turns ajv's errors on the env object into one line per variable (never echoing a value: it may be a secret). */
@@ -199,10 +185,6 @@ function describeSchemaErrors(errors: NonNullable<typeof validateConfig.errors>)
   });
 }
 
-function secretOf(value: RawValues[string]): Secret | undefined {
-  return typeof value === 'string' ? new Secret(value) : undefined;
-}
-
 /** A file setting's path: absolute as given, else relative to the code package (`codeDir`). */
 function resolveCodePath(file: string, codeDir: string): string {
   return isAbsolute(file) ? file : resolve(codeDir, file);
@@ -212,11 +194,12 @@ function resolveCodePath(file: string, codeDir: string): string {
  * Reads the text of `PAGERDUTY_ROUTES` or of the file `PAGERDUTY_ROUTES_FILE` names (relative to the code package).
  * The rules themselves are parsed and checked by `shared/pagerduty/routes.ts`.
  */
-function readRoutesText(values: RawValues, codeDir: string, problems: string[]): { text?: string; source: string } {
-  const inline = values.PAGERDUTY_ROUTES as string | undefined;
-  const file = values.PAGERDUTY_ROUTES_FILE as string | undefined;
-  if (inline !== undefined && file !== undefined) {
-    problems.push('set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE');
+function readRoutesText(values: SettingValues, codeDir: string, problems: string[]): { text?: string; source: string } {
+  const inline = values.PAGERDUTY_ROUTES;
+  const file = values.PAGERDUTY_ROUTES_FILE;
+  const twoSources = oneRoutesSource(values);
+  if (twoSources.length > 0) {
+    problems.push(...twoSources);
     return { source: 'PAGERDUTY_ROUTES' };
   }
   if (file === undefined) return { text: inline, source: 'PAGERDUTY_ROUTES' };
@@ -243,136 +226,57 @@ function readRoutesText(values: RawValues, codeDir: string, problems: string[]):
 function loadConfig(env: Env, options: { codeDir?: string; service?: FunctionName } = {}): BridgeConfig {
   const codeDir = options.codeDir ?? process.cwd();
   const problems: string[] = [];
-  const values: RawValues = {};
+  const parsed: Partial<Record<string, Parsed>> = {};
   for (const setting of SETTINGS) {
     const { value, problem } = readSetting(setting, env[setting.env]);
     if (problem !== undefined) problems.push(problem);
-    else if (value !== undefined) values[setting.env] = value;
+    else if (value !== undefined) parsed[setting.env] = value;
   }
-  if (problems.length === 0 && !validateConfig(values)) {
+  if (problems.length === 0 && !validateConfig(parsed)) {
     problems.push(...describeSchemaErrors(validateConfig.errors ?? []));
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // Built from the table the type is derived from, so the one cast here is what `SettingValues` states.
+  const final: Record<string, unknown> = {};
+  for (const setting of SETTINGS) final[setting.env] = finalValue(setting, parsed[setting.env]);
+  const values = final as SettingValues;
 
   const deployed = (env.FC_FUNCTION_NAME ?? '') !== '';
-  const get = <T>(name: string) => values[name] as T;
-  const storeKind = get<StoreKind | undefined>('STORE') ?? (deployed ? StoreKind.TABLESTORE : StoreKind.FILE);
   const routes = readRoutesText(values, codeDir, problems);
-
-  const tokens = (get<string[] | undefined>('WEBHOOK_TOKENS') ?? []).map((token) => new Secret(token));
-  const routingKey = secretOf(values.PAGERDUTY_ROUTING_KEY);
+  const placed = place(values);
   const config: BridgeConfig = {
+    ...placed,
     deployed,
     functionName: deployed ? env.FC_FUNCTION_NAME : undefined,
-    logLevel: get<LogLevel>('LOG_LEVEL'),
-    webhook: {
-      tokens,
-      allowUnauthenticated: get<boolean>('ALLOW_UNAUTHENTICATED'),
-      maxBodyBytes: get<number>('MAX_BODY_BYTES'),
-      maxAlerts: get<number>('MAX_ALERTS'),
-      maxJsonDepth: get<number>('MAX_JSON_DEPTH'),
-      identityExcludedLabels: (get<string | undefined>('IDENTITY_EXCLUDED_LABELS') ?? '')
-        .split(',')
-        .map((name) => name.trim())
-        .filter((name) => name !== ''),
-      deadlineMs: get<number>('WEBHOOK_DEADLINE_MS'),
-      healthFunctionName: get<string>('HEALTH_FUNCTION_NAME'),
-      functionComputeEndpoint: get<string | undefined>('FUNCTION_COMPUTE_ENDPOINT'),
-    },
     pagerduty: {
-      routingKey,
-      eventsUrl: get<string>('PAGERDUTY_EVENTS_URL'),
+      ...placed.pagerduty,
       routesText: routes.text,
       routesSource: routes.source,
-      mode: get<DeliveryMode>('DELIVERY_MODE'),
-      dryRun: get<boolean>('DRY_RUN'),
-      dryRunReason: get<boolean>('DRY_RUN') ? 'DRY_RUN=true' : undefined,
-      timeoutMs: get<number>('PAGERDUTY_TIMEOUT_MS'),
-      ratePerMinute: get<number>('PAGERDUTY_RATE_PER_MINUTE'),
-      loneResolvesAsChangeEvents: get<boolean>('LONE_RESOLVES_AS_CHANGE_EVENTS'),
+      dryRunReason: values.DRY_RUN ? 'DRY_RUN=true' : undefined,
     },
     store: {
-      kind: storeKind,
-      path: resolve(process.cwd(), get<string>('STORE_PATH')),
-      tablestoreEndpoint: get<string | undefined>('TABLESTORE_ENDPOINT'),
-      tablestoreInstance: get<string | undefined>('TABLESTORE_INSTANCE'),
-      tablestoreTable: get<string>('TABLESTORE_TABLE'),
-      timeoutMs: get<number>('STORE_TIMEOUT_MS'),
-      dedupWindowSeconds: get<number>('DEDUP_WINDOW_SECONDS'),
-      ttlSeconds: get<number>('DELIVERY_TTL_SECONDS'),
-      leaseSeconds: get<number>('LEASE_SECONDS'),
+      ...placed.store,
+      kind: values.STORE ?? (deployed ? StoreKind.TABLESTORE : StoreKind.FILE),
+      path: resolve(process.cwd(), values.STORE_PATH),
     },
-    retry: {
-      maxAttempts: get<number>('MAX_ATTEMPTS'),
-      maxAgeSeconds: get<number>('MAX_DELIVERY_AGE_SECONDS'),
-      baseSeconds: get<number>('RETRY_BASE_SECONDS'),
-      maxSeconds: get<number>('RETRY_MAX_SECONDS'),
-    },
-    health: {
-      routingKey: secretOf(values.HEALTH_ROUTING_KEY),
-      heartbeatUrl: secretOf(values.HEARTBEAT_URL),
-      timeBudgetSeconds: get<number>('HEALTH_TIME_BUDGET_SECONDS'),
-      maxOutboxAgeSeconds: get<number>('HEALTH_MAX_OUTBOX_AGE_SECONDS'),
-      degradedOutboxAgeSeconds: get<number>('HEALTH_DEGRADED_OUTBOX_AGE_SECONDS'),
-      windowSeconds: get<number>('HEALTH_WINDOW_SECONDS'),
-      watchdogAlertname: get<string | undefined>('WATCHDOG_ALERTNAME'),
-      watchdogIntervalSeconds: get<number>('WATCHDOG_INTERVAL_SECONDS'),
-      canaryUrl: secretOf(values.CANARY_URL),
-      canaryIntervalSeconds: get<number>('CANARY_INTERVAL_SECONDS'),
-      maxDeadDeliveries: get<number>('HEALTH_MAX_DEAD_DELIVERIES'),
-      maxFailureRatio: get<number>('HEALTH_MAX_FAILURE_RATIO'),
-      runbookUrl: get<string | undefined>('RUNBOOK_URL'),
-    },
-    credentials: {
-      accessKeyId: secretOf(values.ALIBABA_CLOUD_ACCESS_KEY_ID),
-      accessKeySecret: secretOf(values.ALIBABA_CLOUD_ACCESS_KEY_SECRET),
-      securityToken: secretOf(values.ALIBABA_CLOUD_SECURITY_TOKEN),
-    },
-    secrets: [],
+    secrets: secretsOf(values),
   };
-  config.secrets = [
-    ...tokens,
-    ...[
-      routingKey,
-      config.health.routingKey,
-      config.health.heartbeatUrl,
-      config.health.canaryUrl,
-      config.credentials.accessKeyId,
-      config.credentials.accessKeySecret,
-      config.credentials.securityToken,
-    ].filter((secret): secret is Secret => secret !== undefined),
-  ];
   checkCombinations(config, problems, options.service);
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }
 
-/** Rules that involve several settings, checked after each one is valid on its own. */
+/** The rules that involve several settings (`rules.ts`), checked once each setting is valid on its own. */
 function checkCombinations(config: BridgeConfig, problems: string[], service?: FunctionName): void {
-  const { store, retry, webhook } = config;
-  if (store.ttlSeconds < store.dedupWindowSeconds) {
-    problems.push('DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)');
-  }
-  if (retry.maxSeconds < retry.baseSeconds) problems.push('RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS');
-  if (store.kind === StoreKind.TABLESTORE && (!store.tablestoreEndpoint || !store.tablestoreInstance)) {
-    problems.push('STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE');
-  }
-  if (config.deployed && store.kind !== StoreKind.TABLESTORE) {
-    problems.push(`STORE=${store.kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`);
-  }
-  // Only the webhook takes callbacks: delivery-health (timer) runs without tokens.
-  if (
-    service !== 'delivery-health' &&
-    config.deployed &&
-    webhook.tokens.length === 0 &&
-    !webhook.allowUnauthenticated
-  ) {
-    // Its own code, so the operator sees at once which of the two deployed-only rules fired.
-    throw new ConfigError(
-      ['WEBHOOK_TOKENS is required when deployed (or set ALLOW_UNAUTHENTICATED=true)'],
-      ErrorCode.CONFIG_NO_TOKENS,
-    );
-  }
+  problems.push(
+    ...ttlCoversDedupWindow(config),
+    ...retryMaxCoversBase(config),
+    ...tablestoreIsAddressed(config),
+    ...deployedStoreIsShared(config),
+  );
+  const noTokens = webhookIsAuthenticated(config, service);
+  // Its own code, so the operator sees at once which of the two deployed-only rules fired.
+  if (noTokens.length > 0) throw new ConfigError(noTokens, ErrorCode.CONFIG_NO_TOKENS);
 }
 
 /**
@@ -382,12 +286,8 @@ function checkCombinations(config: BridgeConfig, problems: string[], service?: F
  */
 function applyRoutingKeyRule(config: BridgeConfig, hasRouteKey: boolean): BridgeConfig {
   if (config.pagerduty.dryRun || config.pagerduty.routingKey !== undefined || hasRouteKey) return config;
-  if (config.deployed) {
-    throw new ConfigError(
-      ['no PagerDuty routing key: set PAGERDUTY_ROUTING_KEY or give a route a key (or DRY_RUN=true)'],
-      ErrorCode.CONFIG_NO_ROUTING_KEY,
-    );
-  }
+  const noKey = someRoutingKey(config, hasRouteKey);
+  if (noKey.length > 0) throw new ConfigError(noKey, ErrorCode.CONFIG_NO_ROUTING_KEY);
   return deepFreeze({
     ...config,
     pagerduty: { ...config.pagerduty, dryRun: true, dryRunReason: 'no routing key configured' },

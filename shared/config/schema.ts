@@ -1,7 +1,8 @@
 /**
  * JSON Schema of the environment, derived from the settings table so the two cannot drift. The loader first turns
- * each raw string into its type (`config.ts` `readSetting`), then this schema (compiled at build time into a
- * standalone validator) checks ranges, enums and URL forms, and names the variable in every error.
+ * each raw string into its JSON type (`config.ts` `readSetting`; a `list` is checked as its text and split after),
+ * then this schema (compiled at build time into a standalone validator) checks ranges, enums and URL forms, and names
+ * the variable in every error.
  */
 import { SETTINGS, type Setting } from './settings';
 
@@ -27,6 +28,7 @@ function schemaOf(setting: Setting): Record<string, unknown> {
       return { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 200 } };
     case 'secret':
     case 'string':
+    case 'list':
       return { type: 'string', minLength: 1 };
   }
 }

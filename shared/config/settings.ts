@@ -1,7 +1,7 @@
 /**
- * Every environment variable the bridge reads, in one table: docs/configuration.md is generated from it (`npm run
- * docs`), the config schema (`schema.ts`) is derived from it, and `tests/integration/tooling/sYaml.test.ts` checks `s.yaml`
- * against it.
+ * Every environment variable the bridge reads, in one declaration: the config type (`BridgeConfig`, `config.ts`), the
+ * config schema (`schema.ts`), docs/configuration.md (`npm run docs`) and the check of `s.yaml`
+ * (`tests/integration/tooling/sYaml.test.ts`) are all derived from it.
  * Names follow `CONTRACT.md` §2; the rest are this project's own. Add a setting here before reading it anywhere.
  *
  * `default` is the value used when the variable is unset or empty (an empty string counts as unset).
@@ -16,12 +16,17 @@ import {
   StoreKind,
   TABLESTORE_MIN_TTL_SECONDS,
 } from '../constants';
+import type { Secret } from './Secret';
 
 type FunctionName = 'alert-webhook' | 'delivery-health';
 
-/** How a raw string becomes a value. `secret` and `secret-list` values are wrapped in `Secret`. */
+/**
+ * How a raw string becomes a value. `secret`, `secret-url` and `secret-list` values are wrapped in `Secret`; `list` and
+ * `secret-list` are comma-separated (blank items dropped) and are empty lists when unset.
+ */
 type SettingType =
   | 'string'
+  | 'list'
   | 'integer'
   | 'number'
   | 'boolean'
@@ -33,6 +38,11 @@ type SettingType =
 
 interface Setting {
   env: string;
+  /**
+   * Where the value lands in `BridgeConfig`: `section.field`, or a top-level field. None for a setting read elsewhere
+   * (the local runtime's, or one the loader reads into a derived field).
+   */
+  at?: string;
   type: SettingType;
   description: string;
   /** Which deployed functions read it; empty for settings of the local runtime only. */
@@ -50,7 +60,8 @@ const BOTH: readonly FunctionName[] = ['alert-webhook', 'delivery-health'];
 const WEBHOOK: readonly FunctionName[] = ['alert-webhook'];
 const HEALTH: readonly FunctionName[] = ['delivery-health'];
 
-const SETTINGS: readonly Setting[] = [
+/** `as const`, so the config type can be derived from each entry's `env`, `at`, `type`, `values` and `default`. */
+const DECLARED = [
   // --- Local runtime -------------------------------------------------------------------------------------------
   {
     env: 'PORT',
@@ -74,6 +85,7 @@ const SETTINGS: readonly Setting[] = [
   // --- Webhook intake ------------------------------------------------------------------------------------------
   {
     env: 'WEBHOOK_TOKENS',
+    at: 'webhook.tokens',
     type: 'secret-list',
     functions: BOTH,
     description:
@@ -81,6 +93,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'ALLOW_UNAUTHENTICATED',
+    at: 'webhook.allowUnauthenticated',
     type: 'boolean',
     default: false,
     functions: WEBHOOK,
@@ -88,6 +101,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'MAX_BODY_BYTES',
+    at: 'webhook.maxBodyBytes',
     type: 'integer',
     default: DEFAULT_MAX_BODY_BYTES,
     unit: 'bytes',
@@ -98,6 +112,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'MAX_ALERTS',
+    at: 'webhook.maxAlerts',
     type: 'integer',
     default: DEFAULT_MAX_ALERTS,
     unit: 'alerts',
@@ -108,6 +123,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'MAX_JSON_DEPTH',
+    at: 'webhook.maxJsonDepth',
     type: 'integer',
     default: DEFAULT_MAX_JSON_DEPTH,
     unit: 'levels',
@@ -118,13 +134,15 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'IDENTITY_EXCLUDED_LABELS',
-    type: 'string',
+    at: 'webhook.identityExcludedLabels',
+    type: 'list',
     functions: WEBHOOK,
     description:
       'Comma-separated label names left out of the label-set identity of alerts without a fingerprint (e.g. a label that changes on every notification).',
   },
   {
     env: 'WEBHOOK_DEADLINE_MS',
+    at: 'webhook.deadlineMs',
     type: 'integer',
     default: 4_000,
     unit: 'ms',
@@ -137,12 +155,14 @@ const SETTINGS: readonly Setting[] = [
   // --- PagerDuty -----------------------------------------------------------------------------------------------
   {
     env: 'PAGERDUTY_ROUTING_KEY',
+    at: 'pagerduty.routingKey',
     type: 'secret',
     functions: BOTH,
     description: 'Default Events API v2 integration key. Unset, and no route has a key: dry-run locally, 503 deployed.',
   },
   {
     env: 'PAGERDUTY_EVENTS_URL',
+    at: 'pagerduty.eventsUrl',
     type: 'url',
     default: DEFAULT_PAGERDUTY_EVENTS_URL,
     functions: BOTH,
@@ -164,6 +184,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'DELIVERY_MODE',
+    at: 'pagerduty.mode',
     type: 'enum',
     values: Object.values(DeliveryMode),
     default: DeliveryMode.PER_ALERT,
@@ -172,6 +193,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'DRY_RUN',
+    at: 'pagerduty.dryRun',
     type: 'boolean',
     default: false,
     functions: BOTH,
@@ -180,6 +202,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'PAGERDUTY_TIMEOUT_MS',
+    at: 'pagerduty.timeoutMs',
     type: 'integer',
     default: 2_500,
     unit: 'ms',
@@ -190,6 +213,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'PAGERDUTY_RATE_PER_MINUTE',
+    at: 'pagerduty.ratePerMinute',
     type: 'integer',
     default: DEFAULT_PD_RATE_PER_MINUTE,
     unit: 'events/min per routing key',
@@ -200,6 +224,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'LONE_RESOLVES_AS_CHANGE_EVENTS',
+    at: 'pagerduty.loneResolvesAsChangeEvents',
     type: 'boolean',
     default: false,
     functions: BOTH,
@@ -209,6 +234,7 @@ const SETTINGS: readonly Setting[] = [
   // --- Store ---------------------------------------------------------------------------------------------------
   {
     env: 'STORE',
+    at: 'store.kind',
     type: 'enum',
     values: Object.values(StoreKind),
     functions: BOTH,
@@ -216,6 +242,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'STORE_PATH',
+    at: 'store.path',
     type: 'string',
     default: '.data/',
     functions: BOTH,
@@ -223,6 +250,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'TABLESTORE_ENDPOINT',
+    at: 'store.tablestoreEndpoint',
     type: 'url',
     functions: BOTH,
     description:
@@ -230,12 +258,14 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'TABLESTORE_INSTANCE',
+    at: 'store.tablestoreInstance',
     type: 'string',
     functions: BOTH,
     description: 'Tablestore instance name.',
   },
   {
     env: 'TABLESTORE_TABLE',
+    at: 'store.tablestoreTable',
     type: 'string',
     default: 'alert_delivery',
     functions: BOTH,
@@ -243,6 +273,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'STORE_TIMEOUT_MS',
+    at: 'store.timeoutMs',
     type: 'integer',
     default: 1_500,
     unit: 'ms',
@@ -253,6 +284,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'DEDUP_WINDOW_SECONDS',
+    at: 'store.dedupWindowSeconds',
     type: 'integer',
     default: 86_400,
     unit: 's',
@@ -262,6 +294,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'DELIVERY_TTL_SECONDS',
+    at: 'store.ttlSeconds',
     type: 'integer',
     default: 604_800,
     unit: 's',
@@ -271,6 +304,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'LEASE_SECONDS',
+    at: 'store.leaseSeconds',
     type: 'integer',
     default: 30,
     unit: 's',
@@ -282,6 +316,7 @@ const SETTINGS: readonly Setting[] = [
   // --- Retries -------------------------------------------------------------------------------------------------
   {
     env: 'MAX_ATTEMPTS',
+    at: 'retry.maxAttempts',
     type: 'integer',
     default: 20,
     minimum: 1,
@@ -291,6 +326,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'MAX_DELIVERY_AGE_SECONDS',
+    at: 'retry.maxAgeSeconds',
     type: 'integer',
     default: 86_400,
     unit: 's',
@@ -300,6 +336,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'RETRY_BASE_SECONDS',
+    at: 'retry.baseSeconds',
     type: 'integer',
     default: 1,
     unit: 's',
@@ -311,6 +348,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'RETRY_MAX_SECONDS',
+    at: 'retry.maxSeconds',
     type: 'integer',
     default: 5,
     unit: 's',
@@ -323,18 +361,21 @@ const SETTINGS: readonly Setting[] = [
   // --- Delivery health -----------------------------------------------------------------------------------------
   {
     env: 'HEALTH_ROUTING_KEY',
+    at: 'health.routingKey',
     type: 'secret',
     functions: HEALTH,
     description: "Integration key for the bridge's own health incidents (use a different service than the alerts).",
   },
   {
     env: 'HEARTBEAT_URL',
+    at: 'health.heartbeatUrl',
     type: 'secret-url',
     functions: HEALTH,
     description: "Dead man's switch URL pinged after each healthy run (Healthchecks-style; treated as a secret).",
   },
   {
     env: 'HEALTH_TIME_BUDGET_SECONDS',
+    at: 'health.timeBudgetSeconds',
     type: 'integer',
     default: 45,
     unit: 's',
@@ -345,6 +386,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'HEALTH_MAX_OUTBOX_AGE_SECONDS',
+    at: 'health.maxOutboxAgeSeconds',
     type: 'integer',
     default: 900,
     unit: 's',
@@ -354,6 +396,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'HEALTH_DEGRADED_OUTBOX_AGE_SECONDS',
+    at: 'health.degradedOutboxAgeSeconds',
     type: 'integer',
     default: 120,
     unit: 's',
@@ -364,6 +407,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'HEALTH_WINDOW_SECONDS',
+    at: 'health.windowSeconds',
     type: 'integer',
     default: 300,
     unit: 's',
@@ -375,6 +419,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'WATCHDOG_ALERTNAME',
+    at: 'health.watchdogAlertname',
     type: 'string',
     functions: BOTH,
     description:
@@ -382,6 +427,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'WATCHDOG_INTERVAL_SECONDS',
+    at: 'health.watchdogIntervalSeconds',
     type: 'integer',
     default: 3_600,
     unit: 's',
@@ -391,6 +437,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'CANARY_URL',
+    at: 'health.canaryUrl',
     type: 'secret-url',
     functions: HEALTH,
     description:
@@ -398,6 +445,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'CANARY_INTERVAL_SECONDS',
+    at: 'health.canaryIntervalSeconds',
     type: 'integer',
     default: 3_600,
     unit: 's',
@@ -408,6 +456,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'HEALTH_MAX_DEAD_DELIVERIES',
+    at: 'health.maxDeadDeliveries',
     type: 'integer',
     default: 0,
     minimum: 0,
@@ -416,6 +465,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'HEALTH_MAX_FAILURE_RATIO',
+    at: 'health.maxFailureRatio',
     type: 'number',
     default: 0.5,
     minimum: 0,
@@ -425,6 +475,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'RUNBOOK_URL',
+    at: 'health.runbookUrl',
     type: 'url',
     functions: HEALTH,
     description:
@@ -432,6 +483,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'HEALTH_FUNCTION_NAME',
+    at: 'webhook.healthFunctionName',
     type: 'string',
     default: 'delivery-health',
     functions: WEBHOOK,
@@ -439,6 +491,7 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'FUNCTION_COMPUTE_ENDPOINT',
+    at: 'webhook.functionComputeEndpoint',
     type: 'url',
     functions: WEBHOOK,
     description: "FC API endpoint for the kick; derived from the function's account and region when unset.",
@@ -446,6 +499,7 @@ const SETTINGS: readonly Setting[] = [
   // --- Credentials ---------------------------------------------------------------------------------------------
   {
     env: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    at: 'credentials.accessKeyId',
     type: 'secret',
     functions: BOTH,
     description:
@@ -453,25 +507,92 @@ const SETTINGS: readonly Setting[] = [
   },
   {
     env: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    at: 'credentials.accessKeySecret',
     type: 'secret',
     functions: BOTH,
     description: 'See ALIBABA_CLOUD_ACCESS_KEY_ID.',
   },
   {
     env: 'ALIBABA_CLOUD_SECURITY_TOKEN',
+    at: 'credentials.securityToken',
     type: 'secret',
     functions: BOTH,
     description: 'See ALIBABA_CLOUD_ACCESS_KEY_ID (STS token).',
   },
   {
     env: 'LOG_LEVEL',
+    at: 'logLevel',
     type: 'enum',
     values: ['DEBUG', 'INFO', 'WARN', 'ERROR'],
     default: 'INFO',
     functions: BOTH,
     description: 'Lowest level written to the log.',
   },
-];
+] as const satisfies readonly Setting[];
 
-export type { FunctionName, Setting, SettingType };
+/** The settings table, for code that walks it (the loader, the docs, the banner). */
+const SETTINGS: readonly Setting[] = DECLARED;
+
+type Declared = (typeof DECLARED)[number];
+/** Every variable name: reading one that is not declared (a typo) fails to compile. */
+type SettingName = Declared['env'];
+
+/** The type a setting's value has once read (the rules of {@link SettingType}). */
+type ValueOf<S extends Setting> = S['type'] extends 'integer' | 'number'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'enum'
+      ? S extends { values: readonly (infer V)[] }
+        ? V
+        : never
+      : S['type'] extends 'secret' | 'secret-url'
+        ? Secret
+        : S['type'] extends 'secret-list'
+          ? readonly Secret[]
+          : S['type'] extends 'list'
+            ? readonly string[]
+            : string;
+
+/** A setting with a default, or a list (empty when unset), always has a value; any other may be unset. */
+type AlwaysSet<S extends Setting> = S extends { default: unknown }
+  ? true
+  : S['type'] extends 'list' | 'secret-list'
+    ? true
+    : false;
+
+/** The value of every setting by variable name, as the loader reads them: `values.MAX_ALERTS` is a number. */
+type SettingValues = {
+  readonly [S in Declared as S['env']]: AlwaysSet<S> extends true ? ValueOf<S> : ValueOf<S> | undefined;
+};
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The fields that `at` places in one section of `BridgeConfig` (`section.field`), optional when they may be unset. */
+type SectionOf<Name extends string> = Simplify<
+  {
+    [S in Declared as S extends { at: `${Name}.${infer F}` }
+      ? AlwaysSet<S> extends true
+        ? F
+        : never
+      : never]: ValueOf<S>;
+  } & {
+    [S in Declared as S extends { at: `${Name}.${infer F}` }
+      ? AlwaysSet<S> extends true
+        ? never
+        : F
+      : never]?: ValueOf<S>;
+  }
+>;
+
+/** The top-level fields `at` places (an `at` without a dot); undefined allowed when the setting may be unset. */
+type TopLevelOf = {
+  [S in Declared as S extends { at: infer F extends string }
+    ? F extends `${string}.${string}`
+      ? never
+      : F
+    : never]: AlwaysSet<S> extends true ? ValueOf<S> : ValueOf<S> | undefined;
+};
+
+export type { FunctionName, SectionOf, Setting, SettingName, SettingType, SettingValues, TopLevelOf };
 export { SETTINGS };

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderConfigurationDoc } from '../../../scripts/docs/configurationDoc';
+import { RULES } from '../../../shared/config/rules';
 import { SETTINGS } from '../../../shared/config/settings';
 
 const doc = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
@@ -30,6 +31,13 @@ describe('docs/configuration.md', () => {
       expect(cells?.[2]).toBe(setting.default === undefined ? '—' : `\`${setting.default}\``);
     },
   );
+
+  it.each(RULES.map((rule) => [rule.line, rule] as const))('lists the rule "%s" with its code', (line, rule) => {
+    // Assess
+    const row = doc.split('\n').find((candidate) => candidate.startsWith(`| \`${line}\``));
+    expect(row, `docs/configuration.md has no row for the rule "${line}"`).toBeDefined();
+    expect(row).toContain(`\`${rule.code}\``);
+  });
 
   it('marks every secret setting as one', () => {
     for (const setting of SETTINGS.filter((candidate) => candidate.type.startsWith('secret'))) {

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { applyRoutingKeyRule, loadConfig } from '../../../shared/config/config';
-import { SETTINGS } from '../../../shared/config/settings';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { applyRoutingKeyRule, type BridgeConfig, loadConfig } from '../../../shared/config/config';
+import type { Secret } from '../../../shared/config/Secret';
+import { SETTINGS, type SettingValues } from '../../../shared/config/settings';
 import { ConfigError, ErrorCode } from '../../../shared/errors';
 
 const KEY = 'R0UT1NGKEY0123456789abcdefabcdef';
@@ -216,6 +217,47 @@ describe('Function: applyRoutingKeyRule', () => {
 });
 
 describe('Table: SETTINGS', () => {
+  it.each(
+    SETTINGS.filter((setting) => setting.at !== undefined && setting.default !== undefined).map((s) => [s.env, s]),
+  )('places %s where its `at` says, with its default', (_name, setting) => {
+    // Prepare: STORE_PATH is made absolute, the one defaulted value the loader changes.
+    const [section, field] = (setting.at as string).split('.') as [string, string | undefined];
+    const expected = setting.env === 'STORE_PATH' ? expect.stringMatching(/[/\\]\.data$/) : setting.default;
+
+    // Act
+    const config = loadConfig({}) as unknown as Record<string, Record<string, unknown>>;
+
+    // Assess
+    expect(field === undefined ? config[section] : config[section]?.[field]).toEqual(expected);
+  });
+
+  it('places a set value of every type where its type says (lists split, secrets wrapped)', () => {
+    // Act
+    const config = loadConfig({
+      IDENTITY_EXCLUDED_LABELS: ' pod, ,instance ',
+      HEARTBEAT_URL: 'https://hc.example/ping/abc',
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
+      HEALTH_MAX_FAILURE_RATIO: '0.25',
+    });
+
+    // Assess
+    expect(config.webhook.identityExcludedLabels).toEqual(['pod', 'instance']);
+    expect(config.health.heartbeatUrl?.reveal()).toBe('https://hc.example/ping/abc');
+    expect(config.store.tablestoreEndpoint).toBe('http://127.0.0.1:1');
+    expect(config.health.maxFailureRatio).toBe(0.25);
+    expect(config.webhook.functionComputeEndpoint).toBeUndefined();
+  });
+
+  it('derives each value type from its declaration (checked by tsc: a misspelt name does not compile)', () => {
+    expectTypeOf<SettingValues['MAX_ALERTS']>().toEqualTypeOf<number>();
+    expectTypeOf<SettingValues['PAGERDUTY_ROUTING_KEY']>().toEqualTypeOf<Secret | undefined>();
+    expectTypeOf<BridgeConfig['webhook']['tokens']>().toEqualTypeOf<readonly Secret[]>();
+    expectTypeOf<BridgeConfig['pagerduty']['mode']>().toEqualTypeOf<'per-alert' | 'per-group'>();
+    expectTypeOf<BridgeConfig['logLevel']>().toEqualTypeOf<'DEBUG' | 'INFO' | 'WARN' | 'ERROR'>();
+    // @ts-expect-error MAX_ALERT is not a declared setting
+    expectTypeOf<SettingValues['MAX_ALERT']>().toBeNever();
+  });
+
   it('names each variable once, in the FC-allowed form, never FC_*', () => {
     const names = SETTINGS.map((setting) => setting.env);
     expect(new Set(names).size).toBe(names.length);

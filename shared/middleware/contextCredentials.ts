@@ -5,7 +5,7 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Secret } from '../config/Secret';
 import type { MiddyFcContext } from '../fc/types';
-import { credentialsFromContext, type TablestoreCredentials } from '../store/tablestoreClient';
+import { credentialsFromContext, type TablestoreCredentials } from '../store/tablestore/connection';
 
 interface ContextCredentialsOptions {
   /** Masks these in every log line from now on. */

@@ -15,7 +15,7 @@ import { FileStore } from '../../shared/store/FileStore';
 import type { KeyState } from '../../shared/store/KeyState';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 

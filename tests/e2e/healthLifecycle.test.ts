@@ -26,7 +26,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 import { type KeyFailingProxy, startKeyFailingProxy } from '../support/keyFailingProxy';

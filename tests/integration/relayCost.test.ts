@@ -9,7 +9,7 @@ import { buildHandler } from '../../functions/delivery-health/index';
 import { DeliveryStatus, EventAction } from '../../shared/constants';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
-import { recordCells } from '../../shared/store/tablestoreRows';
+import { recordCells } from '../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { fcContext, timerEvent } from '../support/fcEvents';

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../../shared/constants';
 import { markSending } from '../../shared/delivery/transitions';
-import { chunkGroups } from '../../shared/store/tablestoreCalls';
+import { chunkGroups } from '../../shared/store/tablestore/calls';
 import { deliveryRecord } from '../support/deliveryRecords';
 import type { LoggedRequest } from '../support/fakeTablestore/types';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../support/tablestoreOverFake';

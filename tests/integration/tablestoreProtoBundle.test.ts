@@ -1,5 +1,5 @@
 /**
- * The function bundles carry the trimmed protobuf module (`shared/store/protocol/tablestoreProto.js`, aliased in by
+ * The function bundles carry the trimmed protobuf module (`shared/store/tablestore/protocol/tablestoreProto.js`, aliased in by
  * scripts/build.mjs) instead of the SDK's module for every Tablestore API: the SDK runs on it end to end, built as FC
  * loads it, against the wire-compatible fake. The webhook claims, reads on a duplicate and queues on a PagerDuty 5xx
  * (BatchWriteRow with conditions, BatchGetRow), loading no file beside its bundle for its first answer (the FC SDK
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { invokeBundle } from '../support/bundle';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';

@@ -3,6 +3,7 @@
  * outcomes, compare-and-set, INTEGER round trips, the due index's flat cost, faults and ambiguity, occurrence
  * markers, the wiring in `createInstance`, and the create-table script (in-process and as the built bundle).
  */
+
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,15 +17,15 @@ import { markDelivered, markRetry, markSending } from '../../shared/delivery/tra
 import { StoreError } from '../../shared/errors';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
+import { dueTimeOf } from '../../shared/store/DeliveryStore';
 import { TablestoreStore, type TablestoreStoreOptions } from '../../shared/store/TablestoreStore';
 import {
   DUE_PRIMARY_KEY,
-  dueAtOf,
   dueTableName,
   MAIN_PRIMARY_KEY,
   recordCells,
   shardOf,
-} from '../../shared/store/tablestoreRows';
+} from '../../shared/store/tablestore/rowCodec';
 import { invokeBundle } from '../support/bundle';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakeTablestore, type FakeTablestoreOptions, startFakeTablestore } from '../support/fakeTablestore';
@@ -791,7 +792,7 @@ describe('Function: ensureTables', () => {
   });
 });
 
-// Keeps `dueAtOf` honest against the record builder used above.
+// Keeps `dueTimeOf` honest against the record builder used above.
 it('the due time of a SENDING record is its lease end', () => {
-  expect(dueAtOf(record('x'))).toBe(clock + 30_000);
+  expect(dueTimeOf(record('x'))).toBe(clock + 30_000);
 });

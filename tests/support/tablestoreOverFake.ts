@@ -8,7 +8,7 @@
  */
 import { Secret } from '../../shared/config/Secret';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { type FakeTablestore, startFakeTablestore } from './fakeTablestore';
 
 /** The main table's name (`TABLESTORE_TABLE`'s default). */

@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { CredentialsConfig } from '../config/config';
-import { Secret } from '../config/Secret';
-import { StoreError } from '../errors';
-import { takingPreconnected } from '../preconnect';
-import { DEADLINE_EXCEEDED } from './tablestoreErrors';
-import { loadTablestoreSdk, type SdkClient } from './tablestoreSdk';
+import type { CredentialsConfig } from '../../config/config';
+import { Secret } from '../../config/Secret';
+import { StoreError } from '../../errors';
+import { takingPreconnected } from '../../preconnect';
+import { DEADLINE_EXCEEDED } from './errors';
+import { loadTablestoreSdk, type SdkClient } from './sdk';
 
 /**
  * SDK retries, PROCESS-GLOBAL (every request copies `maxRetries` into `TableStore.DefaultRetryPolicy`, reference §6).

@@ -6,9 +6,10 @@
 
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
-import { type ClaimOutcome, DeliveryStore, followsVersion } from './DeliveryStore';
+import { type ClaimOutcome, DeliveryStore, type OutboxSummary } from './DeliveryStore';
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
+import { dueAmong, followsVersion, summaryOf } from './storeRules';
 
 /**
  * A deep copy, as `structuredClone` makes it, of plain data (objects, arrays, primitives), which is all a counter
@@ -66,11 +67,12 @@ class MemoryStore extends DeliveryStore {
     });
   }
 
-  protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
-    const existing = this.#rows.get(record.deliveryKey);
-    if (existing?.version !== expectedVersion) return false;
-    this.#rows.set(record.deliveryKey, isolate(record));
-    return true;
+  protected async _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]> {
+    return records.map((record, index) => {
+      if (this.#rows.get(record.deliveryKey)?.version !== expected[index]) return false;
+      this.#rows.set(record.deliveryKey, isolate(record));
+      return true;
+    });
   }
 
   protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
@@ -80,6 +82,15 @@ class MemoryStore extends DeliveryStore {
       if (row !== undefined) found.set(key, isolate(row));
     }
     return found;
+  }
+
+  protected async _listDue(limit: number, now: number, until: number): Promise<DeliveryRecord[]> {
+    return dueAmong(this.#rows.values(), now, until, limit).map(isolate);
+  }
+
+  protected async _outboxSummary(): Promise<OutboxSummary> {
+    const now = this.now();
+    return summaryOf([...this.#rows.values()].filter((record) => record.expiresAt > now));
   }
 
   protected async _scan(): Promise<DeliveryRecord[]> {

@@ -103,7 +103,7 @@ class TablestoreStore extends DeliveryStore {
     });
   }
 
-  public override useDeadline(deadline: { remainingMs(): number } | undefined): void {
+  protected override _useDeadline(deadline: { remainingMs(): number } | undefined): void {
     this.#deadline = deadline;
   }
 
@@ -111,7 +111,7 @@ class TablestoreStore extends DeliveryStore {
    * Hook for rotating STS credentials: hand over the FC context's credentials (`credentialsFromContext(context)`) at
    * the start of an invocation; they win over the configured ones, and the client is rebuilt only when they change.
    */
-  public override useCredentials(credentials: TablestoreCredentials | undefined): void {
+  protected override _useCredentials(credentials: TablestoreCredentials | undefined): void {
     this.#credentialsOverride = credentials;
   }
 
@@ -120,7 +120,7 @@ class TablestoreStore extends DeliveryStore {
     return { main: this.#tables.main, due: this.#tables.due };
   }
 
-  public override async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#connection.close();
   }
 
@@ -136,16 +136,9 @@ class TablestoreStore extends DeliveryStore {
     return this.#claims.claim(records);
   }
 
-  protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
-    return (await this.#dueIndex.transition([record], [expectedVersion]))[0] as boolean;
-  }
-
   /** All records in a constant number of round trips (index entries, compare-and-sets, old entries). */
-  public override async replaceMany(records: readonly DeliveryRecord[]): Promise<boolean[]> {
-    return this.#dueIndex.transition(
-      records,
-      records.map((record) => record.version - 1),
-    );
+  protected async _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]> {
+    return this.#dueIndex.transition(records, expected);
   }
 
   protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
@@ -153,12 +146,12 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /** From the due index: O(due entries), whatever the history. */
-  public override async listDue(limit: number, withinMs = 0): Promise<DeliveryRecord[]> {
-    return this.#dueIndex.listDue(limit, withinMs);
+  protected async _listDue(limit: number, now: number, until: number): Promise<DeliveryRecord[]> {
+    return this.#dueIndex.listDue(limit, now, until);
   }
 
   /** From the due index: O(backlog), whatever the history. */
-  public override async outboxSummary(): Promise<OutboxSummary> {
+  protected async _outboxSummary(): Promise<OutboxSummary> {
     return this.#dueIndex.summary();
   }
 

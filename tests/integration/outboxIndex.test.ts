@@ -13,7 +13,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { markDelivered, markPending, markRetry, markSending } from '../../shared/delivery/transitions';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
-import { dueTimeOf, type OutboxSummary, WAITING_STATUSES } from '../../shared/store/DeliveryStore';
+import type { OutboxSummary } from '../../shared/store/DeliveryStore';
+import { dueTimeOf, WAITING_STATUSES } from '../../shared/store/storeRules';
 import type { TablestoreStore } from '../../shared/store/TablestoreStore';
 import { MAIN_PK } from '../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../support/deliveryRecords';

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHandler } from '../../functions/delivery-health/index';
 import { createInstance } from '../../shared/instance';
-import { dueTimeOf } from '../../shared/store/DeliveryStore';
+import { dueTimeOf } from '../../shared/store/storeRules';
 import { recordFromCells } from '../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakePagerDuty, startFakePagerDuty } from '../support/fakePagerDuty';

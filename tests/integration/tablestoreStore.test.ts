@@ -17,7 +17,7 @@ import { markDelivered, markRetry, markSending } from '../../shared/delivery/tra
 import { StoreError } from '../../shared/errors';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
-import { dueTimeOf } from '../../shared/store/DeliveryStore';
+import { dueTimeOf } from '../../shared/store/storeRules';
 import { TablestoreStore, type TablestoreStoreOptions } from '../../shared/store/TablestoreStore';
 import {
   DUE_PRIMARY_KEY,

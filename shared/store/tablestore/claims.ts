@@ -17,7 +17,7 @@ import type { Deadline } from '../../deadline';
 import { StoreError } from '../../errors';
 import type { DeliveryRecord } from '../DeliveryRecord';
 import type { ClaimOutcome } from '../DeliveryStore';
-import { dueTimeOf } from '../DeliveryStore';
+import { dueTimeOf } from '../storeRules';
 import { rowError, type WriteOutcome, type WriteRow } from './calls';
 import type { DueIndex } from './dueIndex';
 import {

@@ -22,7 +22,8 @@
 import type { Deadline } from '../../deadline';
 import { StoreError } from '../../errors';
 import type { DeliveryRecord } from '../DeliveryRecord';
-import { isDue, type OutboxSummary } from '../DeliveryStore';
+import type { OutboxSummary } from '../DeliveryStore';
+import { isDue } from '../storeRules';
 import { rowError, type WriteRow } from './calls';
 import { toStoreError } from './errors';
 import {
@@ -157,16 +158,12 @@ class DueIndex {
   }
 
   /**
-   * Deliveries due now (or within `withinMs`), oldest first: O(due entries), whatever the history. Reads up to
-   * max(2 × limit, 100) entries with `dueAt <= now + withinMs` (earliest due first), then returns the `limit`
-   * oldest-created.
+   * Deliveries due by `until`, oldest first: O(due entries), whatever the history. Reads up to max(2 × limit, 100)
+   * entries with `dueAt <= until` (earliest due first), then returns the `limit` oldest-created.
    */
-  public async listDue(limit: number, withinMs: number): Promise<DeliveryRecord[]> {
-    if (limit <= 0) return [];
+  public async listDue(limit: number, now: number, until: number): Promise<DeliveryRecord[]> {
     const { calls, due } = this.#tables;
     const budget = this.#budget();
-    const now = this.#now();
-    const until = now + Math.max(0, withinMs);
     const cap = Math.max(limit * 2, DUE_SCAN_MIN);
     const { INF_MIN } = sdk();
     const shards = await Promise.all(

@@ -21,9 +21,9 @@ import type { DeliveryStatus, EventAction } from '../../constants';
 import { StoreError } from '../../errors';
 import type { PagerDutyEventBody } from '../../pagerduty/types';
 import type { DeliveryRecord } from '../DeliveryRecord';
-import { dueTimeOf } from '../DeliveryStore';
 import type { KeyState } from '../KeyState';
 import { markerKeyOf, type OccurrenceMarker } from '../OccurrenceMarker';
+import { dueTimeOf } from '../storeRules';
 import type { WriteRow } from './calls';
 import {
   loadTablestoreSdk,

@@ -22,9 +22,10 @@ import type { OccurrenceMarker } from './OccurrenceMarker';
 import { TablestoreCalls } from './tablestore/calls';
 import { Claims } from './tablestore/claims';
 import {
-  type CredentialsSource,
   credentialsFromConfig,
+  type SdkClientSource,
   TablestoreConnection,
+  type TablestoreConnectionOptions,
   type TablestoreCredentials,
 } from './tablestore/connection';
 import { DueIndex } from './tablestore/dueIndex';
@@ -33,41 +34,35 @@ import { cellsOf, isAuxiliaryRow, MAIN_PK, recordOf, sdk } from './tablestore/ro
 import { DeliveryTables } from './tablestore/tables';
 
 interface TablestoreStoreOptions {
-  /** `TABLESTORE_ENDPOINT`. */
-  endpoint: string;
-  /** `TABLESTORE_INSTANCE`. */
-  instance: string;
+  /** Where the SDK calls go: a `TablestoreConnection` (what `connect` and `fromConfig` build), or a test's client. */
+  client: SdkClientSource;
   /** `TABLESTORE_TABLE`: the main table; the due index is `<table>_due`. */
   table: string;
   /** `STORE_TIMEOUT_MS`: the deadline of each store operation, retries included. */
   timeoutMs: number;
-  credentials: CredentialsSource;
   /** Injectable clock (tests). @default Date.now */
   now?: () => number;
-  /** @default 300000 (5 min) */
+  /** Unmatched due entries younger than this may belong to a write in flight. @default 300000 (5 min) */
   orphanGraceMs?: number;
 }
 
+/** A store over a connection of its own: the endpoint, instance and configured credentials of the SDK client. */
+type TablestoreConnectOptions = Omit<TablestoreStoreOptions, 'client'> & Omit<TablestoreConnectionOptions, 'timeoutMs'>;
+
 class TablestoreStore extends DeliveryStore {
-  readonly #connection: TablestoreConnection;
+  readonly #client: SdkClientSource;
   readonly #tables: DeliveryTables;
   readonly #timeoutMs: number;
   readonly #dueIndex: DueIndex;
   readonly #claims: Claims;
   readonly #markersAndCounters: MarkersAndCounters;
-  #credentialsOverride?: TablestoreCredentials;
   #deadline?: { remainingMs(): number };
 
   public constructor(options: TablestoreStoreOptions) {
     super({ now: options.now });
     this.#timeoutMs = options.timeoutMs;
-    this.#connection = new TablestoreConnection({
-      endpoint: options.endpoint,
-      instance: options.instance,
-      timeoutMs: options.timeoutMs,
-      credentials: () => this.#credentialsOverride ?? options.credentials(),
-    });
-    this.#tables = new DeliveryTables(new TablestoreCalls(this.#connection), options.table);
+    this.#client = options.client;
+    this.#tables = new DeliveryTables(new TablestoreCalls(options.client), options.table);
     const parts = { tables: this.#tables, budget: () => this.#budget(), now: this.now };
     this.#dueIndex = new DueIndex({ ...parts, orphanGraceMs: options.orphanGraceMs });
     this.#claims = new Claims({ ...parts, dueIndex: this.#dueIndex });
@@ -76,6 +71,18 @@ class TablestoreStore extends DeliveryStore {
       table: this.#tables.main,
       budget: parts.budget,
     });
+  }
+
+  /**
+   * A store over its own connection (keep-alive sockets, SDK retries off, the client rebuilt when credentials change).
+   *
+   * @example
+   * const store = TablestoreStore.connect({ endpoint, instance, table: 'alert_delivery', timeoutMs: 2_000, credentials });
+   */
+  public static connect(options: TablestoreConnectOptions): TablestoreStore {
+    const { endpoint, instance, credentials, ...store } = options;
+    const client = new TablestoreConnection({ endpoint, instance, credentials, timeoutMs: store.timeoutMs });
+    return new TablestoreStore({ ...store, client });
   }
 
   /**
@@ -93,7 +100,7 @@ class TablestoreStore extends DeliveryStore {
     const { tablestoreEndpoint: endpoint, tablestoreInstance: instance } = config.store;
     if (!endpoint || !instance)
       throw new ConfigError(['STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE']);
-    return new TablestoreStore({
+    return TablestoreStore.connect({
       endpoint,
       instance,
       table: config.store.tablestoreTable,
@@ -101,6 +108,11 @@ class TablestoreStore extends DeliveryStore {
       credentials: () => credentialsFromConfig(config.credentials),
       now: options.now,
     });
+  }
+
+  /** Names of the main table and of its due index. */
+  public get tables(): { main: string; due: string } {
+    return { main: this.#tables.main, due: this.#tables.due };
   }
 
   protected override _useDeadline(deadline: { remainingMs(): number } | undefined): void {
@@ -112,18 +124,12 @@ class TablestoreStore extends DeliveryStore {
    * the start of an invocation; they win over the configured ones, and the client is rebuilt only when they change.
    */
   protected override _useCredentials(credentials: TablestoreCredentials | undefined): void {
-    this.#credentialsOverride = credentials;
-  }
-
-  /** Names of the main table and of its due index. */
-  public get tables(): { main: string; due: string } {
-    return { main: this.#tables.main, due: this.#tables.due };
+    this.#client.useCredentials(credentials);
   }
 
   protected override async _close(): Promise<void> {
-    this.#connection.close();
+    this.#client.close();
   }
-
   /** One operation's budget, retries included: `STORE_TIMEOUT_MS`, cut to what the caller's deadline leaves. */
   #budget(): Deadline {
     const left = this.#deadline === undefined ? this.#timeoutMs : this.#deadline.remainingMs();
@@ -198,5 +204,5 @@ class TablestoreStore extends DeliveryStore {
   }
 }
 
-export type { TablestoreStoreOptions };
+export type { TablestoreConnectOptions, TablestoreStoreOptions };
 export { TablestoreStore };

@@ -60,7 +60,7 @@ const backends: [string, (now: () => number) => DeliveryStore][] = [
       server.tables.create(table, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
       server.tables.create(dueTableName(table), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
       const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-      return new TablestoreStore({
+      return TablestoreStore.connect({
         endpoint: server.endpoint,
         instance: server.instance,
         table,

@@ -18,7 +18,7 @@ import { StoreError } from '../../shared/errors';
 import { createInstance } from '../../shared/instance';
 import type { DeliveryRecord } from '../../shared/store/DeliveryRecord';
 import { dueTimeOf } from '../../shared/store/storeRules';
-import { TablestoreStore, type TablestoreStoreOptions } from '../../shared/store/TablestoreStore';
+import { type TablestoreConnectOptions, TablestoreStore } from '../../shared/store/TablestoreStore';
 import {
   DUE_PRIMARY_KEY,
   dueTableName,
@@ -59,9 +59,9 @@ async function start(options: FakeTablestoreOptions = {}, createTables = true): 
   return fake;
 }
 
-function storeOn(server: FakeTablestore, options: Partial<TablestoreStoreOptions> = {}): TablestoreStore {
+function storeOn(server: FakeTablestore, options: Partial<TablestoreConnectOptions> = {}): TablestoreStore {
   const credentials = { accessKeyId: new Secret(AK), accessKeySecret: new Secret(SK) };
-  const store = new TablestoreStore({
+  const store = TablestoreStore.connect({
     endpoint: server.endpoint,
     instance: server.instance,
     table: TABLE,

@@ -8,7 +8,7 @@ import { mapLimited, sleep } from '../../async';
 import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../../constants';
 import type { Deadline } from '../../deadline';
 import { StoreError } from '../../errors';
-import { type TablestoreConnection, withDeadline } from './connection';
+import { type SdkClientSource, withDeadline } from './connection';
 import { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, type OtsFailure, toStoreError } from './errors';
 import type { SdkBatchWriteRow, SdkClient, SdkPrimaryKey, SdkRow } from './sdk';
 
@@ -93,17 +93,17 @@ function deadlineFailure(): OtsFailure {
 }
 
 class TablestoreCalls {
-  readonly #connection: TablestoreConnection;
+  readonly #source: SdkClientSource;
 
-  public constructor(connection: TablestoreConnection) {
-    this.#connection = connection;
+  public constructor(source: SdkClientSource) {
+    this.#source = source;
   }
 
   /** One SDK call with what is left of the budget. A `StoreError` (no credentials) passes through unchanged. */
   async #call<T>(budget: Deadline, run: (client: SdkClient) => Promise<T>): Promise<T> {
     const ms = budget.remainingMs();
     if (ms <= 0) throw Object.assign(new Error('store operation deadline reached'), { code: DEADLINE_EXCEEDED });
-    return withDeadline(run(this.#connection.client()), ms);
+    return withDeadline(run(this.#source.client()), ms);
   }
 
   /**

@@ -29,10 +29,7 @@ interface TablestoreCredentials {
   securityToken?: Secret;
 }
 
-/**
- * Where the store reads credentials before each operation: a function, so a handler can hand over the FC context's
- * rotating STS credentials (`useContextCredentials`) and the client follows without a restart.
- */
+/** Where the connection reads the configured credentials before each call (the FC context's win when handed over). */
 type CredentialsSource = () => TablestoreCredentials | undefined;
 
 interface TablestoreConnectionOptions {
@@ -68,12 +65,26 @@ function credentialsFromContext(
   };
 }
 
+/**
+ * Where the store's calls get their SDK client: the seam a test injects an in-process client through. The deployed
+ * source is `TablestoreConnection`.
+ */
+interface SdkClientSource {
+  /** The client for the current credentials; throws a (non-ambiguous) `StoreError` when there are none. */
+  client(): SdkClient;
+  /** The FC context's credentials for this invocation: they win over the configured ones until replaced. */
+  useCredentials(credentials: TablestoreCredentials | undefined): void;
+  /** Releases idle sockets; the source stays usable. */
+  close(): void;
+}
+
 /** One client per credential set: built lazily, rebuilt when the credentials change. */
-class TablestoreConnection {
+class TablestoreConnection implements SdkClientSource {
   readonly #options: TablestoreConnectionOptions;
   readonly #agent: http.Agent;
   #client?: SdkClient;
   #fingerprint?: string;
+  #contextCredentials?: TablestoreCredentials;
 
   public constructor(options: TablestoreConnectionOptions) {
     this.#options = options;
@@ -85,9 +96,13 @@ class TablestoreConnection {
     );
   }
 
+  public useCredentials(credentials: TablestoreCredentials | undefined): void {
+    this.#contextCredentials = credentials;
+  }
+
   /** The client for the current credentials. Throws a (non-ambiguous) `StoreError` when there are none. */
   public client(): SdkClient {
-    const credentials = this.#options.credentials();
+    const credentials = this.#contextCredentials ?? this.#options.credentials();
     if (credentials === undefined) {
       throw new StoreError(
         'tablestore: no credentials (set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or give the function a role)',
@@ -144,5 +159,5 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export type { CredentialsSource, TablestoreConnectionOptions, TablestoreCredentials };
+export type { CredentialsSource, SdkClientSource, TablestoreConnectionOptions, TablestoreCredentials };
 export { credentialsFromConfig, credentialsFromContext, SDK_MAX_RETRIES, TablestoreConnection, withDeadline };

@@ -13,7 +13,6 @@
 
 import type { BridgeConfig } from '../config/config';
 import { Deadline } from '../deadline';
-import { ConfigError } from '../errors';
 import type { CounterDelta, CounterTotals } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore, type OutboxSummary } from './DeliveryStore';
@@ -87,7 +86,8 @@ class TablestoreStore extends DeliveryStore {
 
   /**
    * The store of a loaded configuration: `TABLESTORE_*` and the `ALIBABA_CLOUD_*` credentials (FC sets these for the
-   * function's role). Throws `ConfigError` without an endpoint or instance.
+   * function's role). `loadConfig` guarantees the endpoint and instance (the STORE=tablestore rule, in
+   * `shared/config/rules.ts`): a config without them never passed it, a programming error.
    *
    * @example
    * const store = TablestoreStore.fromConfig(loadConfig(process.env));
@@ -98,8 +98,11 @@ class TablestoreStore extends DeliveryStore {
     options: { now?: () => number } = {},
   ): TablestoreStore {
     const { tablestoreEndpoint: endpoint, tablestoreInstance: instance } = config.store;
-    if (!endpoint || !instance)
-      throw new ConfigError(['STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE']);
+    if (endpoint === undefined || instance === undefined) {
+      throw new TypeError(
+        'TablestoreStore.fromConfig needs a config loadConfig checked: STORE=tablestore rule, shared/config/rules.ts',
+      );
+    }
     return TablestoreStore.connect({
       endpoint,
       instance,

@@ -159,5 +159,5 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export type { CredentialsSource, SdkClientSource, TablestoreConnectionOptions, TablestoreCredentials };
-export { credentialsFromConfig, credentialsFromContext, SDK_MAX_RETRIES, TablestoreConnection, withDeadline };
+export type { SdkClientSource, TablestoreConnectionOptions, TablestoreCredentials };
+export { credentialsFromConfig, credentialsFromContext, TablestoreConnection, withDeadline };

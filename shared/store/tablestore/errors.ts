@@ -110,4 +110,4 @@ function toStoreError(operation: string, f: OtsFailure, write: boolean): StoreEr
 }
 
 export type { OtsFailure };
-export { CONDITION_FAILED, DEADLINE_EXCEEDED, fromBatchRow, fromCallError, otsCode, printable, toStoreError };
+export { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, toStoreError };

@@ -415,7 +415,7 @@ function deleteEntry(
   };
 }
 
-export type { CellValue, Check, DueEntry, VersionedRows };
+export type { DueEntry, VersionedRows };
 export {
   bucketStartKey,
   COUNTER_KIND,

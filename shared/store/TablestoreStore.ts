@@ -29,7 +29,6 @@ import {
 } from './tablestore/connection';
 import { DueIndex } from './tablestore/dueIndex';
 import { MarkersAndCounters } from './tablestore/markersAndCounters';
-import { cellsOf, isAuxiliaryRow, MAIN_PK, recordOf, sdk } from './tablestore/rowCodec';
 import { DeliveryTables } from './tablestore/tables';
 
 interface TablestoreStoreOptions {
@@ -166,15 +165,7 @@ class TablestoreStore extends DeliveryStore {
 
   /** Every row of the main table, paged: O(history). For status counts on small tables and tools, not the relay. */
   protected async _scan(): Promise<DeliveryRecord[]> {
-    const { INF_MIN, INF_MAX } = sdk();
-    const rows = await this.#tables.calls.range(
-      () => this.#budget(), // each page: the scan's length follows the history
-      this.#tables.main,
-      [{ [MAIN_PK]: INF_MIN }],
-      [{ [MAIN_PK]: INF_MAX }],
-      Number.POSITIVE_INFINITY,
-    );
-    return rows.filter((row) => !isAuxiliaryRow(cellsOf(row))).map(recordOf);
+    return this.#tables.scanRecords(() => this.#budget());
   }
 
   // Occurrence markers, key states and health counters (`markersAndCounters.ts`).

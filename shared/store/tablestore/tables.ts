@@ -5,7 +5,17 @@
 import type { Deadline } from '../../deadline';
 import type { DeliveryRecord } from '../DeliveryRecord';
 import type { TablestoreCalls, WriteRow } from './calls';
-import { dueTableName, mainKey, putRow, recordCells, recordOf } from './rowCodec';
+import {
+  cellsOf,
+  dueTableName,
+  isAuxiliaryRow,
+  MAIN_PK,
+  mainKey,
+  putRow,
+  recordCells,
+  recordOf,
+  sdk,
+} from './rowCodec';
 import type { SdkCondition } from './sdk';
 
 class DeliveryTables {
@@ -34,6 +44,22 @@ class DeliveryTables {
       found.set(record.deliveryKey, record);
     }
     return found;
+  }
+
+  /**
+   * Every delivery row of the main table, paged, each page on a budget of its own (the scan's length follows the
+   * history): O(history), for status counts on small tables and tools, never the relay.
+   */
+  public async scanRecords(budget: () => Deadline): Promise<DeliveryRecord[]> {
+    const { INF_MIN, INF_MAX } = sdk();
+    const rows = await this.calls.range(
+      budget,
+      this.main,
+      [{ [MAIN_PK]: INF_MIN }],
+      [{ [MAIN_PK]: INF_MAX }],
+      Number.POSITIVE_INFINITY,
+    );
+    return rows.filter((row) => !isAuxiliaryRow(cellsOf(row))).map(recordOf);
   }
 
   /** A full-row put of a delivery on `rowCondition`. */

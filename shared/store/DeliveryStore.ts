@@ -195,7 +195,7 @@ abstract class DeliveryStore {
   }
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
-  /** Each record over its stored version `expected[i]`, independently, in order (a key twice: the second over the first). */
+  /** Each record over its stored version `expected[i]`, independently, in order (a key twice: second over first). */
   protected abstract _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]>;
   protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;
   /** The live records due by `until` (epoch ms), oldest-created first, at most `limit` (≥ 1). */

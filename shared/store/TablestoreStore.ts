@@ -75,7 +75,7 @@ class TablestoreStore extends DeliveryStore {
    * A store over its own connection (keep-alive sockets, SDK retries off, the client rebuilt when credentials change).
    *
    * @example
-   * const store = TablestoreStore.connect({ endpoint, instance, table: 'alert_delivery', timeoutMs: 2_000, credentials });
+   * const store = TablestoreStore.connect({ endpoint, instance, credentials, table, timeoutMs: 2000 });
    */
   public static connect(options: TablestoreConnectOptions): TablestoreStore {
     const { endpoint, instance, credentials, ...store } = options;

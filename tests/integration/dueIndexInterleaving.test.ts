@@ -22,13 +22,13 @@ afterEach(async () => {
   tablestore = undefined;
 });
 
-/** Whether a BatchWriteRow writes the main table (the transition's compare-and-set; the index put writes `_due` only). */
+/** Whether a BatchWriteRow writes the main table: a transition's compare-and-set (its index put writes `_due` only). */
 function writesTo(table: string) {
   return (params: { tables: Array<{ tableName: string }> }) => params.tables.some((entry) => entry.tableName === table);
 }
 
 describe('Due index: a transition in flight seen by another instance', () => {
-  it('keeps the new entry of a transition between its index put and its main put, so the moved row stays visible', async () => {
+  it('keeps the entry of a transition between its index put and main put: the moved row stays visible', async () => {
     // Prepare: instance A (held calls) and instance B on the same two tables; a delivery due now, claimed by A.
     let clock = Date.UTC(2026, 0, 1);
     const now = () => clock;

@@ -14,10 +14,11 @@
 import { type BridgeConfig, loadConfig } from '../shared/config/config';
 import { TABLESTORE_MIN_TTL_SECONDS } from '../shared/constants';
 import { ConfigError } from '../shared/errors';
-import { credentialsFromConfig, TablestoreConnection, withDeadline } from '../shared/store/tablestoreClient';
-import { fromCallError } from '../shared/store/tablestoreErrors';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../shared/store/tablestoreRows';
-import { loadTablestoreSdk, type SdkClient } from '../shared/store/tablestoreSdk';
+import { credentialsFromConfig } from '../shared/fc/credentials';
+import { TablestoreConnection, withDeadline } from '../shared/store/tablestore/connection';
+import { fromCallError } from '../shared/store/tablestore/errors';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../shared/store/tablestore/rowCodec';
+import { loadTablestoreSdk, type SdkClient } from '../shared/store/tablestore/sdk';
 
 /** Per call: table operations are slower than row operations. */
 const CALL_TIMEOUT_MS = 30_000;

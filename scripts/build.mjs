@@ -20,11 +20,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Loaded lazily by the webhook (the kick); bundled apart from the function's index.js. */
 const LAZY_SDK = '@alicloud/fc2';
 /**
- * The function bundles take the SDK's protobuf from shared/store/protocol/tablestoreProto.js (npm run proto): only the
+ * The function bundles take the SDK's protobuf from shared/store/tablestore/protocol/tablestoreProto.js (npm run proto): only the
  * messages of the calls the functions make, instead of the SDK's 652 KiB module for every Tablestore API. The infra
  * and ops tools keep the full module (infra:tablestore creates and describes tables).
  */
-const TRIMMED_PROTO = join(root, 'shared/store/protocol/tablestoreProto.js');
+const TRIMMED_PROTO = join(root, 'shared/store/tablestore/protocol/tablestoreProto.js');
 const sdkProtocolDir = join(dirname(createRequire(join(root, 'package.json')).resolve('tablestore')), 'lib/protocol');
 
 /** Resolves the SDK's compiled protobuf to the trimmed one, and that one's protobufjs runtime to the SDK's own. */

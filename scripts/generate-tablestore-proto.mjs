@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run proto: regenerates shared/store/protocol/tablestoreProto.js, the trimmed protobuf module the function bundles
+// npm run proto: regenerates shared/store/tablestore/protocol/tablestoreProto.js, the trimmed protobuf module the function bundles
 // use in place of the tablestore SDK's lib/protocol/tablestore_compiled_proto.js (652 KiB minified, every API).
 //
 // Generated from the SDK's own .proto files with protobufjs-cli's static code generator (pbjs -t static-module, as the
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
-const outfile = resolve(process.argv[2] ?? join(root, 'shared/store/protocol/tablestoreProto.js'));
+const outfile = resolve(process.argv[2] ?? join(root, 'shared/store/tablestore/protocol/tablestoreProto.js'));
 
 /** Types the SDK reaches on the functions' calls; their dependencies are added by the walk below. */
 const KEEP = [

@@ -197,7 +197,7 @@ const WEBHOOK_CLAIM_CHUNK = BATCH_WRITE_MAX_ROWS / 2;
 /**
  * Chunks the webhook claims at once: each chunk is three round trips in a row (claim; markers and the counterparts'
  * second reading; the stops of overtaken triggers), so a few in flight keep the sends fed. Half the store's 8 calls
- * per operation (`tablestoreCalls.ts`), so the outcome writes of the chunks already sending still get through.
+ * per operation (`tablestore/calls.ts`), so the outcome writes of the chunks already sending still get through.
  */
 const WEBHOOK_CLAIMS_IN_FLIGHT = 4;
 /** BatchGetRow takes at most 100 rows per call. */

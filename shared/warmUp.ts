@@ -6,7 +6,7 @@
 import type { BridgeConfig } from './config/config';
 import { StoreKind } from './constants';
 import { preconnect } from './preconnect';
-import { loadTablestoreSdk } from './store/tablestoreSdk';
+import { loadTablestoreSdk } from './store/tablestore/sdk';
 
 /** What init starts for `config` (a dry run sends nothing; a file or memory store has no connection). */
 function warmUpPlan(config: Pick<BridgeConfig, 'pagerduty' | 'store'>): { connect: string[]; loadSdk: boolean } {

@@ -66,9 +66,9 @@ function fileStore(note: string): BenchStore {
 
 /** The table layout as the adapter declares it (read at run time: the adapter's files may still be moving). */
 async function tableLayout(buildDir: string) {
-  const outfile = join(buildDir, 'tablestoreRows.cjs');
+  const outfile = join(buildDir, 'rowCodec.cjs');
   await build({
-    entryPoints: [join(ROOT, 'shared/store/tablestoreRows.ts')],
+    entryPoints: [join(ROOT, 'shared/store/tablestore/rowCodec.ts')],
     outfile,
     bundle: true,
     platform: 'node',
@@ -78,7 +78,7 @@ async function tableLayout(buildDir: string) {
   // biome-ignore lint/suspicious/noExplicitAny: a module of another work stream, checked field by field below.
   const rows: any = createRequire(__filename)(outfile);
   if (!Array.isArray(rows.MAIN_PRIMARY_KEY) || !Array.isArray(rows.DUE_PRIMARY_KEY)) {
-    throw new Error('shared/store/tablestoreRows.ts exports no MAIN_PRIMARY_KEY / DUE_PRIMARY_KEY');
+    throw new Error('shared/store/tablestore/rowCodec.ts exports no MAIN_PRIMARY_KEY / DUE_PRIMARY_KEY');
   }
   return {
     main: rows.MAIN_PRIMARY_KEY,

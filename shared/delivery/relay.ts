@@ -20,7 +20,7 @@ import { sleep as defaultSleep } from '../async';
 import { DeliveryStatus, EventAction, RESOLVE_RECHECK_MS } from '../constants';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import { dueTimeOf } from '../store/DeliveryStore';
+import { dueTimeOf } from '../store/storeRules';
 import type { DeliverDeps } from './deliverGroup';
 import { addFailures, markerAdvances, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';

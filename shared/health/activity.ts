@@ -7,7 +7,7 @@ import type { AlertGroup } from '../alerts/types';
 import type { DeliverySummary } from '../delivery/deliverGroup';
 import type { RelayResult } from '../delivery/relay';
 import type { Logger } from '../logger';
-import { Counter, type CounterDelta, Latest } from '../store/Counters';
+import { Counter, type CounterDelta, LastSeen } from '../store/Counters';
 import type { DeliveryStore } from '../store/DeliveryStore';
 
 function failureCounts(failures: Record<string, number>): Record<string, number> {
@@ -16,10 +16,10 @@ function failureCounts(failures: Record<string, number>): Record<string, number>
 
 /** A callback the webhook accepted. */
 function callbackActivity(summary: DeliverySummary, group: AlertGroup, now: number, watchdog?: string): CounterDelta {
-  const latest: Record<string, number> = { [Latest.CALLBACK_AT]: now };
-  if (summary.delivered > 0) latest[Latest.DELIVERED_AT] = now;
+  const latest: Record<string, number> = { [LastSeen.CALLBACK_AT]: now };
+  if (summary.delivered > 0) latest[LastSeen.DELIVERED_AT] = now;
   if (watchdog !== undefined && group.alerts.some((alert) => alert.labels.alertname === watchdog)) {
-    latest[Latest.WATCHDOG_AT] = now;
+    latest[LastSeen.WATCHDOG_AT] = now;
   }
   return {
     counts: {
@@ -38,7 +38,7 @@ function callbackActivity(summary: DeliverySummary, group: AlertGroup, now: numb
 /** A callback refused with a 4xx (by `error.code`), or an ARMS console test (`code` undefined). */
 function refusalActivity(code: string | undefined, now: number): CounterDelta {
   const name = code === undefined ? Counter.CONSOLE_TESTS : `${Counter.CALLBACKS_REJECTED}.${code}`;
-  return { counts: { [name]: 1 }, latest: { [Latest.CALLBACK_AT]: now } };
+  return { counts: { [name]: 1 }, latest: { [LastSeen.CALLBACK_AT]: now } };
 }
 
 /** One relay run. */
@@ -50,7 +50,7 @@ function relayActivity(result: RelayResult, now: number): CounterDelta {
       [Counter.SUPERSEDED]: result.superseded,
       ...failureCounts(result.failures),
     },
-    latest: result.delivered > 0 ? { [Latest.DELIVERED_AT]: now } : {},
+    latest: result.delivered > 0 ? { [LastSeen.DELIVERED_AT]: now } : {},
   };
 }
 

@@ -9,7 +9,7 @@ import type { DeliveryStatus } from '../constants';
 import type { OpenCircuit } from '../delivery/KeyGate';
 import type { RelayResult } from '../delivery/relay';
 import type { FcTimerEvent } from '../fc/types';
-import { Counter, type CounterTotals, countsUnder, Latest } from '../store/Counters';
+import { Counter, type CounterTotals, countsUnder, LastSeen } from '../store/Counters';
 import type { OutboxSummary } from '../store/DeliveryStore';
 import type { CanaryResult } from './canary';
 import { type HealthVerdict, healthVerdict } from './verdict';
@@ -98,7 +98,7 @@ function buildHealthReport(input: {
     superseded: count(Counter.SUPERSEDED),
   };
   const watchdogName = config.health.watchdogAlertname;
-  const watchdogSeen = counters.latest[Latest.WATCHDOG_AT];
+  const watchdogSeen = counters.latest[LastSeen.WATCHDOG_AT];
   const verdict = healthVerdict(
     {
       now,
@@ -112,7 +112,7 @@ function buildHealthReport(input: {
       },
       storeReachable,
       configProblems: [],
-      lastCallbackAt: counters.latest[Latest.CALLBACK_AT] ?? null,
+      lastCallbackAt: counters.latest[LastSeen.CALLBACK_AT] ?? null,
       watchdog:
         watchdogName === undefined
           ? undefined
@@ -150,8 +150,8 @@ function buildHealthReport(input: {
     oldestWaitingSeconds,
     storeReachable,
     window,
-    lastCallbackAt: iso(counters.latest[Latest.CALLBACK_AT]),
-    lastDeliveredAt: iso(counters.latest[Latest.DELIVERED_AT]),
+    lastCallbackAt: iso(counters.latest[LastSeen.CALLBACK_AT]),
+    lastDeliveredAt: iso(counters.latest[LastSeen.DELIVERED_AT]),
     watchdog:
       watchdogName === undefined
         ? undefined

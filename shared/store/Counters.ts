@@ -20,8 +20,11 @@ const Counter = {
   SUPERSEDED: 'deliveries.superseded',
 } as const;
 
-/** Times (epoch ms) kept as the latest seen. */
-const Latest = {
+/**
+ * When a callback, a delivery and the Watchdog were last seen (epoch ms): each invocation reports its times, the store
+ * keeps the largest, across every instance.
+ */
+const LastSeen = {
   CALLBACK_AT: 'lastCallbackAt',
   DELIVERED_AT: 'lastDeliveredAt',
   WATCHDOG_AT: 'watchdogSeenAt',
@@ -75,4 +78,4 @@ function countsUnder(totals: CounterTotals, prefix: string): Record<string, numb
 }
 
 export type { CounterDelta, CounterTotals };
-export { bucketOf, bucketsBetween, Counter, countsUnder, LATEST_BUCKET, Latest, MINUTE_MS, mergeCounters };
+export { bucketOf, bucketsBetween, Counter, countsUnder, LATEST_BUCKET, LastSeen, MINUTE_MS, mergeCounters };

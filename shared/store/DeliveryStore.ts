@@ -1,11 +1,6 @@
-/**
- * The delivery store port, after Powertools' `BasePersistenceLayer`: this base owns batching, expiry and the due
- * view over the records; a backend implements the `_` primitives (memory, file, Tablestore). Every write is one
- * conditional full-row put, so a record's cells always share one TTL.
- */
-import type { Secret } from '../config/Secret';
-import { DeliveryStatus } from '../constants';
+import type { DeliveryStatus } from '../constants';
 import type { StoreError } from '../errors';
+import type { CloudCredentials } from '../fc/credentials';
 import {
   bucketOf,
   bucketsBetween,
@@ -29,52 +24,11 @@ type ClaimOutcome =
    */
   | { claimed: false; record: DeliveryRecord; failed: StoreError };
 
-/** Cloud credentials, as the FC context gives them (wrapped). */
-interface StoreCredentials {
-  accessKeyId: Secret;
-  accessKeySecret: Secret;
-  securityToken?: Secret;
-}
-
 /** What `outboxSummary` reports. */
 interface OutboxSummary {
   waiting: Partial<Record<DeliveryStatus, number>>;
   /** Epoch ms; undefined when nothing waits. */
   oldestCreatedAt?: number;
-}
-
-/** States of a delivery still waiting to be delivered. */
-const WAITING_STATUSES: ReadonlySet<string> = new Set([
-  DeliveryStatus.PENDING,
-  DeliveryStatus.RETRY,
-  DeliveryStatus.SENDING,
-]);
-
-/** States the relay picks up when due. */
-const DUE_STATUSES: ReadonlySet<string> = new Set([DeliveryStatus.PENDING, DeliveryStatus.RETRY]);
-
-/** When a delivery is due (epoch ms): PENDING/RETRY at `nextAttemptAt`, SENDING when its lease ends; else never. */
-function dueTimeOf(record: DeliveryRecord): number | undefined {
-  if (DUE_STATUSES.has(record.status)) return record.nextAttemptAt ?? 0;
-  return record.status === DeliveryStatus.SENDING ? (record.leaseUntil ?? 0) : undefined;
-}
-
-function isDue(record: DeliveryRecord, now: number): boolean {
-  const dueAt = dueTimeOf(record);
-  return dueAt !== undefined && dueAt <= now;
-}
-
-/**
- * The write rule of versioned rows (occurrence markers, key states): version 1 only where no live row is (none, or
- * an expired one), version N only over a live N - 1. Backends that check it themselves (memory, file) call this.
- */
-function followsVersion(
-  existing: { version: number; expiresAt: number } | undefined,
-  version: number,
-  now: number,
-): boolean {
-  const live = existing !== undefined && existing.expiresAt > now;
-  return version === 1 ? !live : live && existing.version === version - 1;
 }
 
 abstract class DeliveryStore {
@@ -95,17 +49,19 @@ abstract class DeliveryStore {
 
   /** Replaces a record if its stored version is still `record.version - 1`; returns false on a lost race. */
   public async replace(record: DeliveryRecord): Promise<boolean> {
-    return this._putIfVersion(record, record.version - 1);
+    return (await this._putIfVersion([record], [record.version - 1]))[0] as boolean;
   }
 
   /**
-   * Replaces several records, each on its own condition (a lost race on one does not stop the others). Backends with
-   * a batch write override this to keep store round trips per callback constant.
+   * Replaces several records, each on its own condition (a lost race on one does not stop the others), in a constant
+   * number of store round trips whatever the count.
    */
   public async replaceMany(records: readonly DeliveryRecord[]): Promise<boolean[]> {
-    const results: boolean[] = [];
-    for (const record of records) results.push(await this.replace(record));
-    return results;
+    if (records.length === 0) return [];
+    return this._putIfVersion(
+      records,
+      records.map((record) => record.version - 1),
+    );
   }
 
   /** The live (unexpired) records with these keys. */
@@ -121,31 +77,20 @@ abstract class DeliveryStore {
    * also those due within that much time (the relay waits for a resolve due again in a second or two).
    */
   public async listDue(limit: number, withinMs = 0): Promise<DeliveryRecord[]> {
+    if (limit <= 0) return [];
     const now = this.now();
-    const due: DeliveryRecord[] = [];
-    for (const record of await this._scan()) {
-      if (record.expiresAt > now && isDue(record, now + withinMs)) due.push(record);
-    }
-    return due.sort((a, b) => a.createdAt - b.createdAt).slice(0, limit);
+    return this._listDue(limit, now, now + Math.max(0, withinMs));
   }
 
   /**
    * The deliveries still waiting (PENDING, RETRY, SENDING) by status, and when the oldest was created: what the health
-   * report needs from the outbox. This default reads every record; backends with a due index override it so its
-   * cost follows the backlog, not the history.
+   * report needs from the outbox.
    */
   public async outboxSummary(): Promise<OutboxSummary> {
-    const waiting: OutboxSummary['waiting'] = {};
-    let oldestCreatedAt: number | undefined;
-    for (const record of await this.list()) {
-      if (!WAITING_STATUSES.has(record.status)) continue;
-      waiting[record.status] = (waiting[record.status] ?? 0) + 1;
-      oldestCreatedAt = Math.min(oldestCreatedAt ?? record.createdAt, record.createdAt);
-    }
-    return { waiting, oldestCreatedAt };
+    return this._outboxSummary();
   }
 
-  /** Every live record (status reports and tests; backends with a real index override `listDue` instead). */
+  /** Every live record, O(history): status reports, tools and tests, never the relay. */
   public async list(): Promise<DeliveryRecord[]> {
     const now = this.now();
     return (await this._scan()).filter((record) => record.expiresAt > now);
@@ -213,7 +158,9 @@ abstract class DeliveryStore {
    * Hands over the FC context's credentials at the start of an invocation (STS credentials rotate; FC passes the
    * current ones in `context.credentials`). Only stores that call Alibaba Cloud use them.
    */
-  public useCredentials(_credentials: StoreCredentials | undefined): void {}
+  public useCredentials(credentials: CloudCredentials | undefined): void {
+    this._useCredentials?.(credentials);
+  }
 
   /**
    * Bounds every store call from now on by what `deadline` leaves (`min(STORE_TIMEOUT_MS, deadline.remainingMs())`),
@@ -221,13 +168,23 @@ abstract class DeliveryStore {
    * invocation, like the credentials (an FC instance runs one invocation at a time unless `instanceConcurrency` says
    * otherwise; `s.yaml` keeps the default, 1). Only stores with network calls use it.
    */
-  public useDeadline(_deadline: { remainingMs(): number } | undefined): void {}
+  public useDeadline(deadline: { remainingMs(): number } | undefined): void {
+    this._useDeadline?.(deadline);
+  }
 
-  public async close(): Promise<void> {}
+  /** Releases what the store holds open (sockets); the store stays usable. */
+  public async close(): Promise<void> {
+    await this._close?.();
+  }
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
-  protected abstract _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean>;
+  /** Each record over its stored version `expected[i]`, independently, in order (a key twice: second over first). */
+  protected abstract _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]>;
   protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;
+  /** The live records due by `until` (epoch ms), oldest-created first, at most `limit` (≥ 1). */
+  protected abstract _listDue(limit: number, now: number, until: number): Promise<DeliveryRecord[]>;
+  protected abstract _outboxSummary(): Promise<OutboxSummary>;
+  /** Every record, expired ones included (the base drops them). */
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
@@ -240,7 +197,12 @@ abstract class DeliveryStore {
     expiresAt: number,
   ): Promise<void>;
   protected abstract _readCounters(buckets: readonly number[]): Promise<CounterTotals[]>;
+
+  // Hooks of the stores that call Alibaba Cloud (the others leave them out).
+  protected _useCredentials?(credentials: CloudCredentials | undefined): void;
+  protected _useDeadline?(deadline: { remainingMs(): number } | undefined): void;
+  protected _close?(): Promise<void>;
 }
 
-export type { ClaimOutcome, OutboxSummary, StoreCredentials };
-export { DeliveryStore, dueTimeOf, followsVersion, isDue, WAITING_STATUSES };
+export type { ClaimOutcome, OutboxSummary };
+export { DeliveryStore };

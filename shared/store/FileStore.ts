@@ -70,9 +70,10 @@ import { threadId } from 'node:worker_threads';
 import { StoreError } from '../errors';
 import { type CounterDelta, type CounterTotals, mergeCounters } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
-import { type ClaimOutcome, DeliveryStore, followsVersion } from './DeliveryStore';
+import { type ClaimOutcome, DeliveryStore, type OutboxSummary } from './DeliveryStore';
 import type { KeyState } from './KeyState';
 import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
+import { dueAmong, followsVersion, summaryOf } from './storeRules';
 
 const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -228,19 +229,8 @@ class FileStore extends DeliveryStore {
     );
   }
 
-  protected async _putIfVersion(record: DeliveryRecord, expectedVersion: number): Promise<boolean> {
-    return this.#replaceAll([record], [expectedVersion])[0] as boolean;
-  }
-
   /** All records in one batch (one lock per stripe), each on its own condition. */
-  public override async replaceMany(records: readonly DeliveryRecord[]): Promise<boolean[]> {
-    return this.#replaceAll(
-      records,
-      records.map((record) => record.version - 1),
-    );
-  }
-
-  #replaceAll(records: readonly DeliveryRecord[], expected: readonly number[]): boolean[] {
+  protected async _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]> {
     return this.#swapAll<DeliveryRecord, boolean>(
       this.#dir,
       records.map((record, index) => ({
@@ -258,6 +248,15 @@ class FileStore extends DeliveryStore {
       if (record !== undefined) found.set(key, record);
     }
     return found;
+  }
+
+  /** From every row: the file store has no index (its outbox is small, or it is a test's). */
+  protected async _listDue(limit: number, now: number, until: number): Promise<DeliveryRecord[]> {
+    return dueAmong(await this._scan(), now, until, limit);
+  }
+
+  protected async _outboxSummary(): Promise<OutboxSummary> {
+    return summaryOf(await this.list());
   }
 
   /** Every row; expired ones are pruned (under the lock, so a takeover landing meanwhile survives). */

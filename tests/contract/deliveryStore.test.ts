@@ -15,7 +15,7 @@ import { FileStore } from '../../shared/store/FileStore';
 import type { KeyState } from '../../shared/store/KeyState';
 import { MemoryStore } from '../../shared/store/MemoryStore';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../support/deliveryRecords';
 import { type FakeTablestore, startFakeTablestore } from '../support/fakeTablestore';
 
@@ -60,7 +60,7 @@ const backends: [string, (now: () => number) => DeliveryStore][] = [
       server.tables.create(table, MAIN_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
       server.tables.create(dueTableName(table), DUE_PRIMARY_KEY, { timeToLive: 7 * 86_400 });
       const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-      return new TablestoreStore({
+      return TablestoreStore.connect({
         endpoint: server.endpoint,
         instance: server.instance,
         table,

@@ -8,7 +8,7 @@
  */
 import { Secret } from '../../shared/config/Secret';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
-import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestoreRows';
+import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { type FakeTablestore, startFakeTablestore } from './fakeTablestore';
 
 /** The main table's name (`TABLESTORE_TABLE`'s default). */
@@ -33,7 +33,7 @@ async function startTablestoreOverFake(
   fake.tables.create(TABLE, MAIN_PRIMARY_KEY, { timeToLive: WEEK_SECONDS });
   fake.tables.create(dueTable, DUE_PRIMARY_KEY, { timeToLive: WEEK_SECONDS });
   const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-  const store = new TablestoreStore({
+  const store = TablestoreStore.connect({
     endpoint: fake.endpoint,
     instance: fake.instance,
     table: TABLE,

@@ -47,7 +47,7 @@ const NODE_NET = /^(node:)?(http|https|net|tls|dgram|http2)$/;
 /** The adapters that open sockets: the PagerDuty client, the Tablestore connection, the sockets opened at init. */
 const NETWORK_ADAPTERS = new Set([
   'shared/pagerduty/httpPost.ts',
-  'shared/store/tablestoreClient.ts',
+  'shared/store/tablestore/connection.ts',
   'shared/preconnect.ts',
 ]);
 /**
@@ -112,7 +112,7 @@ const IMPURE =
 describe('Layering of shared/ and functions/', () => {
   it('reads the import lines it checks', () => {
     expect(files.length).toBeGreaterThan(50);
-    expect(edges.some(({ file, to }) => file === 'shared/store/tablestoreSdk.ts' && to === 'tablestore')).toBe(true);
+    expect(edges.some(({ file, to }) => file === 'shared/store/tablestore/sdk.ts' && to === 'tablestore')).toBe(true);
   });
 
   it('has no loop between folders, so no import runs back up', () => {
@@ -149,7 +149,7 @@ describe('Layering of shared/ and functions/', () => {
 
   it('loads the tablestore SDK through its one seam only', () => {
     const loaders = edges.filter(({ to }) => to === 'tablestore').map(({ file }) => file);
-    expect([...new Set(loaders)]).toEqual(['shared/store/tablestoreSdk.ts']);
+    expect([...new Set(loaders)]).toEqual(['shared/store/tablestore/sdk.ts']);
   });
 
   it('opens sockets in the network adapters only', () => {

@@ -1,5 +1,5 @@
 /**
- * The function bundles carry the trimmed protobuf module (`shared/store/protocol/tablestoreProto.js`, aliased in by
+ * The function bundles carry the trimmed protobuf module (`shared/store/tablestore/protocol/tablestoreProto.js`, aliased in by
  * scripts/build.mjs) instead of the SDK's module for every Tablestore API: the SDK runs on it end to end, built as FC
  * loads it, against the wire-compatible fake. The webhook claims, reads on a duplicate and queues on a PagerDuty 5xx
  * (BatchWriteRow with conditions, BatchGetRow), loading no file beside its bundle for its first answer (the FC SDK

@@ -3,6 +3,7 @@
  * outcomes, compare-and-set, INTEGER round trips, the due index's flat cost, faults and ambiguity, occurrence
  * markers, the wiring in `createBridge`, and the create-table script (in-process and as the built bundle).
  */
+
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,15 +17,15 @@ import { DeliveryStatus } from '../../../shared/constants';
 import { markDelivered, markRetry, markSending } from '../../../shared/delivery/transitions';
 import { StoreError } from '../../../shared/errors';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
-import { TablestoreStore, type TablestoreStoreOptions } from '../../../shared/store/TablestoreStore';
+import { dueTimeOf } from '../../../shared/store/storeRules';
+import { type TablestoreConnectOptions, TablestoreStore } from '../../../shared/store/TablestoreStore';
 import {
   DUE_PRIMARY_KEY,
-  dueAtOf,
   dueTableName,
   MAIN_PRIMARY_KEY,
   recordCells,
   shardOf,
-} from '../../../shared/store/tablestoreRows';
+} from '../../../shared/store/tablestore/rowCodec';
 import { invokeBundle } from '../../support/bundle';
 import { deliveryRecord } from '../../support/deliveryRecords';
 import { type FakeTablestore, type FakeTablestoreOptions, startFakeTablestore } from '../../support/fakeTablestore';
@@ -58,9 +59,9 @@ async function start(options: FakeTablestoreOptions = {}, createTables = true): 
   return fake;
 }
 
-function storeOn(server: FakeTablestore, options: Partial<TablestoreStoreOptions> = {}): TablestoreStore {
+function storeOn(server: FakeTablestore, options: Partial<TablestoreConnectOptions> = {}): TablestoreStore {
   const credentials = { accessKeyId: new Secret(AK), accessKeySecret: new Secret(SK) };
-  const store = new TablestoreStore({
+  const store = TablestoreStore.connect({
     endpoint: server.endpoint,
     instance: server.instance,
     table: TABLE,
@@ -792,7 +793,7 @@ describe('Function: ensureTables', () => {
   });
 });
 
-// Keeps `dueAtOf` honest against the record builder used above.
+// Keeps `dueTimeOf` honest against the record builder used above.
 it('the due time of a SENDING record is its lease end', () => {
-  expect(dueAtOf(record('x'))).toBe(clock + 30_000);
+  expect(dueTimeOf(record('x'))).toBe(clock + 30_000);
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dueTableName } from '../../../shared/store/tablestoreRows';
+import { dueTableName } from '../../../shared/store/tablestore/rowCodec';
 import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { startTablestoreOverFake, TABLE, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 import { webhookHarness } from '../../support/webhook';

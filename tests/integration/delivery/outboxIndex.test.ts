@@ -13,9 +13,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { markDelivered, markPending, markRetry, markSending } from '../../../shared/delivery/transitions';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
-import { type OutboxSummary, WAITING_STATUSES } from '../../../shared/store/DeliveryStore';
+import type { OutboxSummary } from '../../../shared/store/DeliveryStore';
+import { dueTimeOf, WAITING_STATUSES } from '../../../shared/store/storeRules';
 import type { TablestoreStore } from '../../../shared/store/TablestoreStore';
-import { dueAtOf, MAIN_PK } from '../../../shared/store/tablestoreRows';
+import { MAIN_PK } from '../../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../../support/deliveryRecords';
 import type { FakeTablestore, FaultRequestInfo } from '../../support/fakeTablestore';
 import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
@@ -130,7 +131,7 @@ async function invariantOf(tablestore: TablestoreOverFake) {
   );
   const unindexed = rows
     .filter((row) => WAITING_STATUSES.has(row.status))
-    .filter((row) => !entries.has(`${row.deliveryKey}@${dueAtOf(row)}`))
+    .filter((row) => !entries.has(`${row.deliveryKey}@${dueTimeOf(row)}`))
     .map((row) => `${row.deliveryKey} ${row.status} v${row.version}`);
   const scanned: OutboxSummary = { waiting: {} };
   for (const row of rows) {

@@ -9,7 +9,7 @@ import { handlerFor } from '../../../functions/delivery-health/index';
 import { createBridge } from '../../../shared/app';
 import { DeliveryStatus, EventAction } from '../../../shared/constants';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
-import { recordCells } from '../../../shared/store/tablestoreRows';
+import { recordCells } from '../../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../../support/deliveryRecords';
 import type { FakePagerDuty } from '../../support/fakePagerDuty';
 import { fcContext, timerEvent } from '../../support/fcEvents';

@@ -5,10 +5,12 @@
  * has a due entry at or before its next due time**. It is checked before every request the store receives (so at every
  * point a crash could stop the relay), and a later run (after the leases) delivers every alert.
  */
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { handlerFor } from '../../../functions/delivery-health/index';
 import { createBridge } from '../../../shared/app';
-import { dueAtOf, recordFromCells } from '../../../shared/store/tablestoreRows';
+import { dueTimeOf } from '../../../shared/store/storeRules';
+import { recordFromCells } from '../../../shared/store/tablestore/rowCodec';
 import { deliveryRecord } from '../../support/deliveryRecords';
 import { decodeRow, toJs } from '../../support/fakeTablestore/codec';
 import type { FaultRequestInfo } from '../../support/fakeTablestore/types';
@@ -44,7 +46,7 @@ function invisibleRows(server: TablestoreOverFake): string[] {
     const key = String(row.pk.pk);
     if (!key.startsWith('q')) continue;
     const record = recordFromCells(key, new Map(Object.entries(row.attrs)));
-    const dueAt = dueAtOf(record);
+    const dueAt = dueTimeOf(record);
     if (dueAt === undefined) continue;
     if (!(entries.get(key) ?? []).some((at) => at <= dueAt)) invisible.push(`${key} ${record.status}`);
   }
@@ -136,7 +138,7 @@ describe('relay write paths under a single-row fault', () => {
     expect(accepted().size).toBe(ROWS);
     expect([...violations, ...invisibleRows(server)]).toEqual([]);
     const unfinished = (await server.store.get(records.map((record) => record.deliveryKey))).values();
-    expect([...unfinished].filter((record) => dueAtOf(record) !== undefined)).toEqual([]);
+    expect([...unfinished].filter((record) => dueTimeOf(record) !== undefined)).toEqual([]);
   });
 });
 

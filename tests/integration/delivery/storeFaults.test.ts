@@ -24,7 +24,7 @@ import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import type { DeliveryStore } from '../../../shared/store/DeliveryStore';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import type { TablestoreStore } from '../../../shared/store/TablestoreStore';
-import { dueTableName } from '../../../shared/store/tablestoreRows';
+import { dueTableName } from '../../../shared/store/tablestore/rowCodec';
 import {
   type FakePagerDuty,
   type ReceivedRequest,

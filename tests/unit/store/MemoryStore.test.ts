@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryStatus } from '../../../shared/constants';
+import type { KeyState } from '../../../shared/store/KeyState';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import { deliveryRecord } from '../../support/deliveryRecords';
 
@@ -51,6 +52,24 @@ describe('Class: MemoryStore', () => {
       expect(claimed).toMatchObject({ status: DeliveryStatus.PENDING, version: 1 });
       expect((await store.get(['k1'])).get('k1')).toMatchObject({ status: DeliveryStatus.DELIVERED, version: 2 });
       expect((await store.get(['k1'])).get('k1')?.event).toEqual(first.event);
+    });
+  });
+
+  describe('isolation of key states (plain JSON data, copied whole)', () => {
+    it('keeps a key state as written when its reader changes the data it read', async () => {
+      // Prepare
+      const store = new MemoryStore({ now: () => AT });
+      const keyId = '0123456789abcdef';
+      await store.putKeyStates([
+        { keyId, version: 1, updatedAt: AT, expiresAt: AT + 60_000, data: { sent: [AT - 2, AT - 1] } },
+      ]);
+      const state = (await store.getKeyStates([keyId])).get(keyId) as KeyState;
+
+      // Act
+      (state.data.sent as number[]).push(AT);
+
+      // Assess
+      expect((await store.getKeyStates([keyId])).get(keyId)?.data).toEqual({ sent: [AT - 2, AT - 1] });
     });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The trimmed protobuf module the function bundles use in place of the SDK's (`shared/store/protocol/tablestoreProto.js`,
+ * The trimmed protobuf module the function bundles use in place of the SDK's (`shared/store/tablestore/protocol/tablestoreProto.js`,
  * `npm run proto`, aliased by scripts/build.mjs): generated for the installed SDK, still what the generator writes,
  * and encoding and decoding the messages of the functions' calls exactly as the SDK's full module does. That the SDK
  * runs on it end to end is held by tests/integration/adapters/tablestoreProtoBundle.test.ts (the built bundles on the fake).
@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..', '..');
-const TRIMMED = join(root, 'shared/store/protocol/tablestoreProto.js');
+const TRIMMED = join(root, 'shared/store/tablestore/protocol/tablestoreProto.js');
 const requireFromRoot = createRequire(join(root, 'package.json'));
 const sdkDir = dirname(requireFromRoot.resolve('tablestore/package.json'));
 
@@ -111,7 +111,7 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-describe('Module: shared/store/protocol/tablestoreProto.js', () => {
+describe('Module: shared/store/tablestore/protocol/tablestoreProto.js', () => {
   const work = mkdtempSync(join(tmpdir(), 'tablestore-proto-test-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

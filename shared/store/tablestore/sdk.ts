@@ -145,4 +145,4 @@ export type {
   SdkRow,
   TablestoreSdk,
 };
-export { loadTablestoreSdk, SDK_IMPLICIT_GLOBALS };
+export { loadTablestoreSdk };

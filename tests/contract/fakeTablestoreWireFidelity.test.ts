@@ -1,4 +1,8 @@
-// The fake Tablestore server driven by the REAL `tablestore` SDK over loopback HTTP.
+/**
+ * The wire fake's own test: the fake Tablestore server (`tests/support/fakeTablestore.ts`) answers the REAL `tablestore`
+ * SDK over loopback HTTP as the service does (`reference/tablestore.md` §10–§11): conditions, batch limits, TTL, errors
+ * and faults. It tests the fake every Tablestore test stands on, not the bridge.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeTablestore, type FakeTablestoreOptions, startFakeTablestore } from '../support/fakeTablestore';
 import {

@@ -1,34 +1,41 @@
 /**
- * The main table's rows that are not deliveries: versioned rows (occurrence markers, `OccurrenceMarker.ts`, and key
- * states, `KeyState.ts`), moved forward by compare-and-set like deliveries, and the health counters (`Counters.ts`),
- * added by INCREMENT and read by key range. Row keys and columns: `tablestoreRows.ts`.
+ * Occurrence markers, key states and health counters on Tablestore: the main table's rows that are not deliveries.
+ * Markers (`OccurrenceMarker.ts`) and key states (`KeyState.ts`) are versioned rows, moved forward by compare-and-set
+ * like deliveries; the counters (`Counters.ts`) are added by INCREMENT and read by key range. Row keys and columns:
+ * `rowCodec.ts`.
  */
 
-import type { Deadline } from '../deadline';
-import { type CounterDelta, type CounterTotals, MINUTE_MS } from './Counters';
-import type { KeyState } from './KeyState';
-import type { OccurrenceMarker } from './OccurrenceMarker';
-import type { TablestoreCalls, WriteOutcome, WriteRow } from './tablestoreCalls';
-import { cellsOf, condition, equal, long, mainKey, putRow, rowError, sdk } from './tablestoreRequests';
+import type { Deadline } from '../../deadline';
+import { type CounterDelta, type CounterTotals, MINUTE_MS } from '../Counters';
+import type { KeyState } from '../KeyState';
+import type { OccurrenceMarker } from '../OccurrenceMarker';
+import { rowError, type TablestoreCalls, type WriteOutcome, type WriteRow } from './calls';
 import {
   bucketStartKey,
   COUNTER_KIND,
+  cellsOf,
+  condition,
   counterRowKey,
+  equal,
   KEY_STATE_ROWS,
   KIND_COLUMN,
   LATEST_KIND,
+  long,
   MARKER_ROWS,
+  mainKey,
   parseCounterRowKey,
+  putRow,
   sameVersionedRow,
+  sdk,
   toNumber,
   VERSION_COLUMN,
   type VersionedRows,
-} from './tablestoreRows';
-import type { SdkCondition } from './tablestoreSdk';
+} from './rowCodec';
+import type { SdkCondition } from './sdk';
 
 type Versioned = { version: number; expiresAt: number };
 
-class TablestoreAuxiliaryRows {
+class MarkersAndCounters {
   readonly #calls: TablestoreCalls;
   readonly #table: string;
   readonly #budget: () => Deadline;
@@ -236,4 +243,4 @@ class TablestoreAuxiliaryRows {
   }
 }
 
-export { TablestoreAuxiliaryRows };
+export { MarkersAndCounters };

@@ -17,7 +17,7 @@
  * it, reference §5 **UNCONFIRMED**); when in doubt a code counts as "may have landed", the safe side, since every
  * write here is conditional and a retry resolves it.
  */
-import { StoreError } from '../errors';
+import { StoreError } from '../../errors';
 
 const CONDITION_FAILED = 'OTSConditionCheckFail';
 /** Our own per-call timer fired (the SDK's socket timeout is idle-only, reference §7). */
@@ -99,10 +99,6 @@ function fromBatchRow(row: { errorCode: string | null; errorMessage: string | nu
   return failure(code, printable(row.errorMessage), undefined);
 }
 
-function isConditionFailure(f: OtsFailure): boolean {
-  return f.code === CONDITION_FAILED;
-}
-
 /** The `StoreError` for a failure; `write` says whether the operation wrote (only writes are ever ambiguous). */
 function toStoreError(operation: string, f: OtsFailure, write: boolean): StoreError {
   const request = f.requestId === undefined ? '' : ` (request ${f.requestId})`;
@@ -114,13 +110,4 @@ function toStoreError(operation: string, f: OtsFailure, write: boolean): StoreEr
 }
 
 export type { OtsFailure };
-export {
-  CONDITION_FAILED,
-  DEADLINE_EXCEEDED,
-  fromBatchRow,
-  fromCallError,
-  isConditionFailure,
-  otsCode,
-  printable,
-  toStoreError,
-};
+export { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, toStoreError };

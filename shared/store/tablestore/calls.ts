@@ -1,21 +1,23 @@
 /**
  * The Tablestore calls the delivery store makes, each bounded by the operation's budget and retried here (the SDK's
- * retries are off, `tablestoreClient.ts`): batch writes in chunks of at most `BATCH_WRITE_MAX_ROWS` rows and
+ * retries are off, `connection.ts`): batch writes in chunks of at most `BATCH_WRITE_MAX_ROWS` rows and
  * `BATCH_WRITE_MAX_BYTES` (a delivery row carries its event, up to `EVENT_MAX_BYTES`), with every row's `isOk` checked
  * and only failed rows retried; batch reads in chunks of `BATCH_GET_MAX_ROWS`; and paged ranges.
  */
-import { mapLimited, sleep } from '../async';
-import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../constants';
-import type { Deadline } from '../deadline';
-import { StoreError } from '../errors';
-import { type TablestoreConnection, withDeadline } from './tablestoreClient';
-import { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, type OtsFailure, toStoreError } from './tablestoreErrors';
-import type { SdkBatchWriteRow, SdkClient, SdkPrimaryKey, SdkRow } from './tablestoreSdk';
+import { mapLimited, sleep } from '../../async';
+import { BATCH_GET_MAX_ROWS, BATCH_WRITE_MAX_BYTES, BATCH_WRITE_MAX_ROWS } from '../../constants';
+import type { Deadline } from '../../deadline';
+import { StoreError } from '../../errors';
+import { type SdkClientSource, withDeadline } from './connection';
+import { DEADLINE_EXCEEDED, fromBatchRow, fromCallError, type OtsFailure, toStoreError } from './errors';
+import type { SdkBatchWriteRow, SdkClient, SdkPrimaryKey, SdkRow } from './sdk';
 
 /** Attempts per row (the first and two retries), all inside the operation's budget. */
 const MAX_ATTEMPTS = 3;
 /** Below this many milliseconds left, no new attempt starts: it could not finish. */
 const MIN_ATTEMPT_MS = 25;
+/** Optional writes (`tidy`) are skipped with less than this left of the budget. */
+const TIDY_MIN_MS = 50;
 /** Calls of one operation in flight at once (the connection keeps 16 sockets). */
 const MAX_PARALLEL_CALLS = 8;
 
@@ -80,22 +82,28 @@ function chunkGroups(
   return chunks;
 }
 
+/** The `StoreError` of a row that failed for good; ambiguous when any attempt may have landed. */
+function rowError(operation: string, outcome: Extract<WriteOutcome, { status: 'failed' }>): StoreError {
+  const failure = { ...outcome.failure, mayHaveLanded: outcome.failure.mayHaveLanded || outcome.retried };
+  return toStoreError(operation, failure, true);
+}
+
 function deadlineFailure(): OtsFailure {
   return fromCallError(Object.assign(new Error('store operation deadline reached'), { code: DEADLINE_EXCEEDED }));
 }
 
 class TablestoreCalls {
-  readonly #connection: TablestoreConnection;
+  readonly #source: SdkClientSource;
 
-  public constructor(connection: TablestoreConnection) {
-    this.#connection = connection;
+  public constructor(source: SdkClientSource) {
+    this.#source = source;
   }
 
   /** One SDK call with what is left of the budget. A `StoreError` (no credentials) passes through unchanged. */
   async #call<T>(budget: Deadline, run: (client: SdkClient) => Promise<T>): Promise<T> {
     const ms = budget.remainingMs();
     if (ms <= 0) throw Object.assign(new Error('store operation deadline reached'), { code: DEADLINE_EXCEEDED });
-    return withDeadline(run(this.#connection.client()), ms);
+    return withDeadline(run(this.#source.client()), ms);
   }
 
   /**
@@ -182,6 +190,16 @@ class TablestoreCalls {
     return outcomes.map((outcome) => outcome ?? { status: 'failed', failure: deadlineFailure(), retried: true });
   }
 
+  /** Best-effort writes (deletes of stale due entries): a failure leaves them to `listDue`, never fails the caller. */
+  public async tidy(budget: Deadline, rows: readonly WriteRow[]): Promise<void> {
+    if (rows.length === 0 || budget.remainingMs() < TIDY_MIN_MS) return;
+    try {
+      await this.write(budget, rows);
+    } catch {
+      // stale entries are found and deleted again by listDue
+    }
+  }
+
   /** A read retried while retryable and the budget lasts; failures become a (never ambiguous) `StoreError`. */
   async #read<T>(budget: Deadline, operation: string, run: (client: SdkClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -257,4 +275,4 @@ class TablestoreCalls {
 }
 
 export type { WriteOutcome, WriteRow };
-export { chunkGroups, rowBytes, TablestoreCalls };
+export { chunkGroups, rowError, TablestoreCalls };

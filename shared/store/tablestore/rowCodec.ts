@@ -1,6 +1,7 @@
 /**
- * The Tablestore row layout of the delivery store (`reference/tablestore.md` §13), shared by the adapter, the
- * create-table script and the tests. Two tables:
+ * The row codec of the delivery store: how every record the port knows becomes Tablestore cells and back, and the SDK
+ * request pieces that carry them (INTEGER values as `TableStore.Long`, never JS numbers, which are DOUBLEs; conditions;
+ * primary keys; batch rows). `reference/tablestore.md` §3, §4, §13. Two tables:
  *
  * - **main** `<TABLESTORE_TABLE>`, PK `pk` (STRING) = delivery key: one row per delivery, every column of
  *   `DeliveryRecord` (integers as INTEGER, the event as a JSON string, never a routing key). Each write is a full-row
@@ -8,25 +9,35 @@
  * - **due index** `<TABLESTORE_TABLE>_due`, PK `[shard INTEGER, dueAt INTEGER, pk STRING]`: one entry per delivery
  *   that is PENDING/RETRY (due at `nextAttemptAt`) or SENDING (due when `leaseUntil` passes). The relay reads
  *   `dueAt <= now` by range, so its cost follows the undelivered rows, never the delivered history. `shard` (a hash
- *   of the key, `DUE_SHARDS` values) keeps the time-ordered key from being one hot partition.
+ *   of the key, `DUE_SHARDS` values) keeps the time-ordered key from being one hot partition (`dueIndex.ts`).
  *
  * Occurrence markers (`OccurrenceMarker.ts`), key states (`KeyState.ts`) and the health counters (`Counters.ts`) are
  * main-table rows too, keyed `m1-<hash>`, `k1-<keyId>` and `c1-<minute>-…` (delivery keys start `d1-`), with a `kind`
  * column: same table, same TTL, same RAM policy; the full scan skips them. Markers and key states are both versioned
- * rows (`VersionedRows`), written by the same compare-and-set.
+ * rows (`VersionedRows`), written by the same compare-and-set (`markersAndCounters.ts`).
  */
 import { createHash } from 'node:crypto';
-import { DeliveryStatus, type EventAction } from '../constants';
-import type { PagerDutyEventBody } from '../pagerduty/types';
-import type { DeliveryRecord } from './DeliveryRecord';
-import type { KeyState } from './KeyState';
-import { markerKeyOf, type OccurrenceMarker } from './OccurrenceMarker';
+import type { DeliveryStatus, EventAction } from '../../constants';
+import { StoreError } from '../../errors';
+import type { PagerDutyEventBody } from '../../pagerduty/types';
+import type { DeliveryRecord } from '../DeliveryRecord';
+import type { KeyState } from '../KeyState';
+import { markerKeyOf, type OccurrenceMarker } from '../OccurrenceMarker';
+import { dueTimeOf } from '../storeRules';
+import type { WriteRow } from './calls';
+import {
+  loadTablestoreSdk,
+  type SdkAttributeColumns,
+  type SdkColumnCondition,
+  type SdkCondition,
+  type SdkPrimaryKey,
+  type SdkRow,
+} from './sdk';
 
 /** Primary key column of the main table. */
 const MAIN_PK = 'pk';
 /** Column compared by every compare-and-set. */
 const VERSION_COLUMN = 'version';
-const EXPIRES_COLUMN = 'expiresAt';
 
 /**
  * Shards of the due index. Part of the layout: changing it strands entries in shards no longer read, so a change needs
@@ -121,7 +132,7 @@ function isAuxiliaryRow(cells: ReadonlyMap<string, unknown>): boolean {
 
 /**
  * A kind of main-table row moved forward by compare-and-set on `version` (markers, key states): how its rows are keyed,
- * written and read back. `tablestoreAuxiliary.ts` writes every kind the same way.
+ * written and read back. `markersAndCounters.ts` writes every kind the same way.
  */
 interface VersionedRows<T extends { version: number; expiresAt: number }> {
   /** What the rows are, in errors. */
@@ -253,19 +264,6 @@ function sameCells(a: DeliveryRecord, b: DeliveryRecord): boolean {
   );
 }
 
-/** When the relay should look at a record, or undefined when it never should (same rule as `isDue`). */
-function dueAtOf(record: DeliveryRecord): number | undefined {
-  switch (record.status) {
-    case DeliveryStatus.PENDING:
-    case DeliveryStatus.RETRY:
-      return record.nextAttemptAt ?? 0;
-    case DeliveryStatus.SENDING:
-      return record.leaseUntil ?? 0;
-    default:
-      return undefined;
-  }
-}
-
 /** The due-index shard of a delivery key. */
 function shardOf(deliveryKey: string): number {
   return (createHash('sha256').update(deliveryKey).digest()[0] ?? 0) % DUE_SHARDS;
@@ -285,7 +283,7 @@ interface DueEntry {
 }
 
 function dueEntryOf(record: DeliveryRecord, writtenAt: number): DueEntry | undefined {
-  const dueAt = dueAtOf(record);
+  const dueAt = dueTimeOf(record);
   if (dueAt === undefined) return undefined;
   return {
     shard: shardOf(record.deliveryKey),
@@ -304,34 +302,153 @@ function dueEntryCells(entry: DueEntry): Record<string, CellValue> {
 
 /** An entry whose main row is due exactly at its `dueAt` is the row's live entry; any other entry is stale. */
 function entryMatches(entry: DueEntry, record: DeliveryRecord | undefined): boolean {
-  return record !== undefined && dueAtOf(record) === entry.dueAt;
+  return record !== undefined && dueTimeOf(record) === entry.dueAt;
 }
 
-export type { CellValue, DueEntry, VersionedRows };
+// ------------------------------------------------------------------------------------------------------------
+// SDK request pieces
+// ------------------------------------------------------------------------------------------------------------
+
+type Existence = 'IGNORE' | 'EXPECT_EXIST' | 'EXPECT_NOT_EXIST';
+
+const sdk = loadTablestoreSdk;
+const long = (value: number | bigint) => sdk().Long.fromString(String(value));
+
+function columnsOf(cells: Record<string, CellValue>): SdkAttributeColumns {
+  return Object.entries(cells).map(([name, value]) => ({ [name]: typeof value === 'bigint' ? long(value) : value }));
+}
+
+/** A column check of a condition: `[column, comparator, integer]`; a missing column fails it. */
+type Check = [string, 'EQUAL' | 'GREATER_THAN', number];
+const equal = (column: string, value: number): Check => [column, 'EQUAL', value];
+
+/** `existence`, plus every check (AND). */
+function condition(existence: Existence, checks: readonly Check[] = []): SdkCondition {
+  const { Condition, RowExistenceExpectation, SingleColumnCondition, CompositeCondition, ComparatorType } = sdk();
+  const single = ([name, comparator, value]: Check) =>
+    new SingleColumnCondition(name, long(value), ComparatorType[comparator], false);
+  let column: SdkColumnCondition | null = null;
+  if (checks.length === 1) column = single(checks[0] as Check);
+  else if (checks.length > 1) {
+    const and = new CompositeCondition(sdk().LogicalOperator.AND);
+    for (const check of checks) and.addSubCondition(single(check));
+    column = and;
+  }
+  return new Condition(RowExistenceExpectation[existence], column);
+}
+
+const mainKey = (deliveryKey: string): SdkPrimaryKey => [{ [MAIN_PK]: deliveryKey }];
+const dueKey = (entry: DueEntry): SdkPrimaryKey => [
+  { shard: long(entry.shard) },
+  { dueAt: long(entry.dueAt) },
+  { [MAIN_PK]: entry.deliveryKey },
+];
+
+function cellsOf(row: SdkRow): Map<string, unknown> {
+  return new Map((row.attributes ?? []).map((cell) => [cell.columnName, cell.columnValue]));
+}
+
+function recordOf(row: SdkRow): DeliveryRecord {
+  const key = String(row.primaryKey?.[0]?.value);
+  try {
+    return recordFromCells(key, cellsOf(row));
+  } catch (error) {
+    throw new StoreError(`tablestore row ${key} is not a delivery record: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function entryOf(row: SdkRow): DueEntry {
+  const pk = new Map((row.primaryKey ?? []).map((column) => [column.name, column.value]));
+  const cells = cellsOf(row);
+  return {
+    shard: toNumber(pk.get('shard')) ?? 0,
+    dueAt: toNumber(pk.get('dueAt')) ?? 0,
+    deliveryKey: String(pk.get(MAIN_PK)),
+    version: toNumber(cells.get(VERSION_COLUMN)) ?? 0,
+    writtenAt: toNumber(cells.get('writtenAt')) ?? 0,
+    status: String(cells.get('status') ?? ''),
+  };
+}
+
+/** A full-row PUT of `key` in `tableName` on `rowCondition`. */
+function putRow(
+  tableName: string,
+  key: string,
+  cells: Record<string, CellValue>,
+  rowCondition: SdkCondition,
+): WriteRow {
+  return {
+    tableName,
+    row: { type: 'PUT', condition: rowCondition, primaryKey: mainKey(key), attributeColumns: columnsOf(cells) },
+  };
+}
+
+/** A DELETE of a main row, only if it exists and passes `checks`. */
+function deleteMainRow(tableName: string, key: string, checks: readonly Check[]): WriteRow {
+  return { tableName, row: { type: 'DELETE', condition: condition('EXPECT_EXIST', checks), primaryKey: mainKey(key) } };
+}
+
+/** A due-index entry PUT. Overwriting an entry with the same key (same row, same due time) is harmless: it stays live. */
+function putEntry(dueTable: string, entry: DueEntry): WriteRow {
+  return {
+    tableName: dueTable,
+    row: {
+      type: 'PUT',
+      condition: condition('IGNORE'),
+      primaryKey: dueKey(entry),
+      attributeColumns: columnsOf(dueEntryCells(entry)),
+    },
+  };
+}
+
+/** Deletes an entry only if it is still the one read (a rewrite of the same key since then survives). */
+function deleteEntry(
+  dueTable: string,
+  entry: DueEntry,
+  checks: readonly Check[] = [equal(VERSION_COLUMN, entry.version), equal('writtenAt', entry.writtenAt)],
+): WriteRow {
+  return {
+    tableName: dueTable,
+    row: { type: 'DELETE', condition: condition('EXPECT_EXIST', checks), primaryKey: dueKey(entry) },
+  };
+}
+
+export type { DueEntry, VersionedRows };
 export {
   bucketStartKey,
   COUNTER_KIND,
+  cellsOf,
+  condition,
   counterRowKey,
   DUE_PRIMARY_KEY,
   DUE_SHARDS,
-  dueAtOf,
-  dueEntryCells,
+  deleteEntry,
+  deleteMainRow,
   dueEntryOf,
   dueTableName,
-  EXPIRES_COLUMN,
   entryMatches,
+  entryOf,
+  equal,
   isAuxiliaryRow,
   KEY_STATE_ROWS,
   KIND_COLUMN,
   LATEST_KIND,
+  long,
   MAIN_PK,
   MAIN_PRIMARY_KEY,
   MARKER_ROWS,
+  mainKey,
   parseCounterRowKey,
+  putEntry,
+  putRow,
   recordCells,
   recordFromCells,
+  recordOf,
   sameCells,
   sameVersionedRow,
+  sdk,
   shardOf,
   toNumber,
   VERSION_COLUMN,

@@ -6,12 +6,11 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { CredentialsConfig } from '../config/config';
-import { Secret } from '../config/Secret';
-import { StoreError } from '../errors';
-import { takingPreconnected } from '../preconnect';
-import { DEADLINE_EXCEEDED } from './tablestoreErrors';
-import { loadTablestoreSdk, type SdkClient } from './tablestoreSdk';
+import { StoreError } from '../../errors';
+import type { CloudCredentials } from '../../fc/credentials';
+import { takingPreconnected } from '../../preconnect';
+import { DEADLINE_EXCEEDED } from './errors';
+import { loadTablestoreSdk, type SdkClient } from './sdk';
 
 /**
  * SDK retries, PROCESS-GLOBAL (every request copies `maxRetries` into `TableStore.DefaultRetryPolicy`, reference §6).
@@ -22,18 +21,8 @@ const SDK_MAX_RETRIES = 0;
 /** Sockets kept per client; the webhook's batches run at most this many calls at once. */
 const MAX_SOCKETS = 16;
 
-/** AccessKey or STS credentials (FC sets `ALIBABA_CLOUD_*` for the function's role; its context carries the same). */
-interface TablestoreCredentials {
-  accessKeyId: Secret;
-  accessKeySecret: Secret;
-  securityToken?: Secret;
-}
-
-/**
- * Where the store reads credentials before each operation: a function, so a handler can hand over the FC context's
- * rotating STS credentials (`useContextCredentials`) and the client follows without a restart.
- */
-type CredentialsSource = () => TablestoreCredentials | undefined;
+/** Where the connection reads the configured credentials before each call (the FC context's win when handed over). */
+type CredentialsSource = () => CloudCredentials | undefined;
 
 interface TablestoreConnectionOptions {
   /** `TABLESTORE_ENDPOINT`: `https://<instance>.<region>.ots.aliyuncs.com` (http:// for a local server). */
@@ -45,35 +34,26 @@ interface TablestoreConnectionOptions {
   credentials: CredentialsSource;
 }
 
-/** The configured `ALIBABA_CLOUD_*` credentials, or undefined when the key pair is incomplete. */
-function credentialsFromConfig(config: CredentialsConfig): TablestoreCredentials | undefined {
-  if (config.accessKeyId === undefined || config.accessKeySecret === undefined) return undefined;
-  return {
-    accessKeyId: config.accessKeyId,
-    accessKeySecret: config.accessKeySecret,
-    securityToken: config.securityToken,
-  };
-}
-
-/** FC's `context.credentials` (plain strings) as `TablestoreCredentials`; undefined when absent or empty. */
-function credentialsFromContext(
-  context: { credentials?: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string } } | undefined,
-): TablestoreCredentials | undefined {
-  const c = context?.credentials;
-  if (!c?.accessKeyId || !c.accessKeySecret) return undefined;
-  return {
-    accessKeyId: new Secret(c.accessKeyId),
-    accessKeySecret: new Secret(c.accessKeySecret),
-    securityToken: c.securityToken ? new Secret(c.securityToken) : undefined,
-  };
+/**
+ * Where the store's calls get their SDK client: the seam a test injects an in-process client through. The deployed
+ * source is `TablestoreConnection`.
+ */
+interface SdkClientSource {
+  /** The client for the current credentials; throws a (non-ambiguous) `StoreError` when there are none. */
+  client(): SdkClient;
+  /** The FC context's credentials for this invocation: they win over the configured ones until replaced. */
+  useCredentials(credentials: CloudCredentials | undefined): void;
+  /** Releases idle sockets; the source stays usable. */
+  close(): void;
 }
 
 /** One client per credential set: built lazily, rebuilt when the credentials change. */
-class TablestoreConnection {
+class TablestoreConnection implements SdkClientSource {
   readonly #options: TablestoreConnectionOptions;
   readonly #agent: http.Agent;
   #client?: SdkClient;
   #fingerprint?: string;
+  #contextCredentials?: CloudCredentials;
 
   public constructor(options: TablestoreConnectionOptions) {
     this.#options = options;
@@ -85,9 +65,13 @@ class TablestoreConnection {
     );
   }
 
+  public useCredentials(credentials: CloudCredentials | undefined): void {
+    this.#contextCredentials = credentials;
+  }
+
   /** The client for the current credentials. Throws a (non-ambiguous) `StoreError` when there are none. */
   public client(): SdkClient {
-    const credentials = this.#options.credentials();
+    const credentials = this.#contextCredentials ?? this.#options.credentials();
     if (credentials === undefined) {
       throw new StoreError(
         'tablestore: no credentials (set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or give the function a role)',
@@ -144,5 +128,5 @@ function withDeadline<T>(call: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export type { CredentialsSource, TablestoreConnectionOptions, TablestoreCredentials };
-export { credentialsFromConfig, credentialsFromContext, SDK_MAX_RETRIES, TablestoreConnection, withDeadline };
+export type { SdkClientSource, TablestoreConnectionOptions };
+export { TablestoreConnection, withDeadline };

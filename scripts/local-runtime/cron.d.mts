@@ -1,20 +1,12 @@
 /** Types of `cron.mjs` (plain ESM, so `npm start` needs no TypeScript step). */
+import type { Cron } from 'croner';
 
 interface CronSchedule {
   kind: 'cron';
   expression: string;
   /** `UTC` unless the expression starts with `CRON_TZ=<zone>`. */
   timeZone: string;
-  seconds: Set<number>;
-  minutes: Set<number>;
-  hours: Set<number>;
-  daysOfMonth: Set<number>;
-  months: Set<number>;
-  /** 0 = Sunday (7 is folded into 0). */
-  daysOfWeek: Set<number>;
-  dayOr: boolean;
-  domAny: boolean;
-  dowAny: boolean;
+  cron: Cron;
 }
 
 interface EverySchedule {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CronError, matches, nextFire, parseSchedule } from '../../../scripts/local-runtime/cron.mjs';
+import { CronError, matches, nextFire, parseSchedule } from '../../../scripts/local-runtime/cron';
 
 const at = (iso: string) => new Date(iso);
 

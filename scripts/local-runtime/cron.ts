@@ -8,13 +8,29 @@
 import { Cron } from 'croner';
 
 /** `@every` units (Go duration syntax, as FC's examples use it). */
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+interface CronSchedule {
+  kind: 'cron';
+  expression: string;
+  /** `UTC` unless the expression starts with `CRON_TZ=<zone>`. */
+  timeZone: string;
+  cron: Cron;
+}
+
+interface EverySchedule {
+  kind: 'every';
+  expression: string;
+  everyMs: number;
+}
+
+type Schedule = CronSchedule | EverySchedule;
 
 /** Month and weekday names, taken out before looking for Quartz's `L`, `W` and `#` (`JUL`, `WED` hold them). */
 const CALENDAR_NAMES = /\b(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT)\b/gi;
 
 class CronError extends Error {
-  constructor(message, options) {
+  public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'CronError';
   }
@@ -26,11 +42,9 @@ class CronError extends Error {
  * @example
  * parseSchedule('0 * * * * *');   // every minute, at second 0 (UTC)
  * parseSchedule('@every 30s');    // { kind: 'every', everyMs: 30000, … }
- * @param {string} expression
- * @returns {import('./cron.d.mts').Schedule}
- * @throws {CronError} naming the expression and the reason
+ * @throws CronError naming the expression and the reason
  */
-function parseSchedule(expression) {
+function parseSchedule(expression: string): Schedule {
   if (typeof expression !== 'string' || expression.trim() === '') {
     throw new CronError('cron expression is empty');
   }
@@ -38,8 +52,8 @@ function parseSchedule(expression) {
   let timeZone = 'UTC';
   const tz = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(text);
   if (tz) {
-    timeZone = tz[1];
-    text = tz[2].trim();
+    timeZone = tz[1] as string;
+    text = (tz[2] as string).trim();
     try {
       new Intl.DateTimeFormat('en-US', { timeZone });
     } catch (error) {
@@ -71,13 +85,12 @@ function parseSchedule(expression) {
       cron: new Cron(text, { mode: '6-part', timezone: timeZone, sloppyRanges: true }),
     };
   } catch (error) {
-    throw new CronError(`${JSON.stringify(expression)}: ${error.message.replace(/^CronPattern: /, '')}`, {
-      cause: error,
-    });
+    const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error);
+    throw new CronError(`${JSON.stringify(expression)}: ${reason}`, { cause: error });
   }
 }
 
-function parseEvery(text, expression) {
+function parseEvery(text: string, expression: string): number {
   const match = /^@every\s+((?:\d+(?:ms|s|m|h))+)$/.exec(text);
   if (!match) {
     throw new CronError(
@@ -85,8 +98,8 @@ function parseEvery(text, expression) {
     );
   }
   let total = 0;
-  for (const [, amount, unit] of match[1].matchAll(/(\d+)(ms|s|m|h)/g)) {
-    total += Number(amount) * UNIT_MS[unit];
+  for (const [, amount, unit] of (match[1] as string).matchAll(/(\d+)(ms|s|m|h)/g)) {
+    total += Number(amount) * (UNIT_MS[unit as string] as number);
   }
   if (total < 1_000) throw new CronError(`${JSON.stringify(expression)}: the interval must be at least 1 second`);
   return total;
@@ -95,10 +108,8 @@ function parseEvery(text, expression) {
 /**
  * Whether a cron schedule fires at the given second (milliseconds are ignored). `@every` schedules have no calendar
  * and never "match"; use `nextFire`.
- * @param {import('./cron.d.mts').Schedule} schedule
- * @param {Date} date
  */
-function matches(schedule, date) {
+function matches(schedule: Schedule, date: Date): boolean {
   return schedule.kind === 'cron' && schedule.cron.match(new Date(Math.floor(date.getTime() / 1000) * 1000));
 }
 
@@ -108,13 +119,11 @@ function matches(schedule, date) {
  *
  * @example
  * nextFire(parseSchedule('0 * * * * *'), new Date('2024-01-01T00:00:30Z')); // 2024-01-01T00:01:00.000Z
- * @param {import('./cron.d.mts').Schedule} schedule
- * @param {Date} after
- * @returns {Date | null}
  */
-function nextFire(schedule, after) {
+function nextFire(schedule: Schedule, after: Date): Date | null {
   if (schedule.kind === 'every') return new Date(after.getTime() + schedule.everyMs);
   return schedule.cron.nextRun(after);
 }
 
+export type { CronSchedule, EverySchedule, Schedule };
 export { CronError, matches, nextFire, parseSchedule };

@@ -83,6 +83,9 @@ class FunctionInstance {
     if (!modulePath) {
       throw new Error(`${spec.name}: no bundle at ${candidates[0]} — run \`npm run build\` first`);
     }
+    if (!existsSync(WORKER_URL)) {
+      throw new Error(`no instance worker at ${WORKER_URL.pathname} — run \`npm run build\` first`);
+    }
     this.modulePath = modulePath;
   }
 

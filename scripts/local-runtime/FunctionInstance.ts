@@ -13,6 +13,8 @@ import type { FromWorker, InstanceData, SerializedError, ToWorker } from './inst
  * `dist/local-runtime/`), so one relative path finds it from either.
  */
 const WORKER_URL = new URL('../../dist/local-runtime/instanceWorker.mjs', import.meta.url);
+/** The error of an instance that ended without saying why. */
+const INSTANCE_EXITED: SerializedError = { name: 'Error', message: 'the function instance exited', stack: '' };
 /** How long a stopping instance may take to flush its output before it is terminated. */
 const STOP_GRACE_MS = 2_000;
 
@@ -112,15 +114,13 @@ class FunctionInstance {
   }
 
   /** Calls the bundle's `describeConfig()` inside the instance (with the function's env); null when not exported. */
-  public async describe(): Promise<
-    { value: string | null; error: SerializedError | null } | { type: 'crash'; error: SerializedError }
-  > {
+  public async describe(): Promise<{ value: string | null; error: SerializedError | null }> {
     const booted = await this.#boot();
     if (!booted.ok) return { value: null, error: booted.error };
     const reply = await this.#request({ type: 'describe' });
-    return reply.type === 'described'
-      ? { value: reply.value, error: reply.error }
-      : (reply as { type: 'crash'; error: SerializedError });
+    if (reply.type === 'described') return { value: reply.value, error: reply.error };
+    // The instance died while describing itself (`crash`), or answered out of turn.
+    return { value: null, error: 'error' in reply && reply.error ? reply.error : INSTANCE_EXITED };
   }
 
   /** Resolves when nothing is running or queued. */
@@ -265,7 +265,7 @@ class FunctionInstance {
       });
       worker.on('exit', () => {
         this.#discard(worker);
-        const error = lastError ?? { name: 'Error', message: 'the function instance exited', stack: '' };
+        const error = lastError ?? INSTANCE_EXITED;
         for (const reply of replies.values()) reply({ type: 'crash', error });
         replies.clear();
         if (!ready) resolve({ ok: false, error });

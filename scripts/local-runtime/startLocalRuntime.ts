@@ -3,7 +3,7 @@
 //   HTTP request on 127.0.0.1:$PORT ──► FC3 HTTP-trigger event (JSON, as a Buffer) ──► alert-webhook instance
 //   s.yaml timer trigger / LOCAL_TIMER_SECONDS ──► FC timer event (JSON, as a Buffer) ──► delivery-health instance
 //   POST /2023-03-30/functions/{name}/invocations (FC invoke API, e.g. the webhook's kick) ──► that function
-//     (invokeApi.mjs; the functions get FUNCTION_COMPUTE_ENDPOINT = this runtime, so the kick comes back here)
+//     (invokeApi.ts; the functions get FUNCTION_COMPUTE_ENDPOINT = this runtime, so the kick comes back here)
 //
 // Each function runs in its own worker thread (FunctionInstance), which serves one invocation at a time from a FIFO
 // queue and enforces the function's timeout from s.yaml.
@@ -520,9 +520,8 @@ function printBanner(facts: BannerFacts): void {
   info(`  FC invoke API    POST ${url}2023-03-30/functions/<name>/invocations  (x-fc-invocation-type: Async → 202)`);
   for (const note of envNotes) info(`  set for the functions: ${note}`);
 
-  if ('type' in described || described.error) {
-    const failure: { message: string } = described.error ?? { message: 'the instance exited' };
-    loud([`${httpSpec.name} could not describe its configuration: ${failure.message}`]);
+  if (described.error) {
+    loud([`${httpSpec.name} could not describe its configuration: ${described.error.message}`]);
   } else if (described.value === null) {
     info(`  (${httpSpec.name} does not export describeConfig(); configuration not shown)`);
   } else {

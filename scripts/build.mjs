@@ -84,6 +84,14 @@ const entries = [
   { name: 'ops', entry: join(root, 'scripts/ops/routes.ts'), outName: 'routes.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/checkConfig.ts'), outName: 'checkConfig.js' },
   { name: 'ops', entry: join(root, 'scripts/ops/trace.ts'), outName: 'trace.js' },
+  // npm start: ES modules (the runtime imports each function's bundle, and finds its worker beside itself).
+  { name: 'local-runtime', entry: join(root, 'scripts/local-runtime/main.ts'), outName: 'index.mjs', format: 'esm' },
+  {
+    name: 'local-runtime',
+    entry: join(root, 'scripts/local-runtime/instanceWorker.ts'),
+    outName: 'instanceWorker.mjs',
+    format: 'esm',
+  },
 ];
 
 execFileSync(process.execPath, [join(root, 'scripts/compile-schemas.mjs')], { stdio: 'inherit' });
@@ -105,7 +113,7 @@ const CODE_CACHE_ENV = {
   LOG_LEVEL: 'ERROR',
 };
 
-for (const { name, entry, outName = 'index.js', optional, full = true, codeCache = false } of entries) {
+for (const { name, entry, outName = 'index.js', optional, full = true, codeCache = false, format = 'cjs' } of entries) {
   try {
     statSync(entry);
   } catch {
@@ -123,7 +131,7 @@ for (const { name, entry, outName = 'index.js', optional, full = true, codeCache
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'cjs',
+    format,
     minify: true,
     sourcemap: true,
     // Keep function names: stack traces and Middy's middleware names stay readable in FC logs.
@@ -135,8 +143,16 @@ for (const { name, entry, outName = 'index.js', optional, full = true, codeCache
     logLevel: 'warning',
     legalComments: 'none',
     plugins: full ? [] : [trimmedTablestoreProto, lazyMiddyBuiltins],
+    // The CommonJS packages inside an ES module bundle (yaml) require Node's built-ins: give them a require.
+    ...(format === 'esm'
+      ? {
+          banner: {
+            js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          },
+        }
+      : {}),
   });
-  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  if (format === 'cjs') writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
   rows.push([relative(root, outfile), statSync(outfile).size]);
   if (codeCache) {
     copyFileSync(join(root, 'scripts/codeCache/loader.cjs'), join(outDir, 'index.js'));

@@ -1,5 +1,5 @@
 /**
- * The few asynchronous helpers every part of the bridge uses: bounded concurrency, a combined abort signal, a sleep.
+ * The few asynchronous helpers every part of the bridge uses: bounded concurrency and a sleep.
  */
 
 /** Runs `work` over `items` with at most `limit` in flight; results in input order. */
@@ -16,21 +16,6 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
   return results;
 }
 
-/** A signal that aborts when any of `signals` does: `AbortSignal.any` (Node ≥ 20.3), with a fallback for older 20.x. */
-function anySignal(signals: AbortSignal[]): AbortSignal {
-  if (signals.length === 1) return signals[0] as AbortSignal;
-  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
-  const controller = new AbortController();
-  for (const signal of signals) {
-    if (signal.aborted) {
-      controller.abort(signal.reason);
-      break;
-    }
-    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  }
-  return controller.signal;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export { anySignal, mapLimited, sleep };
+export { mapLimited, sleep };

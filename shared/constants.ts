@@ -66,20 +66,11 @@ const DeliveryMode = {
 type DeliveryMode = (typeof DeliveryMode)[keyof typeof DeliveryMode];
 
 // ---------------------------------------------------------------------------------------------
-// ARMS and Function Compute
+// Function Compute
 // ---------------------------------------------------------------------------------------------
-
-/**
- * ARMS abandons a webhook call after 5 s and (as far as documented) never retries.
- * https://www.alibabacloud.com/help/en/arms/alarm-operation-center/use-webhook-to-send-custom-alert-notifications
- */
-const ARMS_TIMEOUT_MS = 5_000;
 
 /** FC caps the total size of a function's environment variables at 4 KB. https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables */
 const FC_ENV_MAX_BYTES = 4_096;
-
-/** The FC timer event's `triggerName` the local runtime uses (any string works on FC). */
-const LOCAL_TIMER_TRIGGER_NAME = 'timer';
 
 // ---------------------------------------------------------------------------------------------
 // Callback intake (defaults of the intake settings; see config.ts)
@@ -207,7 +198,6 @@ const TABLESTORE_MIN_TTL_SECONDS = 86_400;
 
 export {
   AlertStatus,
-  ARMS_TIMEOUT_MS,
   BATCH_GET_MAX_ROWS,
   BATCH_WRITE_MAX_BYTES,
   BATCH_WRITE_MAX_ROWS,
@@ -230,7 +220,6 @@ export {
   IDENTITY_VERSION,
   KICK_MIN_INTERVAL_MS,
   KICK_TIMEOUT_MS,
-  LOCAL_TIMER_TRIGGER_NAME,
   MAX_ANNOTATION_VALUE_LENGTH,
   MAX_LABEL_VALUE_LENGTH,
   MAX_LABELS_PER_ALERT,

@@ -114,17 +114,6 @@ class StoreError extends BridgeError {
   }
 }
 
-/** A conditional write found the delivery row already there: the caller decides duplicate vs takeover. */
-class DeliveryKeyExistsError<TRecord = unknown> extends BridgeError {
-  public readonly existingRecord?: TRecord;
-
-  public constructor(deliveryKey: string, existingRecord?: TRecord, options?: ErrorOptions) {
-    super(`delivery ${deliveryKey} already exists`, 409, ErrorCode.INTERNAL, options);
-    this.name = 'DeliveryKeyExistsError';
-    this.existingRecord = existingRecord;
-  }
-}
-
 /** Failure reasons of a PagerDuty delivery, shaped like Alertmanager's `reason` label. */
 const DeliveryFailureReason = {
   AUTH: 'auth',
@@ -136,34 +125,12 @@ const DeliveryFailureReason = {
 } as const;
 type DeliveryFailureReason = (typeof DeliveryFailureReason)[keyof typeof DeliveryFailureReason];
 
-/** PagerDuty did not accept an event. `retryable` is the verdict of `classifyResponse`. */
-class PagerDutyDeliveryError extends BridgeError {
-  public readonly retryable: boolean;
-  public readonly reason: DeliveryFailureReason;
-  /** PagerDuty's HTTP status, absent for network errors and timeouts. */
-  public readonly pdStatusCode?: number;
-
-  public constructor(
-    message: string,
-    init: { retryable: boolean; reason: DeliveryFailureReason; pdStatusCode?: number },
-    options?: ErrorOptions,
-  ) {
-    super(message, 502, ErrorCode.DELIVERY_UNAVAILABLE, options);
-    this.name = 'PagerDutyDeliveryError';
-    this.retryable = init.retryable;
-    this.reason = init.reason;
-    this.pdStatusCode = init.pdStatusCode;
-  }
-}
-
 export {
   BridgeError,
   ConfigError,
   DeliveryFailureReason,
-  DeliveryKeyExistsError,
   ErrorCode,
   MethodNotAllowedError,
-  PagerDutyDeliveryError,
   PayloadInvalidError,
   StoreError,
   UnauthorizedError,

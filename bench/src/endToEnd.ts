@@ -1,5 +1,5 @@
 /**
- * (3) End to end through the local runtime (`scripts/local-runtime.mjs`, a child process: HTTP → FC event → bundled
+ * (3) End to end through the local runtime (`dist/local-runtime/index.mjs`, a child process: HTTP → FC event → bundled
  * handler in its worker) with the fake PagerDuty at 0 ms and 50 ms: latency per callback (p50/p99, measured by this
  * client), PagerDuty requests per callback and, on the fake Tablestore, store round trips per callback. Callbacks
  * are posted one after another (the runtime serves one invocation at a time, as FC does per instance).

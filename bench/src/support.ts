@@ -151,7 +151,7 @@ const RUN_PATTERNS = {
 };
 
 /**
- * Starts `scripts/local-runtime.mjs` (what `npm start` runs) with `env`, and waits until it listens. Output lines are
+ * Starts `dist/local-runtime/index.mjs` (what `npm start` runs) with `env`, and waits until it listens. Output lines are
  * counted against `watch` (default: delivery-health runs).
  */
 async function startLocalRuntime(
@@ -159,7 +159,7 @@ async function startLocalRuntime(
   timeoutMs = 30_000,
   watch: Record<string, RegExp> = RUN_PATTERNS,
 ): Promise<LocalRuntime> {
-  const child = spawn(process.execPath, [join(ROOT, 'scripts/local-runtime.mjs')], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/local-runtime/index.mjs')], {
     cwd: ROOT,
     env: childEnv({ PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ import { type BridgeSummary, describeBridge } from '../../shared/bridgeSummary';
 import { scrubSecrets } from '../../shared/config/scrubSecrets';
 import type { FunctionName } from '../../shared/config/settings';
 import { FC_ENV_MAX_BYTES } from '../../shared/constants';
-import { type FunctionSpec, readFunctions } from '../local-runtime/sYaml.mjs';
+import { type FunctionSpec, readFunctions } from '../local-runtime/readFunctions';
 import { AnswerCode, describeStore, OpsError, parseArguments, runTool, terminalLine } from './cli';
 
 const HELP = `Usage: npm run check-config [-- --local] [--function <name>] [--s-yaml <file>] [--json]

@@ -261,11 +261,15 @@ function readCallback(
   if (consoleTest !== undefined) return { kind: 'console-test', detail: consoleTest };
   if (!parsed) {
     const where =
-      problem === undefined ? '' : ` at line ${problem.line}, column ${problem.column} (position ${problem.position})`;
+      problem?.position === undefined
+        ? ''
+        : ` at line ${problem.line}, column ${problem.column} (position ${problem.position})`;
     const what = problem === undefined ? 'invalid JSON' : problem.message;
     throw new PayloadInvalidError(`body is not valid JSON${where}: ${what}`, 400, ErrorCode.MALFORMED_JSON, {
       details:
-        problem === undefined ? undefined : { position: problem.position, line: problem.line, column: problem.column },
+        problem?.position === undefined
+          ? undefined
+          : { position: problem.position, line: problem.line, column: problem.column },
     });
   }
   throw notACallback(value, text);

@@ -52,7 +52,7 @@ interface Setting {
   minimum?: number;
   maximum?: number;
   values?: readonly string[];
-  /** Read by `scripts/local-runtime.mjs` only; never set on FC. */
+  /** Read by the local runtime (`scripts/local-runtime/`) only; never set on FC. */
   localOnly?: boolean;
 }
 

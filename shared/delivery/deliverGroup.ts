@@ -28,6 +28,7 @@ import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
+import type { DeliveryCounts } from './DeliveryCounts';
 import { counterpartKeyOf } from './deliveryKey';
 import {
   addFailures,
@@ -68,22 +69,16 @@ interface DeliverDeps {
 }
 
 /** What happened to one callback's alerts; becomes the 2xx body. */
-interface DeliverySummary {
+interface DeliverySummary extends DeliveryCounts {
   received: number;
-  /** Sent to PagerDuty and accepted (202). */
-  delivered: number;
   /** Stored for the relay (deadline reached, PagerDuty asked to retry, or waiting for its trigger). */
   queued: number;
   /** Already known: a repeat notification of an occurrence. */
   duplicates: number;
   /** Stored and logged, never sent (dry-run). */
   dryRun: number;
-  /** Stored, never sent: out of order (a stale occurrence, or resolved before its trigger was delivered). */
-  superseded: number;
   /** Refused for good (PagerDuty rejected the event, or no routing key): DEAD, visible in the health report. */
   failed: number;
-  /** Failed attempts by reason (auth, rate-limited, client, server, network), queued or dead. */
-  failures: Record<string, number>;
   rejected: RejectedAlert[];
   /** Set when the store was unreachable and the bridge sent straight to PagerDuty (fail open). */
   degraded?: 'store-unavailable';

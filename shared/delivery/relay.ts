@@ -21,6 +21,7 @@ import { DeliveryStatus, EventAction, RESOLVE_RECHECK_MS } from '../constants';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { dueTimeOf } from '../store/storeRules';
+import type { DeliveryCounts } from './DeliveryCounts';
 import type { DeliverDeps } from './deliverGroup';
 import { addFailures, markerAdvances, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
@@ -38,14 +39,12 @@ import { markPending, markSending, markSuperseded } from './transitions';
 /** Most due deliveries read per pass. */
 const RELAY_BATCH = 1_000;
 
-interface RelayResult {
+/** What one run did with the due rows. */
+interface RelayResult extends DeliveryCounts {
   due: number;
   attempted: number;
-  delivered: number;
   retrying: number;
   dead: number;
-  /** Not sent because of ordering (a stale occurrence, or resolved before its trigger was delivered). */
-  superseded: number;
   /** Resolves waiting for their trigger's send to finish. */
   waiting: number;
   /** Taken by someone else between the read and the write. */
@@ -54,8 +53,6 @@ interface RelayResult {
   deferred: number;
   /** Routing keys PagerDuty rate-limited during the run. */
   rateLimitedKeys: number;
-  /** Failed attempts by reason (auth, rate-limited, client, server, network). */
-  failures: Record<string, number>;
   /** Passes over the due rows. */
   passes: number;
   /** Due work was left: the next run should follow (at once, or to wait for `resumeAt`). */

@@ -200,4 +200,4 @@ async function runCanary(options: RunCanaryOptions): Promise<{ result: CanaryRes
 }
 
 export type { CanaryResult, CanaryState, RunCanaryOptions };
-export { CANARY_LABEL, canaryCallback, canaryDeliveryKey, canaryFingerprint, INITIAL_CANARY_STATE, runCanary };
+export { canaryCallback, canaryDeliveryKey, canaryFingerprint, INITIAL_CANARY_STATE, runCanary };

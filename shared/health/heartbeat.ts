@@ -8,9 +8,8 @@
  * Credentials in the URL (`https://user:pass@host/…`) are sent as a Basic `Authorization` header (fetch refuses them
  * in the URL).
  */
-import { anySignal } from '../async';
 import type { Secret } from '../config/Secret';
-import { REDACTED } from '../config/Secret';
+import { scrubSecrets } from '../config/scrubSecrets';
 
 const USER_AGENT = 'arms-pagerduty-bridge';
 /** Healthchecks' failure suffix (https://healthchecks.io/docs/signaling_failures/). */
@@ -66,13 +65,9 @@ function heartbeatTarget(url: string, healthy: boolean): URL {
   return target;
 }
 
-/** Replaces every piece of the URL that may carry its token (belt and braces: messages are built from the host). */
-function scrub(message: string, url: URL | undefined, raw: string): string {
-  const pieces = [raw, url?.href, url?.pathname, url?.search, url?.username, url?.password].filter(
-    (piece): piece is string => piece !== undefined && piece.length > 1,
-  );
-  pieces.sort((a, b) => b.length - a.length);
-  return pieces.reduce((text, piece) => text.replaceAll(piece, REDACTED), message);
+/** Every piece of the URL that may carry its token (belt and braces: messages are built from the host). */
+function urlPieces(url: URL, raw: string): string[] {
+  return [raw, url.href, url.pathname, url.search, url.username, url.password];
 }
 
 /** The socket error's code (`ECONNREFUSED`…) undici hides in `cause`, or the error's name: never its message. */
@@ -112,7 +107,7 @@ async function pingHeartbeat(options: PingHeartbeatOptions): Promise<HeartbeatRe
   if (options.body !== undefined) headers['content-type'] = 'text/plain; charset=utf-8';
 
   const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = anySignal(options.signal ? [timeout, options.signal] : [timeout]);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   let error: string;
   try {
     const response = await fetch(requestUrl, {
@@ -125,12 +120,12 @@ async function pingHeartbeat(options: PingHeartbeatOptions): Promise<HeartbeatRe
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return { ok: true, status: response.status };
     error = `heartbeat endpoint ${host} answered ${response.status}`;
-    return { ok: false, status: response.status, error: scrub(error, target, raw) };
+    return { ok: false, status: response.status, error: scrubSecrets(error, urlPieces(target, raw)) };
   } catch (thrown) {
     if (timeout.aborted) error = `heartbeat ping to ${host} timed out after ${options.timeoutMs} ms`;
     else if (options.signal?.aborted) error = `heartbeat ping to ${host} aborted (invocation deadline)`;
     else error = `heartbeat ping to ${host} failed: ${networkCode(thrown)}`;
-    return { ok: false, error: scrub(error, target, raw) };
+    return { ok: false, error: scrubSecrets(error, urlPieces(target, raw)) };
   }
 }
 

@@ -116,5 +116,4 @@ function buildEvent(alert: Alert, group: AlertGroup, options: BuildEventOptions 
   );
 }
 
-export type { BuildEventOptions };
 export { buildEvent };

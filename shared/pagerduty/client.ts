@@ -6,11 +6,11 @@
  */
 
 import type { Secret } from '../config/Secret';
-import { REDACTED } from '../config/Secret';
+import { scrubSecrets } from '../config/scrubSecrets';
 import { SUMMARY_MAX_CODE_POINTS } from '../constants';
 import { ConfigError, DeliveryFailureReason } from '../errors';
-import { eventProblems } from './assertValidEvent';
 import { classifyResponse } from './classifyResponse';
+import { eventProblems } from './eventProblems';
 import { httpPost } from './httpPost';
 import { parseRetryAfter } from './parseRetryAfter';
 import { truncateCodePoints } from './truncateCodePoints';
@@ -49,11 +49,6 @@ interface SendChangeEventOptions extends Omit<SendEventOptions, 'event'> {
   event: PagerDutyChangeEventBody;
 }
 
-/** Removes the secret from a message, in case an endpoint echoed the request body. */
-function scrub(message: string, secret: string): string {
-  return secret.length > 0 ? message.replaceAll(secret, REDACTED) : message;
-}
-
 /** POSTs `body` (which holds the routing key) and classifies whatever happens. Never throws. */
 async function post(
   url: string,
@@ -86,7 +81,8 @@ async function post(
     result = { ...classifyResponse(undefined, '', answer.error), latencyMs: 0, onWire: answer.onWire };
   }
   result.latencyMs = Math.round(performance.now() - started);
-  if (!result.ok) result.message = scrub(result.message, secret);
+  // In case an endpoint echoed the request body.
+  if (!result.ok) result.message = scrubSecrets(result.message, [secret]);
   return result;
 }
 

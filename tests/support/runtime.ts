@@ -1,5 +1,5 @@
 /**
- * Runs `scripts/local-runtime.mjs` (what `npm start` runs) as a child process, the way a user does, for tests that need
+ * Runs `dist/local-runtime/index.mjs` (what `npm start` runs, built by `npm run build`) as a child process, the way a user does, for tests that need
  * the real process: signals, exit codes, printed lines.
  *
  * The child gets a hermetic environment: only PATH/HOME/TMPDIR/LANG/SystemRoot of this process, then `PORT=0` and a
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SCRIPT = join(ROOT, 'scripts', 'local-runtime.mjs');
+const SCRIPT = join(ROOT, 'dist', 'local-runtime', 'index.mjs');
 /** The line the runtime prints once it accepts requests. */
 const LISTENING = /Listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/;
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'SystemRoot'] as const;

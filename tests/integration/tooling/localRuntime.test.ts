@@ -1,5 +1,5 @@
 /**
- * The local runtime (scripts/local-runtime.mjs) against stand-in bundles: what a handler receives, how its answer
+ * The local runtime (scripts/local-runtime/) against stand-in bundles: what a handler receives, how its answer
  * becomes the HTTP response, one invocation at a time, timeouts, the timer, start-up lines and a clean Ctrl-C.
  * The real bundles are exercised through the runtime by the e2e tests.
  */
@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalRuntime } from '../../../scripts/local-runtime/startLocalRuntime.mjs';
+import { startLocalRuntime } from '../../../scripts/local-runtime/startLocalRuntime';
 import { type RunningRuntime, startRuntime } from '../../support/runtime';
 
 /** alert-webhook stand-in: echoes what it received; a few paths misbehave on purpose. */

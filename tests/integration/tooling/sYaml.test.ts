@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseSchedule } from '../../../scripts/local-runtime/cron.mjs';
-import { readFunctions, resolveVariables } from '../../../scripts/local-runtime/sYaml.mjs';
+import { parseSchedule } from '../../../scripts/local-runtime/cron';
+import { readFunctions, resolveVariables } from '../../../scripts/local-runtime/readFunctions';
 import { SETTINGS } from '../../../shared/config/settings';
 import { FC_ENV_MAX_BYTES } from '../../../shared/constants';
 

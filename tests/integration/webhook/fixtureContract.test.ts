@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { readCallback } from '../../../shared/alerts/readCallback';
 import { Secret } from '../../../shared/config/Secret';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from '../../../shared/constants';
-import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import { buildEvent } from '../../../shared/pagerduty/buildEvent';
 import { sendEvent } from '../../../shared/pagerduty/client';
+import { eventProblems } from '../../../shared/pagerduty/eventProblems';
 import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
 
 const limits = {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RUNBOOK_PATH, selfAlertEvent } from '../../../shared/health/selfAlert';
 import { type HealthRule, RULE_NAMES, Verdict } from '../../../shared/health/verdict';
-import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
+import { eventProblems } from '../../../shared/pagerduty/eventProblems';
 import { anchorsOf } from '../../support/markdown';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -4,7 +4,7 @@ import { DEDUP_KEY_MAX, SUMMARY_MAX_CODE_POINTS } from '../../../shared/constant
 import type { SelfAlertReport } from '../../../shared/health/selfAlert';
 import { resolveSelfAlertEvent, selfAlertDedupKey, selfAlertEvent } from '../../../shared/health/selfAlert';
 import { type HealthVerdict, healthVerdict, type VerdictInput } from '../../../shared/health/verdict';
-import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
+import { eventProblems } from '../../../shared/pagerduty/eventProblems';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const HEALTH_KEY = 'HEALTHKEYabcdef0123456789ZYXWVUT';

@@ -5,7 +5,7 @@ import {
   isoSeconds,
   newRequestId,
   toFcHttpEvent,
-} from '../../../scripts/local-runtime/httpEvent.mjs';
+} from '../../../scripts/local-runtime/httpEvent';
 
 const META = {
   requestId: '1-00000000-req',

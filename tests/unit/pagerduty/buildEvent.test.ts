@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import { buildEvent } from '../../../shared/pagerduty/buildEvent';
 import { DETAILS_REMOVED_MESSAGE, eventByteLength } from '../../../shared/pagerduty/encode';
+import { eventProblems } from '../../../shared/pagerduty/eventProblems';
 import { makeAlert, makeGroup, SAMPLE_ENDS_AT, SAMPLE_STARTS_AT } from '../../support/alerts';
 
 describe('Function: buildEvent', () => {

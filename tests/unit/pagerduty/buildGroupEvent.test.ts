@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { eventProblems } from '../../../shared/pagerduty/assertValidEvent';
 import { buildGroupEvent } from '../../../shared/pagerduty/buildGroupEvent';
 import { groupDedupKey } from '../../../shared/pagerduty/dedupKey';
 import { eventByteLength } from '../../../shared/pagerduty/encode';
+import { eventProblems } from '../../../shared/pagerduty/eventProblems';
 import { makeAlert, makeGroup, SAMPLE_ENDS_AT, SAMPLE_STARTS_AT } from '../../support/alerts';
 
 const labels = (pod: string, severity: string) => ({

@@ -1,4 +1,4 @@
-// Emulation of Function Compute 3.0's invoke API on loopback, so the webhook's kick (shared/fc/invokeAsync.ts, an
+// Emulation of Function Compute 3.0's invoke API on loopback, so the webhook's kick (shared/kick/kickFunction.ts, an
 // @alicloud/fc2 signed request) runs the same code path locally as deployed:
 //
 //   POST /2023-03-30/functions/{name}/invocations   x-fc-invocation-type: Async  ──► 202 at once, then the function
@@ -10,22 +10,46 @@
 // Authorization header is required, so a caller that forgets to sign fails here too. Only functions without an HTTP
 // trigger are served here: the webhook keeps every other POST (CONTRACT §3.1), including API-style posts naming it.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FunctionInstance } from './FunctionInstance';
+import type { HandlerResult } from './httpEvent';
+import type { FunctionSpec } from './readFunctions';
+
 /** FC's invoke API path (`reference/arms-and-fc.md` §4.1); the query (e.g. `qualifier`) is ignored locally. */
 const INVOKE_API_PATH = /^\/2023-03-30\/functions\/([^/]+)\/invocations$/;
 /** Placeholder credentials for the local functions, so fc2 can sign; never valid anywhere. */
 const LOCAL_ACCESS_KEY_ID = 'local-access-key-id';
 const LOCAL_ACCESS_KEY_SECRET = 'local-access-key-secret';
 
-const isSet = (value) => value !== undefined && value !== '';
+const isSet = (value: string | undefined) => value !== undefined && value !== '';
+
+/** What an invoke API request names: a function, and whether s.yaml defines it. */
+interface InvokeTarget {
+  name: string;
+  known: boolean;
+}
+
+interface InvokeApiRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  target: InvokeTarget;
+  /** Absent when the target is unknown. */
+  instance: FunctionInstance | undefined;
+  spec: FunctionSpec | undefined;
+  requestId: string;
+  body: Buffer;
+  info: (line: string) => void;
+  error: (line: string) => void;
+}
 
 /**
  * Completes the functions' environment for the kick, in place: `FUNCTION_COMPUTE_ENDPOINT` = this runtime (when
  * unset), and placeholder `ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET` when neither is set. Not with `STORE=tablestore`: there
  * the placeholders would reach Tablestore and hide its clear "no credentials" error behind a signature error.
- * @returns {string[]} lines saying what was set
+ * @returns lines saying what was set
  */
-function completeLocalFcEnvironment(env, runtimeUrl) {
-  const notes = [];
+function completeLocalFcEnvironment(env: Record<string, string>, runtimeUrl: string): string[] {
+  const notes: string[] = [];
   if (!isSet(env.FUNCTION_COMPUTE_ENDPOINT)) {
     env.FUNCTION_COMPUTE_ENDPOINT = runtimeUrl.replace(/\/+$/, '');
     notes.push(`FUNCTION_COMPUTE_ENDPOINT=${env.FUNCTION_COMPUTE_ENDPOINT} (this runtime's FC invoke API)`);
@@ -42,11 +66,14 @@ function completeLocalFcEnvironment(env, runtimeUrl) {
 /**
  * The function an invoke API request names, when this module serves it: a POST on the invoke path naming a function
  * that is not the HTTP-triggered one. `{ name, known: false }` for a name s.yaml does not define (answered 404).
- * @returns {{ name: string, known: boolean } | null}
  */
-function matchInvokeApi(method, url, { functionNames, httpFunctionName }) {
+function matchInvokeApi(
+  method: string,
+  url: string | undefined,
+  { functionNames, httpFunctionName }: { functionNames: { has(name: string): boolean }; httpFunctionName: string },
+): InvokeTarget | null {
   if (method !== 'POST') return null;
-  let pathname;
+  let pathname: string;
   try {
     pathname = new URL(url ?? '/', 'http://local').pathname;
   } catch {
@@ -54,9 +81,9 @@ function matchInvokeApi(method, url, { functionNames, httpFunctionName }) {
   }
   const match = INVOKE_API_PATH.exec(pathname);
   if (!match) return null;
-  let name;
+  let name: string;
   try {
-    name = decodeURIComponent(match[1]);
+    name = decodeURIComponent(match[1] as string);
   } catch {
     return null;
   }
@@ -68,9 +95,10 @@ function matchInvokeApi(method, url, { functionNames, httpFunctionName }) {
  * Serves one invoke API request whose body has been read. Resolves when the invocation has run (for an async one,
  * after the 202 was sent), so the runtime's shutdown waits for accepted work.
  */
-async function serveInvokeApi({ req, res, target, instance, spec, requestId, body, info, error }) {
+async function serveInvokeApi(request: InvokeApiRequest): Promise<void> {
+  const { req, res, target, instance, spec, requestId, body, info, error } = request;
   const label = `[${target.name}]`;
-  if (!target.known) {
+  if (!target.known || instance === undefined || spec === undefined) {
     return sendApiError(res, 404, requestId, 'FunctionNotFound', `function '${target.name}' does not exist`);
   }
   if (!isSet(req.headers.authorization)) {
@@ -89,7 +117,7 @@ async function serveInvokeApi({ req, res, target, instance, spec, requestId, bod
     res.statusCode = 202;
     res.setHeader('X-Fc-Request-Id', requestId);
     res.setHeader('Content-Length', '0');
-    await new Promise((resolveEnd) => {
+    await new Promise<void>((resolveEnd) => {
       res.once('close', resolveEnd);
       res.end();
     });
@@ -101,7 +129,7 @@ async function serveInvokeApi({ req, res, target, instance, spec, requestId, bod
     info(`${label} ${kind} ok in ${outcome.durationMs} ms: ${describe(outcome.result)}`);
   } else {
     const reason = outcome.status === 'timeout' ? `timed out after ${spec.timeout} s` : outcome.status;
-    const detail = outcome.error ? `: ${outcome.error.name}: ${outcome.error.message}` : '';
+    const detail = 'error' in outcome ? `: ${outcome.error.name}: ${outcome.error.message}` : '';
     error(`${label} ${kind} failed (${reason}${detail}) (request ${requestId})`);
   }
   if (async) return;
@@ -128,29 +156,36 @@ async function serveInvokeApi({ req, res, target, instance, spec, requestId, bod
           : 'UnhandledInvocationError';
   const message =
     outcome.status === 'timeout' ? `Function timed out after ${spec.timeout} seconds` : outcome.error.message;
+  const errorType = outcome.status === 'timeout' ? type : outcome.error.name;
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('X-Fc-Request-Id', requestId);
   res.setHeader('X-Fc-Error-Type', type);
-  return endResponse(res, JSON.stringify({ errorMessage: message, errorType: outcome.error?.name ?? type }));
+  return endResponse(res, JSON.stringify({ errorMessage: message, errorType }));
 }
 
 /** FC API errors carry `{ErrorCode, ErrorMessage}` (what fc2 reads into its thrown error). */
-function sendApiError(res, statusCode, requestId, code, message) {
+function sendApiError(
+  res: ServerResponse,
+  statusCode: number,
+  requestId: string,
+  code: string,
+  message: string,
+): Promise<void> {
   res.statusCode = statusCode;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('X-Fc-Request-Id', requestId);
   return endResponse(res, JSON.stringify({ ErrorCode: code, ErrorMessage: message, RequestId: requestId }));
 }
 
-function endResponse(res, body) {
+function endResponse(res: ServerResponse, body: string | Buffer): Promise<void> {
   return new Promise((resolveEnd) => {
     res.once('close', resolveEnd);
     res.end(body);
   });
 }
 
-function describe(result) {
+function describe(result: HandlerResult): string {
   if (result.kind === 'json') return result.json;
   if (result.kind === 'string') return result.text === '' ? '(no result)' : result.text;
   return `<${result.bytes.byteLength} bytes>`;

@@ -2,10 +2,46 @@
 // process), loads the bundle once (cold start), then runs one invocation at a time as the parent asks.
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort as maybeParentPort, workerData } from 'node:worker_threads';
+import type { HandlerResult } from './httpEvent';
 
-/** @type {{ modulePath: string, exportName: string, fn: { name: string, handler: string, memory: number, timeout: number }, region: string, accountId: string }} */
-const { modulePath, exportName, fn, region, accountId } = workerData;
+/** What `FunctionInstance` starts the worker with. */
+interface InstanceData {
+  modulePath: string;
+  exportName: string;
+  fn: { name: string; handler: string; memory: number; timeout: number };
+  region: string;
+  accountId: string;
+}
+
+/** An error as it crosses the thread boundary. */
+interface SerializedError {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+/** Messages from the parent; each but `exit` is answered once, under its `id`. */
+type ToWorker =
+  | { type: 'invoke'; id: number; requestId: string; event: string }
+  | { type: 'describe'; id: number }
+  | { type: 'exit' };
+
+/** Messages to the parent. */
+type FromWorker =
+  | { type: 'ready'; exports: string[] }
+  | { type: 'init-error'; error: SerializedError }
+  | ({ type: 'result'; id: number; leaked: string[] } & (
+      | { ok: true; result: HandlerResult }
+      | { ok: false; error: SerializedError }
+    ))
+  | { type: 'described'; id: number; value: string | null; error: SerializedError | null };
+
+type Handler = (event: Buffer, context: unknown) => unknown;
+
+const parentPort = maybeParentPort as MessagePort;
+const { modulePath, exportName, fn, region, accountId } = workerData as InstanceData;
+const post = (message: FromWorker) => parentPort.postMessage(message);
 
 /**
  * Resource types that belong to this runtime, not to the handler: the worker's message ports (to the parent and the
@@ -13,16 +49,16 @@ const { modulePath, exportName, fn, region, accountId } = workerData;
  */
 const OWN_RESOURCES = new Set(['MessagePort']);
 
-function serializeError(error) {
+function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack ?? '' };
   return { name: 'Error', message: format('%s', error), stack: '' };
 }
 
 /** FC's context.logger prints "<date> <requestId> [<level>] <content>" (reference §2.5). */
-function createLogger(requestId) {
+function createLogger(requestId: string) {
   const write =
-    (level, stream) =>
-    (...args) =>
+    (level: string, stream: NodeJS.WriteStream) =>
+    (...args: unknown[]) =>
       stream.write(`${new Date().toISOString()} ${requestId} [${level}] ${format(...args)}\n`);
   return {
     debug: write('DEBUG', process.stdout),
@@ -33,7 +69,7 @@ function createLogger(requestId) {
   };
 }
 
-function createContext(requestId) {
+function createContext(requestId: string) {
   const env = process.env;
   return {
     requestId,
@@ -52,7 +88,7 @@ function createContext(requestId) {
 }
 
 /** A handler's return value in a form that crosses the thread boundary, following FC's return conversion. */
-function toTransferable(value) {
+function toTransferable(value: unknown): HandlerResult {
   if (value instanceof Uint8Array) return { kind: 'bytes', bytes: value };
   if (typeof value === 'string') return { kind: 'string', text: value };
   if (value === undefined || value === null) return { kind: 'string', text: '' };
@@ -61,10 +97,10 @@ function toTransferable(value) {
 }
 
 /** Types of resources present after the invocation that were not before (a multiset difference). */
-function leakedResources(before, after) {
-  const remaining = new Map();
+function leakedResources(before: string[], after: string[]): string[] {
+  const remaining = new Map<string, number>();
   for (const type of before) remaining.set(type, (remaining.get(type) ?? 0) + 1);
-  const leaked = [];
+  const leaked: string[] = [];
   for (const type of after) {
     const count = remaining.get(type) ?? 0;
     if (count > 0) remaining.set(type, count - 1);
@@ -73,9 +109,9 @@ function leakedResources(before, after) {
   return leaked;
 }
 
-async function invoke({ id, requestId, event }) {
+async function invoke({ id, requestId, event }: { id: number; requestId: string; event: string }) {
   const before = process.getActiveResourcesInfo();
-  let outcome;
+  let outcome: { ok: true; result: HandlerResult } | { ok: false; error: SerializedError };
   try {
     const value = await handlerFn(Buffer.from(event, 'utf8'), createContext(requestId));
     outcome = { ok: true, result: toTransferable(value) };
@@ -85,42 +121,45 @@ async function invoke({ id, requestId, event }) {
   // Let work the handler finished on its way out (closing sockets, cleared timers) settle before comparing.
   await new Promise((resolve) => setImmediate(resolve));
   const leaked = leakedResources(before, process.getActiveResourcesInfo());
-  parentPort.postMessage({ type: 'result', id, ...outcome, leaked });
+  post({ type: 'result', id, ...outcome, leaked });
 }
 
-let handlerFn;
-let exportsObject;
+let handlerFn: Handler = () => undefined;
+let exportsObject: Record<string, unknown> = {};
 try {
-  const namespace = await import(pathToFileURL(modulePath).href);
+  const namespace = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   // A CommonJS bundle arrives as `default` (module.exports); an ES module exposes its exports directly.
-  exportsObject = exportName in namespace ? namespace : (namespace.default ?? {});
-  handlerFn = exportsObject[exportName];
-  if (typeof handlerFn !== 'function') {
+  exportsObject = exportName in namespace ? namespace : ((namespace.default ?? {}) as Record<string, unknown>);
+  const exported = exportsObject[exportName];
+  if (typeof exported !== 'function') {
     throw new TypeError(
       `${modulePath} does not export a function named "${exportName}" (s.yaml handler ${fn.handler})`,
     );
   }
+  handlerFn = exported as Handler;
 } catch (error) {
-  parentPort.postMessage({ type: 'init-error', error: serializeError(error) });
+  post({ type: 'init-error', error: serializeError(error) });
   process.exit(1);
 }
 
-parentPort.on('message', async (message) => {
+parentPort.on('message', async (message: ToWorker) => {
   if (message.type === 'invoke') {
     await invoke(message);
   } else if (message.type === 'describe') {
-    let value = null;
-    let error = null;
+    let value: string | null = null;
+    let error: SerializedError | null = null;
     try {
-      if (typeof exportsObject.describeConfig === 'function')
-        value = JSON.stringify(await exportsObject.describeConfig());
+      const { describeConfig } = exportsObject;
+      if (typeof describeConfig === 'function') value = JSON.stringify(await describeConfig());
     } catch (caught) {
       error = serializeError(caught);
     }
-    parentPort.postMessage({ type: 'described', id: message.id, value, error });
+    post({ type: 'described', id: message.id, value, error });
   } else if (message.type === 'exit') {
     // process.exit in a worker ends only this thread, after flushing what the handler wrote to stdout/stderr.
     process.exit(0);
   }
 });
-parentPort.postMessage({ type: 'ready', exports: Object.keys(exportsObject) });
+post({ type: 'ready', exports: Object.keys(exportsObject) });
+
+export type { FromWorker, InstanceData, SerializedError, ToWorker };

@@ -1,22 +1,23 @@
-#!/usr/bin/env node
 // npm start: runs the bundled functions locally the way Function Compute 3.0 would (shared CONTRACT.md §1–§3).
 //
-//   node scripts/local-runtime.mjs [--dist-dir <dir>] [--s-yaml <file>]
+//   node dist/local-runtime/index.mjs [--dist-dir <dir>] [--s-yaml <file>]   (npm run build bundles it from here)
 //
 // Environment: the deployed functions' variables (passed through to the functions, minus FC_FUNCTION_NAME), plus the
 // local-only PORT (default 9000; 0 picks a free port) and LOCAL_TIMER_SECONDS (run the timer functions every N seconds
 // instead of on their s.yaml cron). Ctrl-C or SIGTERM stops accepting requests, lets accepted invocations finish, and
 // exits 0; a second Ctrl-C exits at once.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT, INVOKE_API_PATH, startLocalRuntime } from './local-runtime/startLocalRuntime.mjs';
+import { DEFAULT_PORT, type LocalRuntime, startLocalRuntime } from './startLocalRuntime';
 
 /** Exit code of a second Ctrl-C (128 + SIGINT), the shell's convention for "interrupted". */
 const EXIT_INTERRUPTED = 130;
 
 /** Reads an optional variable; an empty value counts as unset (CONTRACT §2). */
-function readNumber(env, name, { fallback, min, integer }) {
+function readNumber<T extends number | undefined>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  { fallback, min, integer }: { fallback: T; min: number; integer: boolean },
+): number | T {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
@@ -38,12 +39,12 @@ async function main() {
   const timerSeconds = readNumber(process.env, 'LOCAL_TIMER_SECONDS', { fallback: undefined, min: 1, integer: false });
 
   // Signals are handled from the first moment: a Ctrl-C during start-up waits for the start to finish, then stops.
-  let runtimeReady;
-  const started = new Promise((resolve) => {
+  let runtimeReady: (runtime: LocalRuntime) => void = () => undefined;
+  const started = new Promise<LocalRuntime>((resolve) => {
     runtimeReady = resolve;
   });
   let stopping = false;
-  const stop = async (signal) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
       console.error(`[local-runtime] ${signal} again: exiting without waiting`);
       process.exit(EXIT_INTERRUPTED);
@@ -71,13 +72,7 @@ async function main() {
   );
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main().catch((error) => {
-    console.error(`[local-runtime] cannot start: ${error instanceof Error ? error.message : error}`);
-    process.exit(1);
-  });
-}
-
-export { INVOKE_API_PATH, startLocalRuntime };
+main().catch((error: unknown) => {
+  console.error(`[local-runtime] cannot start: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

@@ -3,19 +3,20 @@
 //   HTTP request on 127.0.0.1:$PORT ──► FC3 HTTP-trigger event (JSON, as a Buffer) ──► alert-webhook instance
 //   s.yaml timer trigger / LOCAL_TIMER_SECONDS ──► FC timer event (JSON, as a Buffer) ──► delivery-health instance
 //   POST /2023-03-30/functions/{name}/invocations (FC invoke API, e.g. the webhook's kick) ──► that function
-//     (invokeApi.mjs; the functions get FUNCTION_COMPUTE_ENDPOINT = this runtime, so the kick comes back here)
+//     (invokeApi.ts; the functions get FUNCTION_COMPUTE_ENDPOINT = this runtime, so the kick comes back here)
 //
 // Each function runs in its own worker thread (FunctionInstance), which serves one invocation at a time from a FIFO
 // queue and enforces the function's timeout from s.yaml.
 
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nextFire, parseSchedule } from './cron.mjs';
-import { FunctionInstance } from './FunctionInstance.mjs';
-import { fromHandlerResult, isoSeconds, newRequestId, toFcHttpEvent } from './httpEvent.mjs';
-import { completeLocalFcEnvironment, INVOKE_API_PATH, matchInvokeApi, serveInvokeApi } from './invokeApi.mjs';
-import { readFunctions } from './sYaml.mjs';
+import { nextFire, parseSchedule, type Schedule } from './cron';
+import { FunctionInstance, type Outcome } from './FunctionInstance';
+import { fromHandlerResult, type HandlerResult, isoSeconds, newRequestId, toFcHttpEvent } from './httpEvent';
+import { completeLocalFcEnvironment, INVOKE_API_PATH, matchInvokeApi, serveInvokeApi } from './invokeApi';
+import { type FunctionSpec, readFunctions } from './readFunctions';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_PORT = 9000;
@@ -29,6 +30,41 @@ const SHUTDOWN_SLACK_MS = 5_000;
 /** setTimeout's longest delay; longer waits re-arm. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+interface LocalRuntimeOptions {
+  /** Directory holding `<function>/index.js` bundles. @default `<repo>/dist` */
+  distDir?: string;
+  /** Port on 127.0.0.1; 0 picks a free one. @default 9000 */
+  port?: number;
+  /** Environment of the functions (FC_FUNCTION_NAME is always removed). @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Functions description. @default `<repo>/s.yaml` */
+  sYamlPath?: string;
+  /** Run timer-triggered functions every N seconds instead of on their s.yaml cron (LOCAL_TIMER_SECONDS). */
+  timerSeconds?: number;
+  /** How long `close()` waits for accepted invocations. @default the longest function timeout + 5 s */
+  shutdownGraceMs?: number;
+  /** Where ordinary lines go (with `log` or `logError` set, the handlers' stdout too). @default process.stdout */
+  log?: (line: string) => void;
+  /** Where warnings and failures go (with `log` or `logError` set, the handlers' stderr too). @default process.stderr */
+  logError?: (line: string) => void;
+}
+
+interface LocalRuntime {
+  /** `http://127.0.0.1:<port>/`: where ARMS (or curl) posts. */
+  url: string;
+  port: number;
+  /** Requests and timer runs accepted and not yet answered. */
+  readonly outstanding: number;
+  /**
+   * Stops accepting, waits (bounded) for accepted invocations, stops the function instances. `clean` is false when
+   * the grace period ran out first. Idempotent.
+   */
+  close(): Promise<{ clean: boolean }>;
+}
+
+/** A function s.yaml gives a timer trigger. */
+type TimerSpec = FunctionSpec & { timerTrigger: NonNullable<FunctionSpec['timerTrigger']> };
+
 /**
  * Starts the local runtime.
  *
@@ -37,18 +73,16 @@ const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
  * await fetch(runtime.url, { method: 'POST', body: '{"alerts":[]}' });
  * await runtime.close();
  *
- * @param {import('./startLocalRuntime.d.mts').LocalRuntimeOptions} [options]
- * @returns {Promise<import('./startLocalRuntime.d.mts').LocalRuntime>}
  */
-async function startLocalRuntime(options = {}) {
+async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const distDir = resolve(options.distDir ?? join(ROOT, 'dist'));
   const sYamlPath = resolve(options.sYamlPath ?? join(ROOT, 's.yaml'));
   const sourceEnv = options.env ?? process.env;
-  const info = options.log ?? ((line) => process.stdout.write(`${line}\n`));
-  const error = options.logError ?? ((line) => process.stderr.write(`${line}\n`));
+  const info = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const error = options.logError ?? ((line: string) => void process.stderr.write(`${line}\n`));
 
   // The functions see the given environment, minus FC_FUNCTION_NAME: its presence means "deployed" (CONTRACT §2).
-  const env = {};
+  const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(sourceEnv)) {
     if (value !== undefined && name !== 'FC_FUNCTION_NAME') env[name] = value;
   }
@@ -61,15 +95,15 @@ async function startLocalRuntime(options = {}) {
   if (httpSpecs.length !== 1) {
     throw new Error(`${sYamlPath} must define exactly one function with an HTTP trigger (found ${httpSpecs.length})`);
   }
-  const httpSpec = httpSpecs[0];
-  const timerSpecs = [...specs.values()].filter((spec) => spec.timerTrigger);
+  const httpSpec = httpSpecs[0] as FunctionSpec;
+  const timerSpecs = [...specs.values()].filter((spec): spec is TimerSpec => spec.timerTrigger !== undefined);
   const timerSeconds = options.timerSeconds;
   if (timerSeconds !== undefined && !(Number.isFinite(timerSeconds) && timerSeconds > 0)) {
     throw new Error(`timerSeconds must be a positive number of seconds (got ${timerSeconds})`);
   }
   // Validate every schedule before starting anything, so a bad cron fails the start, not the first tick.
-  const schedules = new Map(
-    timerSpecs.map((spec) => [
+  const schedules = new Map<string, Schedule>(
+    timerSpecs.map((spec): [string, Schedule] => [
       spec.name,
       timerSeconds
         ? { kind: 'every', everyMs: timerSeconds * 1000, expression: `every ${timerSeconds} s` }
@@ -77,7 +111,7 @@ async function startLocalRuntime(options = {}) {
     ]),
   );
 
-  const instances = new Map();
+  const instances = new Map<string, FunctionInstance>();
   for (const spec of [httpSpec, ...timerSpecs]) {
     if (instances.has(spec.name)) continue;
     instances.set(
@@ -93,41 +127,41 @@ async function startLocalRuntime(options = {}) {
       }),
     );
   }
-  const webhook = instances.get(httpSpec.name);
+  const webhook = instances.get(httpSpec.name) as FunctionInstance;
 
   /** Work accepted and not yet answered: HTTP requests (from first byte) and timer runs. */
-  const inFlight = new Set();
-  const track = (promise) => {
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (promise: Promise<unknown>) => {
     inFlight.add(promise);
     void promise.finally(() => inFlight.delete(promise));
     return promise;
   };
-  let closing = null;
+  let closing: Promise<{ clean: boolean }> | null = null;
 
   const server = createServer((req, res) => {
     track(
-      handleRequest(req, res).catch((caught) => {
+      handleRequest(req, res).catch((caught: unknown) => {
         // A bug of this runtime, not of the handler: answer like FC's own internal error, never crash the runtime.
-        error(`[local-runtime] internal error on ${req.method} ${req.url}: ${caught?.stack ?? caught}`);
+        error(`[local-runtime] internal error on ${req.method} ${req.url}: ${stackOf(caught)}`);
         if (res.headersSent) res.destroy();
         else return sendFcError(res, 500, newRequestId(), 'InternalError', 'local runtime error');
       }),
     );
   });
 
-  async function handleRequest(req, res) {
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const requestId = newRequestId();
     if (closing) {
       return sendFcError(res, 503, requestId, 'ServiceUnavailable', 'the local runtime is shutting down');
     }
     // FC's invoke API (`POST /2023-03-30/functions/{name}/invocations`, what the kick and the FC SDKs call) for the
     // functions without an HTTP trigger; every other request goes to the webhook (CONTRACT §3.1).
-    const invokeTarget = matchInvokeApi(req.method, req.url, {
+    const invokeTarget = matchInvokeApi(req.method ?? 'GET', req.url, {
       functionNames: instances,
       httpFunctionName: httpSpec.name,
     });
 
-    let body;
+    let body: Buffer;
     try {
       body = await readBody(req, REQUEST_MAX_BYTES);
     } catch (caught) {
@@ -181,7 +215,7 @@ async function startLocalRuntime(options = {}) {
       reportFailure(`${label} → ${statusCode}`, requestId, outcome, httpSpec);
       return;
     }
-    let response;
+    let response: ReturnType<typeof fromHandlerResult>;
     try {
       response = fromHandlerResult(outcome.result);
       res.statusCode = response.statusCode;
@@ -199,10 +233,13 @@ async function startLocalRuntime(options = {}) {
   }
 
   /** Logs a failed invocation once, with the stack when there is one. `label` already says where it came from. */
-  function reportFailure(label, requestId, outcome, spec) {
+  function reportFailure(label: string, requestId: string, outcome: Failed, spec: FunctionSpec): void {
     const reason = {
       timeout: `timed out after ${spec.timeout} s`,
-      error: outcome.error?.name === 'ServiceUnavailable' ? 'not run: the runtime stopped first' : 'the handler threw',
+      error:
+        outcome.status === 'error' && outcome.error.name === 'ServiceUnavailable'
+          ? 'not run: the runtime stopped first'
+          : 'the handler threw',
       'init-error': 'the bundle failed to initialize',
       crash: 'the instance crashed',
     }[outcome.status];
@@ -214,10 +251,10 @@ async function startLocalRuntime(options = {}) {
   }
 
   // --- timers ---------------------------------------------------------------------------------------------------
-  const timerHandles = new Map();
-  function armTimer(spec, lastScheduled) {
+  const timerHandles = new Map<string, NodeJS.Timeout>();
+  function armTimer(spec: TimerSpec, lastScheduled: number): void {
     if (closing) return;
-    const schedule = schedules.get(spec.name);
+    const schedule = schedules.get(spec.name) as Schedule;
     const now = Date.now();
     const next =
       schedule.kind === 'every'
@@ -233,8 +270,8 @@ async function startLocalRuntime(options = {}) {
         ? setTimeout(() => armTimer(spec, lastScheduled), MAX_TIMER_DELAY_MS)
         : setTimeout(() => {
             track(
-              runTimer(spec, next).catch((caught) => {
-                error(`[local-runtime] internal error in the ${spec.name} timer: ${caught?.stack ?? caught}`);
+              runTimer(spec, next).catch((caught: unknown) => {
+                error(`[local-runtime] internal error in the ${spec.name} timer: ${stackOf(caught)}`);
               }),
             );
             armTimer(spec, next);
@@ -242,8 +279,8 @@ async function startLocalRuntime(options = {}) {
     timerHandles.set(spec.name, handle);
   }
 
-  async function runTimer(spec, scheduled) {
-    const instance = instances.get(spec.name);
+  async function runTimer(spec: TimerSpec, scheduled: number): Promise<void> {
+    const instance = instances.get(spec.name) as FunctionInstance;
     const triggerTime = isoSeconds(scheduled);
     // One run may wait behind the running one; more would pile up, so the tick is skipped.
     if (instance.outstanding >= 2) {
@@ -262,15 +299,15 @@ async function startLocalRuntime(options = {}) {
   }
 
   // --- start ------------------------------------------------------------------------------------------------------
-  await new Promise((resolveListen, rejectListen) => {
+  await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(options.port ?? DEFAULT_PORT, HOST, () => {
       server.off('error', rejectListen);
       resolveListen();
     });
-  }).catch((caught) => {
+  }).catch((caught: unknown) => {
     return Promise.all([...instances.values()].map((instance) => instance.stop())).then(() => {
-      const inUse = caught?.code === 'EADDRINUSE';
+      const inUse = (caught as { code?: unknown } | undefined)?.code === 'EADDRINUSE';
       throw new Error(
         inUse ? `port ${options.port ?? DEFAULT_PORT} on ${HOST} is already in use (set PORT)` : String(caught),
         {
@@ -279,7 +316,7 @@ async function startLocalRuntime(options = {}) {
       );
     });
   });
-  const address = server.address();
+  const address = server.address() as AddressInfo;
   const url = `http://${HOST}:${address.port}/`;
   // The kick must reach this runtime: the functions' environment is completed before any instance starts.
   const envNotes = completeLocalFcEnvironment(env, url);
@@ -295,21 +332,21 @@ async function startLocalRuntime(options = {}) {
   const shutdownGraceMs =
     options.shutdownGraceMs ?? Math.max(...[...specs.values()].map((spec) => spec.timeout)) * 1000 + SHUTDOWN_SLACK_MS;
 
-  function close() {
+  function close(): Promise<{ clean: boolean }> {
     closing ??= (async () => {
       for (const handle of timerHandles.values()) clearTimeout(handle);
       server.close();
       server.closeIdleConnections();
       const pending = [...instances.values()].reduce((sum, instance) => sum + instance.outstanding, 0);
       if (pending > 0) info(`[local-runtime] stopping: waiting for ${pending} invocation(s) to finish`);
-      let timer;
+      let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
         (async () => {
           // Requests still being read enqueue after this point, so wait for them before the instances drain.
           while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
           return true;
         })(),
-        new Promise((resolveTimeout) => {
+        new Promise<boolean>((resolveTimeout) => {
           timer = setTimeout(() => resolveTimeout(false), shutdownGraceMs);
         }),
       ]);
@@ -341,11 +378,19 @@ async function startLocalRuntime(options = {}) {
   };
 }
 
-function readBody(req, limit) {
+/** An invocation that did not return. */
+type Failed = Exclude<Outcome, { status: 'ok' }>;
+
+/** A thrown value for a log line: its stack when it has one. */
+function stackOf(caught: unknown): string {
+  return caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolveBody, rejectBody) => {
-    const chunks = [];
+    const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk) => {
+    req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
@@ -360,7 +405,7 @@ function readBody(req, limit) {
   });
 }
 
-function endResponse(res, body) {
+function endResponse(res: ServerResponse, body?: string | Buffer): Promise<void> {
   return new Promise((resolveEnd) => {
     res.once('close', resolveEnd);
     res.end(body);
@@ -369,9 +414,14 @@ function endResponse(res, body) {
 
 /**
  * FC answers a failed invocation with 502 and a JSON error naming its type (also in `X-Fc-Error-Type`).
- * @returns {Promise<number>} the status code sent
+ * @returns the status code sent
  */
-async function sendFailure(res, requestId, outcome, spec) {
+async function sendFailure(
+  res: ServerResponse,
+  requestId: string,
+  outcome: Failed,
+  spec: FunctionSpec,
+): Promise<number> {
   if (outcome.status === 'timeout') {
     const message = `Function timed out after ${spec.timeout} seconds`;
     await sendFcError(res, 502, requestId, 'FunctionTimeoutError', message);
@@ -392,7 +442,14 @@ async function sendFailure(res, requestId, outcome, spec) {
   return 502;
 }
 
-function sendFcError(res, statusCode, requestId, fcErrorType, errorMessage, errorType = fcErrorType) {
+function sendFcError(
+  res: ServerResponse,
+  statusCode: number,
+  requestId: string,
+  fcErrorType: string,
+  errorMessage: string,
+  errorType = fcErrorType,
+): Promise<void> {
   if (res.headersSent) return endResponse(res);
   // Drop whatever a half-applied handler response set before it failed.
   for (const name of res.getHeaderNames()) res.removeHeader(name);
@@ -404,15 +461,45 @@ function sendFcError(res, statusCode, requestId, fcErrorType, errorMessage, erro
 }
 
 /** A timer run's result on one line: the report object as compact JSON. */
-function describeResult(result) {
+function describeResult(result: HandlerResult): string {
   if (result.kind === 'json') return result.json;
   if (result.kind === 'string') return result.text === '' ? '(no result)' : result.text;
   return `<${result.bytes.byteLength} bytes>`;
 }
 
-function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath, envNotes }) {
+interface BannerFacts {
+  info: (line: string) => void;
+  url: string;
+  httpSpec: FunctionSpec;
+  timerSpecs: TimerSpec[];
+  schedules: Map<string, Schedule>;
+  timerSeconds: number | undefined;
+  described: Awaited<ReturnType<FunctionInstance['describe']>>;
+  sYamlPath: string;
+  envNotes: string[];
+}
+
+/** What the webhook's `describeConfig()` returns (`shared/bridgeSummary.ts`), as far as the banner reads it. */
+interface DescribedConfig {
+  ok?: boolean;
+  dryRun?: boolean;
+  unauthenticated?: boolean;
+  problems?: string[];
+  settings?: Record<string, unknown>;
+  routes?: {
+    name: string;
+    matchers: string[];
+    key: string | null;
+    keyEnv?: string;
+    keySource?: string;
+    mode: string;
+  }[];
+}
+
+function printBanner(facts: BannerFacts): void {
+  const { info, url, httpSpec, timerSpecs, schedules, timerSeconds, described, sYamlPath, envNotes } = facts;
   const rule = '!'.repeat(100);
-  const loud = (lines) => {
+  const loud = (lines: string[]) => {
     info(rule);
     for (const line of lines) info(`!!  ${line}`);
     info(rule);
@@ -424,7 +511,7 @@ function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds,
     `  ${httpSpec.name.padEnd(16)} HTTP  any POST on ${url}  (timeout ${httpSpec.timeout} s, one invocation at a time)`,
   );
   for (const spec of timerSpecs) {
-    const schedule = schedules.get(spec.name);
+    const schedule = schedules.get(spec.name) as Schedule;
     const when = timerSeconds
       ? `every ${timerSeconds} s (LOCAL_TIMER_SECONDS; s.yaml says "${spec.timerTrigger.cronExpression}")`
       : `"${schedule.expression}" (s.yaml${schedule.kind === 'cron' ? `, ${schedule.timeZone}` : ''})`;
@@ -433,13 +520,12 @@ function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds,
   info(`  FC invoke API    POST ${url}2023-03-30/functions/<name>/invocations  (x-fc-invocation-type: Async → 202)`);
   for (const note of envNotes) info(`  set for the functions: ${note}`);
 
-  if (described.type === 'crash' || described.error) {
-    const failure = described.error ?? { message: 'the instance exited' };
-    loud([`${httpSpec.name} could not describe its configuration: ${failure.message}`]);
+  if (described.error) {
+    loud([`${httpSpec.name} could not describe its configuration: ${described.error.message}`]);
   } else if (described.value === null) {
     info(`  (${httpSpec.name} does not export describeConfig(); configuration not shown)`);
   } else {
-    const config = JSON.parse(described.value);
+    const config = JSON.parse(described.value) as DescribedConfig;
     info(`Configuration (${httpSpec.name}; secrets masked):`);
     const entries = Object.entries(config.settings ?? {});
     const width = Math.max(0, ...entries.map(([name]) => name.length));
@@ -480,4 +566,5 @@ function printBanner({ info, url, httpSpec, timerSpecs, schedules, timerSeconds,
   );
 }
 
+export type { LocalRuntime, LocalRuntimeOptions };
 export { DEFAULT_PORT, INVOKE_API_PATH, startLocalRuntime };

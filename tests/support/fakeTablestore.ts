@@ -32,7 +32,6 @@ import type {
   TableCounters,
 } from './fakeTablestore/types';
 
-export { defaultStatus } from './fakeTablestore/faults';
 export type * from './fakeTablestore/types';
 
 const OPERATIONS = new Set<string>([

@@ -14,7 +14,6 @@ export interface SdkLong {
 export type SdkPkValue = string | Buffer | SdkLong;
 export type SdkValue = string | number | boolean | Buffer | SdkLong;
 export type SdkPk = Array<Record<string, SdkPkValue | object>>;
-export type SdkColumns = Array<Record<string, SdkValue>>;
 
 export interface SdkRowResult {
   primaryKey?: Array<{ name: string; value: SdkPkValue }>;

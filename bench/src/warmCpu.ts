@@ -29,7 +29,8 @@ interface WarmOptions {
 /** A MemoryStore that counts its outermost calls (a batch method calling `replace` per row counts once). */
 class CountingStore extends MemoryStore {
   public calls: Record<string, number> = {};
-  public lastClaimed: DeliveryRecord[] = [];
+  /** Every record claimed since the last `takeClaimed()`: a callback claims in chunks (`WEBHOOK_CLAIM_CHUNK`). */
+  #claimed: DeliveryRecord[] = [];
   #depth = 0;
 
   async #count<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -42,8 +43,15 @@ class CountingStore extends MemoryStore {
     }
   }
 
+  /** The records claimed since the previous call (one callback's, when called after each). */
+  public takeClaimed(): DeliveryRecord[] {
+    const claimed = this.#claimed;
+    this.#claimed = [];
+    return claimed;
+  }
+
   public override claim(records: readonly DeliveryRecord[]) {
-    this.lastClaimed = [...records];
+    for (const record of records) this.#claimed.push(record);
     return this.#count('claim', () => super.claim(records));
   }
   public override replace(record: DeliveryRecord) {
@@ -115,7 +123,10 @@ async function measureWarmCpu(options: WarmOptions) {
         const used = process.cpuUsage(cpuStart);
         cpu += used.user + used.system;
         if (response.statusCode !== 200) throw new Error(`warm bridge answered ${response.statusCode}`);
-        outgoing.push(store.lastClaimed.map((record) => record.event));
+        // Every alert is a new occurrence: the floor must stringify one event per alert, claimed in however many chunks.
+        const claimed = store.takeClaimed();
+        if (claimed.length !== size) throw new Error(`a ${size}-alert callback claimed ${claimed.length} deliveries`);
+        outgoing.push(claimed.map((record) => record.event));
         cursor++;
       }
       return { us: Number(elapsed) / 1e3, cpu, outgoing, from: cursor - count };

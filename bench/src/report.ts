@@ -74,19 +74,7 @@ function coldStartProfiles(profiles: Record<string, Json>): string[] {
     profile.error
       ? `\`--cpu-prof\` of one cold start, ${name}: ${profile.error}`
       : `\`--cpu-prof\` of one cold start, ${name} (${profile.totalMs} ms sampled; top self time):`,
-    ...(profile.error
-      ? []
-      : [
-          '',
-          table(
-            ['self time (ms)', 'share', 'function and where'],
-            profile.top.map((entry: Json) => [
-              entry.selfMs,
-              `${(entry.share * 100).toFixed(1)}%`,
-              `\`${entry.entry}\``,
-            ]),
-          ),
-        ]),
+    ...(profile.error ? [] : ['', profileTable(profile.top)]),
   ]);
 }
 
@@ -139,7 +127,27 @@ function warmCpu(section: Json): string {
         row.pagerdutyRequests,
       ]),
     ),
+    ...warmProfile(section.profile),
   ].join('\n');
+}
+
+/** The top self-time entries of the warm chain's own profile (its callbacks only, untimed). */
+function warmProfile(profile: Json | undefined): string[] {
+  if (!profile) return [];
+  return [
+    '',
+    `CPU profile of the chain alone (${profile.callbacks} more ${profile.alertsPerCallback}-alert callbacks, untimed, ` +
+      `${profile.totalMs} ms sampled; top self time; "(garbage collector)" is the collection its own allocation causes):`,
+    '',
+    profileTable(profile.top),
+  ];
+}
+
+function profileTable(top: Json[]): string {
+  return table(
+    ['self time (ms)', 'share', 'function and where'],
+    top.map((entry: Json) => [entry.selfMs, `${(entry.share * 100).toFixed(1)}%`, `\`${entry.entry}\``]),
+  );
 }
 
 function endToEnd(section: Json): string {

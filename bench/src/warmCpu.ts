@@ -19,11 +19,14 @@ import { MemoryStore } from '../../shared/store/MemoryStore';
 import type { OccurrenceMarker } from '../../shared/store/OccurrenceMarker';
 import { startFakePagerDuty } from '../../tests/support/fakePagerDuty';
 import { fcContext, httpEvent } from '../../tests/support/fcEvents';
+import { profileWhile, summarizeProfile } from './profile';
 import { armsCallback, median, ROUTING_KEY, round } from './support';
 
 interface WarmOptions {
   sizes: number[];
   samples: number;
+  /** After the timed samples, `callbacks` more of `size` alerts each under the CPU profiler (untimed): its top entries. */
+  profile?: { size: number; callbacks: number; top: number };
 }
 
 /** A MemoryStore that counts its outermost calls (a batch method calling `replace` per row counts once). */
@@ -184,7 +187,31 @@ async function measureWarmCpu(options: WarmOptions) {
       fcEnvelopeUsPerAlert: round(median(envelopeUs), 2),
     });
   }
-  return { rows, storeCalls: await countStoreCalls(options.sizes) };
+  const profile = options.profile && (await profileChain(invoke, store, options.profile));
+  return { rows, storeCalls: await countStoreCalls(options.sizes), ...(profile ? { profile } : {}) };
+}
+
+/**
+ * The warm chain's own profile: only the handler's callbacks are sampled (none of the harness's bodies, floors or forced
+ * GCs), so "(garbage collector)" in it is the collection the chain's own allocation causes.
+ */
+async function profileChain(
+  invoke: (event: Buffer) => Promise<FcHttpResponse>,
+  store: CountingStore,
+  options: NonNullable<WarmOptions['profile']>,
+) {
+  const events = Array.from({ length: options.callbacks + 3 }, () => httpEvent({ body: armsCallback(options.size) }));
+  const run = async (from: number, to: number) => {
+    for (let index = from; index < to; index++) {
+      const response = await invoke(events[index] as Buffer);
+      if (response.statusCode !== 200) throw new Error(`warm bridge answered ${response.statusCode}`);
+      store.takeClaimed();
+    }
+  };
+  await run(0, 3);
+  gc();
+  const profile = await profileWhile(() => run(3, events.length));
+  return { alertsPerCallback: options.size, callbacks: options.callbacks, ...summarizeProfile(profile, options.top) };
 }
 
 /** Outermost store calls per callback in send mode (fake PagerDuty at 0 ms, in this process; untimed). */

@@ -102,7 +102,8 @@ function decide(
 ): Planned {
   const { verdict, counterpart } = judge(drafted.record, context, now);
   return firstState({
-    ...drafted,
+    record: drafted.record,
+    route: drafted.route,
     dryRun: deps.config.pagerduty.dryRun,
     verdict,
     counterpart,

@@ -89,7 +89,7 @@ function plan(quick: boolean) {
       }
     : {
         coldRuns: 15,
-        warm: { sizes: [1, 100, 1000], samples: 21, profile: { size: 1000, callbacks: 20, top: 10 } },
+        warm: { sizes: [1, 100, 1000], samples: 21, profile: { size: 1000, callbacks: 20, top: 40 } },
         e2e: {
           latencies: [0, 50],
           sizes: [1, 10, 100],

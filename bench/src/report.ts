@@ -87,7 +87,8 @@ function warmCpu(section: Json): string {
       'in-process MemoryStore, in **dry-run** (events built, stored and logged, never sent: no HTTP in the figure), ' +
       'after warm-up, in its own `node --expose-gc` process (GC before each sample). Floor: `JSON.parse` of the ' +
       'callback body plus `JSON.stringify` of each outgoing event with its routing key, timed in the same process, ' +
-      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside). ' +
+      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside); ' +
+      "ratio = median over samples of the bridge's time over the floor's in the same sample (drift cancels). " +
       "Beside the floor, what FC's event format adds to any handler: its Buffer event decoded to text and parsed, " +
       'before the body inside it can be parsed (timed after the floor, same samples).',
     '',

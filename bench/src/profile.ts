@@ -68,14 +68,18 @@ function locator() {
   };
 }
 
-/** Top self-time entries of a V8 CPU profile: function, where it is (file:line), ms and share of the samples. */
-function summarizeProfile(profile: CpuProfile, top: number) {
+/**
+ * Top self-time entries of a V8 CPU profile: function, where it is (file:line), ms and share of the samples.
+ * `ignore`: frames left out of the entries and the total (the profiler's own work).
+ */
+function summarizeProfile(profile: CpuProfile, top: number, ignore?: (frame: CallFrame) => boolean) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const where = locator();
   const selfUs = new Map<string, number>();
   let totalUs = 0;
   profile.samples.forEach((id, index) => {
     const frame = byId.get(id);
+    if (frame && ignore?.(frame)) return;
     const us = profile.timeDeltas[index] ?? 0;
     totalUs += us;
     if (!frame) return;
@@ -115,5 +119,5 @@ async function profileWhile(work: () => Promise<void>, intervalUs = 100): Promis
   }
 }
 
-export type { CpuProfile };
+export type { CallFrame, CpuProfile };
 export { profileWhile, summarizeProfile };

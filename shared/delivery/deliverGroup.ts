@@ -119,6 +119,9 @@ function decide(
  * became of its trigger. Updates `context.related` with the pairs' new states.
  */
 function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingContext, now: number): Planned[] {
+  // A pair is a trigger and a resolve: a callback of one action has none (the usual case), and no key to hash for it.
+  const first = planned[0]?.record.action;
+  if (planned.every((item) => item.record.action === first)) return planned;
   const own = new Map(planned.map((item) => [item.record.deliveryKey, item]));
   const paired = (item: Planned) => {
     const other = counterpartKeyOf(item.record);

@@ -99,8 +99,9 @@ function decide(
   deps: DeliverDeps,
   context: OrderingContext,
   now: number,
+  counterpartKey?: string,
 ): Planned {
-  const { verdict, counterpart } = judge(drafted.record, context, now);
+  const { verdict, counterpart } = judge(drafted.record, context, now, counterpartKey);
   return firstState({
     record: drafted.record,
     route: drafted.route,
@@ -175,8 +176,11 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     await deps.traces?.flush(store, logger);
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
-    const related = await store.get(counterpartKeysOf(group, deps.router, parts));
+    const counterpartKeys = counterpartKeysOf(group, deps.router, parts);
+    const related = await store.get(counterpartKeys);
     const drafted = draftDeliveries(group, deps, related, now, parts);
+    // Drafting keeps the plan's order: each delivery's counterpart key, hashed once for the read, serves the judging.
+    const counterpartOf = new Map(drafted.map((item, index) => [item.record.deliveryKey, counterpartKeys[index]]));
     // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).
     const unique = [...new Map(drafted.map((item) => [item.record.deliveryKey, item])).values()];
     summary.duplicates += drafted.length - unique.length;
@@ -188,7 +192,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
           related,
         );
     planned = judgeOwnPairs(
-      unique.map((item) => decide(item, deps, context, now)),
+      unique.map((item) => decide(item, deps, context, now, counterpartOf.get(item.record.deliveryKey))),
       deps,
       context,
       now,

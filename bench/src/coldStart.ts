@@ -6,13 +6,12 @@
  * webhook variant under `--cpu-prof`: its top self-time entries are the section's profile summary.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startFakePagerDuty } from '../../tests/support/fakePagerDuty';
 import { httpEvent, timerEvent } from '../../tests/support/fcEvents';
+import { type CpuProfile, summarizeProfile } from './profile';
 import { type BenchStore, createStore } from './store';
 import { armsCallback, childEnv, median, RESULT_PREFIX, ROOT, ROUTING_KEY, resultOf, round, runNode } from './support';
 
@@ -79,75 +78,6 @@ function packageScripts() {
     }
   }
   return sizes;
-}
-
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-  columnNumber: number;
-}
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: CallFrame }>;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Top self-time entries of a V8 CPU profile: function, where it is (file:line), ms and share of the samples. */
-/**
- * Where a frame is, as `file:line`: in a bundle with a source map beside it (`app.js.map`), the source file and line the
- * minified code came from (so the summary names `shared/…` files, not column 96470 of line 6).
- */
-function locator() {
-  const maps = new Map<string, SourceMap | null>();
-  const mapOf = (path: string) => {
-    if (!maps.has(path)) {
-      try {
-        maps.set(path, new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))));
-      } catch {
-        maps.set(path, null);
-      }
-    }
-    return maps.get(path) ?? null;
-  };
-  return (frame: CallFrame): string => {
-    if (!frame.url) return '';
-    const path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
-    // findEntry answers {} where nothing maps.
-    const entry = (path.startsWith('/') ? mapOf(path)?.findEntry(frame.lineNumber, frame.columnNumber) : undefined) as
-      | { originalSource?: string; originalLine: number }
-      | undefined;
-    if (entry?.originalSource) {
-      const source = entry.originalSource.startsWith('file://')
-        ? fileURLToPath(entry.originalSource)
-        : resolve(dirname(path), entry.originalSource);
-      return ` ${relative(ROOT, source)}:${entry.originalLine + 1}`;
-    }
-    return ` ${path.startsWith('/') ? relative(ROOT, path) : path}:${frame.lineNumber + 1}`;
-  };
-}
-
-function summarizeProfile(profile: CpuProfile, top: number) {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
-  const where = locator();
-  const selfUs = new Map<string, number>();
-  let totalUs = 0;
-  profile.samples.forEach((id, index) => {
-    const frame = byId.get(id);
-    const us = profile.timeDeltas[index] ?? 0;
-    totalUs += us;
-    if (!frame) return;
-    const key = `${frame.functionName || '(anonymous)'}${where(frame)}`;
-    selfUs.set(key, (selfUs.get(key) ?? 0) + us);
-  });
-  return {
-    totalMs: round(totalUs / 1000, 1),
-    top: [...selfUs]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([entry, us]) => ({ entry, selfMs: round(us / 1000, 1), share: round(us / totalUs, 3) })),
-  };
 }
 
 /** One run of `variant` under `--cpu-prof`, summarized (not timed: the profiler slows the process down). */

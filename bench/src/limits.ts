@@ -18,6 +18,36 @@ function defaultOf(env: string): unknown {
   return SETTINGS.find((setting) => setting.env === env)?.default;
 }
 
+/** Which parts of the code a share of the warm chain's own profile belongs to, by where its entries are. */
+const WARM_PROFILE_PARTS: readonly [string, RegExp][] = [
+  ['garbage collection', /^\(garbage collector\)/],
+  ['the log lines (stringify, secret scrub)', /shared\/logger\.ts|scrubSecrets\.ts/],
+  ["FC's event (Buffer to text, parse)", /shared\/fc\/|node:buffer/],
+  ['delivery keys and SHA-256', /deliveryKey\.ts|sha256|oneShotDigest|crypto\/hash/],
+  ['intake (parse, validation, normalization)', /shared\/alerts\/|shared\/validation\//],
+  ['event building', /shared\/pagerduty\//],
+];
+
+/** The warm profile's top entries summed by part of the code (shares of the sampled time), largest first. */
+function profileShares(profile: Json | undefined): string {
+  if (!profile?.top?.length) return '';
+  const shares = WARM_PROFILE_PARTS.map(([part, pattern]) => {
+    const share = profile.top
+      .filter((entry: Json) => pattern.test(entry.entry))
+      .reduce((sum: number, entry: Json) => sum + entry.share, 0);
+    return [part, share] as const;
+  })
+    .filter(([, share]) => share > 0)
+    .sort((a, b) => b[1] - a[1]);
+  if (shares.length === 0) return '';
+  return (
+    ` In the chain's own profile (${profile.callbacks} ${profile.alertsPerCallback}-alert callbacks, its top ` +
+    `${profile.top.length} entries): ` +
+    shares.map(([part, share]) => `${part} ${(share * 100).toFixed(1)}%`).join(', ') +
+    '.'
+  );
+}
+
 type Explain = (sections: Record<string, Json>, target: Target) => string | undefined;
 
 const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
@@ -183,12 +213,14 @@ const EXPLAIN: Record<string, Explain> = {
           `${round(row.bridgeUsPerAlert / (row.floorUsPerAlert + row.fcEnvelopeUsPerAlert), 2)}×.`;
     return (
       `Per alert the chain costs ${small.bridgeUsPerAlert} µs in a ${small.alertsPerCallback}-alert callback and ` +
-      `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of about ` +
+      `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of ` +
       `${large.floorUsPerAlert} µs: the fixed cost per callback (middlewares, configuration check, FC event parse, ` +
-      'response) dominates small callbacks, and per alert the chain does much more than parse and stringify ' +
-      '(validation, normalization, SHA-256 identities and delivery keys, event building, a dry-run log line with the ' +
-      'events, which is a second stringify of them, scrubbed of secrets, the claim).' +
-      envelope
+      'two log lines, response) dominates small callbacks, and per alert the chain does much more than parse and ' +
+      'stringify (validation, normalization, SHA-256 delivery keys, event building, ordering, the claim), and in ' +
+      "dry-run its log line of the events is itself one more stringify of every event, the floor's own work, " +
+      'flattened and scanned for secrets.' +
+      envelope +
+      profileShares(warmCpu.profile)
     );
   },
   'e2e-latency': ({ endToEnd }, target) => {

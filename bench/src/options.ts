@@ -78,7 +78,7 @@ function plan(quick: boolean) {
   return quick
     ? {
         coldRuns: 2,
-        warm: { sizes: [1, 10], samples: 2 },
+        warm: { sizes: [1, 10], samples: 2, profile: { size: 10, callbacks: 2, top: 10 } },
         e2e: { latencies: [0], sizes: [1, 5], reps: () => 2 },
         storm: { ...storm, alerts: 40, callbacks: 4, capSeconds: 10 },
         stormScaled: { ...stormScaled, alerts: 60, callbacks: 3, capSeconds: 10 },
@@ -89,7 +89,7 @@ function plan(quick: boolean) {
       }
     : {
         coldRuns: 15,
-        warm: { sizes: [1, 100, 1000], samples: 21 },
+        warm: { sizes: [1, 100, 1000], samples: 21, profile: { size: 1000, callbacks: 20, top: 40 } },
         e2e: {
           latencies: [0, 50],
           sizes: [1, 10, 100],

@@ -74,19 +74,7 @@ function coldStartProfiles(profiles: Record<string, Json>): string[] {
     profile.error
       ? `\`--cpu-prof\` of one cold start, ${name}: ${profile.error}`
       : `\`--cpu-prof\` of one cold start, ${name} (${profile.totalMs} ms sampled; top self time):`,
-    ...(profile.error
-      ? []
-      : [
-          '',
-          table(
-            ['self time (ms)', 'share', 'function and where'],
-            profile.top.map((entry: Json) => [
-              entry.selfMs,
-              `${(entry.share * 100).toFixed(1)}%`,
-              `\`${entry.entry}\``,
-            ]),
-          ),
-        ]),
+    ...(profile.error ? [] : ['', profileTable(profile.top)]),
   ]);
 }
 
@@ -99,7 +87,8 @@ function warmCpu(section: Json): string {
       'in-process MemoryStore, in **dry-run** (events built, stored and logged, never sent: no HTTP in the figure), ' +
       'after warm-up, in its own `node --expose-gc` process (GC before each sample). Floor: `JSON.parse` of the ' +
       'callback body plus `JSON.stringify` of each outgoing event with its routing key, timed in the same process, ' +
-      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside). ' +
+      'sample by sample after the bridge. µs/alert = median over samples of wall time / alerts (CPU time alongside); ' +
+      "ratio = median over samples of the bridge's time over the floor's in the same sample (drift cancels). " +
       "Beside the floor, what FC's event format adds to any handler: its Buffer event decoded to text and parsed, " +
       'before the body inside it can be parsed (timed after the floor, same samples).',
     '',
@@ -139,7 +128,31 @@ function warmCpu(section: Json): string {
         row.pagerdutyRequests,
       ]),
     ),
+    ...warmProfile(section.profile),
   ].join('\n');
+}
+
+/** Rows of the warm profile shown (the run keeps more, summed by part of the code in the target's explanation). */
+const WARM_PROFILE_ROWS = 10;
+
+/** The top self-time entries of the warm chain's own profile (its callbacks only, untimed). */
+function warmProfile(profile: Json | undefined): string[] {
+  if (!profile) return [];
+  return [
+    '',
+    `CPU profile of the chain alone (${profile.callbacks} more ${profile.alertsPerCallback}-alert callbacks, untimed, ` +
+      `${profile.totalMs} ms sampled; top ${WARM_PROFILE_ROWS} by self time; "(garbage collector)" is the collection ` +
+      'its own allocation causes):',
+    '',
+    profileTable(profile.top.slice(0, WARM_PROFILE_ROWS)),
+  ];
+}
+
+function profileTable(top: Json[]): string {
+  return table(
+    ['self time (ms)', 'share', 'function and where'],
+    top.map((entry: Json) => [entry.selfMs, `${(entry.share * 100).toFixed(1)}%`, `\`${entry.entry}\``]),
+  );
 }
 
 function endToEnd(section: Json): string {

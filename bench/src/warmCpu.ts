@@ -19,17 +19,21 @@ import { MemoryStore } from '../../shared/store/MemoryStore';
 import type { OccurrenceMarker } from '../../shared/store/OccurrenceMarker';
 import { startFakePagerDuty } from '../../tests/support/fakePagerDuty';
 import { fcContext, httpEvent } from '../../tests/support/fcEvents';
+import { type CallFrame, profileWhile, summarizeProfile } from './profile';
 import { armsCallback, median, ROUTING_KEY, round } from './support';
 
 interface WarmOptions {
   sizes: number[];
   samples: number;
+  /** After the timed samples, `callbacks` more of `size` alerts each under the CPU profiler (untimed): its top entries. */
+  profile?: { size: number; callbacks: number; top: number };
 }
 
 /** A MemoryStore that counts its outermost calls (a batch method calling `replace` per row counts once). */
 class CountingStore extends MemoryStore {
   public calls: Record<string, number> = {};
-  public lastClaimed: DeliveryRecord[] = [];
+  /** Every record claimed since the last `takeClaimed()`: a callback claims in chunks (`WEBHOOK_CLAIM_CHUNK`). */
+  #claimed: DeliveryRecord[] = [];
   #depth = 0;
 
   async #count<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -42,8 +46,15 @@ class CountingStore extends MemoryStore {
     }
   }
 
+  /** The records claimed since the previous call (one callback's, when called after each). */
+  public takeClaimed(): DeliveryRecord[] {
+    const claimed = this.#claimed;
+    this.#claimed = [];
+    return claimed;
+  }
+
   public override claim(records: readonly DeliveryRecord[]) {
-    this.lastClaimed = [...records];
+    for (const record of records) this.#claimed.push(record);
     return this.#count('claim', () => super.claim(records));
   }
   public override replace(record: DeliveryRecord) {
@@ -100,6 +111,7 @@ async function measureWarmCpu(options: WarmOptions) {
     const bridgeCpuUs: number[] = [];
     const floorUs: number[] = [];
     const envelopeUs: number[] = [];
+    const ratios: number[] = [];
     let cursor = 0;
     /** Runs the bridge on the next `count` callbacks; returns wall µs, CPU µs and each callback's events. */
     const bridge = async (count: number) => {
@@ -115,7 +127,10 @@ async function measureWarmCpu(options: WarmOptions) {
         const used = process.cpuUsage(cpuStart);
         cpu += used.user + used.system;
         if (response.statusCode !== 200) throw new Error(`warm bridge answered ${response.statusCode}`);
-        outgoing.push(store.lastClaimed.map((record) => record.event));
+        // Every alert is a new occurrence: the floor must stringify one event per alert, claimed in however many chunks.
+        const claimed = store.takeClaimed();
+        if (claimed.length !== size) throw new Error(`a ${size}-alert callback claimed ${claimed.length} deliveries`);
+        outgoing.push(claimed.map((record) => record.event));
         cursor++;
       }
       return { us: Number(elapsed) / 1e3, cpu, outgoing, from: cursor - count };
@@ -159,6 +174,7 @@ async function measureWarmCpu(options: WarmOptions) {
       bridgeCpuUs.push(run.cpu / alerts);
       floorUs.push(floorTime / alerts);
       envelopeUs.push(envelopeTime / alerts);
+      ratios.push(run.us / floorTime);
     }
     const bridgeMedian = median(bridgeUs);
     const floorMedian = median(floorUs);
@@ -169,11 +185,39 @@ async function measureWarmCpu(options: WarmOptions) {
       bridgeUsPerAlert: round(bridgeMedian, 1),
       bridgeCpuUsPerAlert: round(median(bridgeCpuUs), 1),
       floorUsPerAlert: round(floorMedian, 2),
-      ratio: round(bridgeMedian / floorMedian, 2),
+      // Each sample's bridge over its own floor, timed just after it: a shared machine's drift between samples cancels.
+      ratio: round(median(ratios), 2),
       fcEnvelopeUsPerAlert: round(median(envelopeUs), 2),
     });
   }
-  return { rows, storeCalls: await countStoreCalls(options.sizes) };
+  const profile = options.profile && (await profileChain(invoke, store, options.profile));
+  return { rows, storeCalls: await countStoreCalls(options.sizes), ...(profile ? { profile } : {}) };
+}
+
+/**
+ * The warm chain's own profile: only the handler's callbacks are sampled (none of the harness's bodies, floors or forced
+ * GCs), so "(garbage collector)" in it is the collection the chain's own allocation causes.
+ */
+async function profileChain(
+  invoke: (event: Buffer) => Promise<FcHttpResponse>,
+  store: CountingStore,
+  options: NonNullable<WarmOptions['profile']>,
+) {
+  const events = Array.from({ length: options.callbacks + 3 }, () => httpEvent({ body: armsCallback(options.size) }));
+  const run = async (from: number, to: number) => {
+    for (let index = from; index < to; index++) {
+      const response = await invoke(events[index] as Buffer);
+      if (response.statusCode !== 200) throw new Error(`warm bridge answered ${response.statusCode}`);
+      store.takeClaimed();
+    }
+  };
+  await run(0, 3);
+  gc();
+  const profile = await profileWhile(() => run(3, events.length));
+  // The inspector's `dispatch` (no script) is the profiler serializing its own profile at `Profiler.stop`.
+  const profilersOwn = (frame: CallFrame) => frame.functionName === 'dispatch' && frame.url === '';
+  const summary = summarizeProfile(profile, options.top, profilersOwn);
+  return { alertsPerCallback: options.size, callbacks: options.callbacks, ...summary };
 }
 
 /** Outermost store calls per callback in send mode (fake PagerDuty at 0 ms, in this process; untimed). */

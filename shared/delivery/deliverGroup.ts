@@ -94,10 +94,12 @@ function decide(
   deps: DeliverDeps,
   context: OrderingContext,
   now: number,
+  counterpartKey?: string,
 ): Planned {
-  const { verdict, counterpart } = judge(drafted.record, context, now);
+  const { verdict, counterpart } = judge(drafted.record, context, now, counterpartKey);
   return firstState({
-    ...drafted,
+    record: drafted.record,
+    route: drafted.route,
     dryRun: deps.config.pagerduty.dryRun,
     verdict,
     counterpart,
@@ -113,6 +115,9 @@ function decide(
  * became of its trigger. Updates `context.related` with the pairs' new states.
  */
 function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingContext, now: number): Planned[] {
+  // A pair is a trigger and a resolve: a callback of one action has none (the usual case), and no key to hash for it.
+  const first = planned[0]?.record.action;
+  if (planned.every((item) => item.record.action === first)) return planned;
   const own = new Map(planned.map((item) => [item.record.deliveryKey, item]));
   const paired = (item: Planned) => {
     const other = counterpartKeyOf(item.record);
@@ -166,8 +171,11 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     await deps.traces?.flush(store, logger);
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
-    const related = await store.get(counterpartKeysOf(group, deps.router, parts));
+    const counterpartKeys = counterpartKeysOf(group, deps.router, parts);
+    const related = await store.get(counterpartKeys);
     const drafted = draftDeliveries(group, deps, related, now, parts);
+    // Drafting keeps the plan's order: each delivery's counterpart key, hashed once for the read, serves the judging.
+    const counterpartOf = new Map(drafted.map((item, index) => [item.record.deliveryKey, counterpartKeys[index]]));
     // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).
     const unique = [...new Map(drafted.map((item) => [item.record.deliveryKey, item])).values()];
     summary.duplicates += drafted.length - unique.length;
@@ -179,7 +187,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
           related,
         );
     planned = judgeOwnPairs(
-      unique.map((item) => decide(item, deps, context, now)),
+      unique.map((item) => decide(item, deps, context, now, counterpartOf.get(item.record.deliveryKey))),
       deps,
       context,
       now,

@@ -12,6 +12,15 @@ import { isAbsolute, resolve } from 'node:path';
 import { StoreKind } from '../constants';
 import { ConfigError, ErrorCode } from '../errors';
 import { validateConfig } from '../validation/generated/validators';
+import type {
+  BridgeConfig,
+  CredentialsConfig,
+  Env,
+  HealthConfig,
+  LogLevel,
+  RetryConfig,
+  WebhookConfig,
+} from './BridgeConfig';
 import {
   deployedStoreIsShared,
   oneRoutesSource,
@@ -33,51 +42,8 @@ import {
   type TopLevelOf,
 } from './settings';
 
-type Env = Record<string, string | undefined>;
-type LogLevel = SettingValues['LOG_LEVEL'];
-
 /** A raw value once converted to its JSON type: what the schema checks (secrets are wrapped only after). */
 type Parsed = string | number | boolean | string[];
-
-/** The `webhook.*` settings (`at` in `settings.ts`). */
-type WebhookConfig = SectionOf<'webhook'>;
-
-interface PagerDutyConfig extends SectionOf<'pagerduty'> {
-  /** The routing rules' JSON text: `PAGERDUTY_ROUTES`, or the contents of `PAGERDUTY_ROUTES_FILE`. @default undefined */
-  routesText?: string;
-  /** Which variable the rules came from, for problem lines. */
-  routesSource: string;
-  /** Why `dryRun` is on, for the banner and the logs (`dryRun` is also on, locally, when no routing key is set). */
-  dryRunReason?: string;
-}
-
-interface StoreConfig extends Omit<SectionOf<'store'>, 'kind'> {
-  /** `STORE`. @default 'tablestore' when deployed, 'file' locally (so it has no default in the table) */
-  kind: StoreKind;
-}
-
-type RetryConfig = SectionOf<'retry'>;
-type HealthConfig = SectionOf<'health'>;
-type CredentialsConfig = SectionOf<'credentials'>;
-
-/**
- * The configuration: each settings-table entry with an `at` is one field here, typed from its declaration; the
- * fields documented below are derived by the loader.
- */
-interface BridgeConfig extends TopLevelOf {
-  /** FC sets `FC_FUNCTION_NAME`; the local runtime never does. */
-  deployed: boolean;
-  /** `FC_FUNCTION_NAME` when deployed. */
-  functionName?: string;
-  webhook: WebhookConfig;
-  pagerduty: PagerDutyConfig;
-  store: StoreConfig;
-  retry: RetryConfig;
-  health: HealthConfig;
-  credentials: CredentialsConfig;
-  /** Every secret value configured, so the logger can scrub them from any line. */
-  secrets: readonly Secret[];
-}
 
 /** What `at` places, before the loader adds the derived fields. */
 type Placed = TopLevelOf & {
@@ -302,15 +268,5 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export type {
-  BridgeConfig,
-  CredentialsConfig,
-  Env,
-  HealthConfig,
-  LogLevel,
-  PagerDutyConfig,
-  RetryConfig,
-  StoreConfig,
-  WebhookConfig,
-};
+export type { BridgeConfig, CredentialsConfig, Env, LogLevel, RetryConfig };
 export { applyRoutingKeyRule, loadConfig, resolveCodePath };

@@ -11,7 +11,7 @@
  */
 import { StoreKind } from '../constants';
 import { ErrorCode } from '../errors';
-import type { BridgeConfig } from './config';
+import type { BridgeConfig } from './BridgeConfig';
 import type { Secret } from './Secret';
 import type { FunctionName, SettingValues } from './settings';
 

@@ -7,7 +7,7 @@ import { readCallback } from '../../shared/alerts/readCallback';
 import type { AlertGroup } from '../../shared/alerts/types';
 import { REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
-import { deliverGroup } from '../../shared/delivery/deliverGroup';
+import { deliverCallback } from '../../shared/delivery/deliverCallback';
 import { FailOpenTraces } from '../../shared/delivery/FailOpenTraces';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
@@ -41,7 +41,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     // requireConfig has refused the request already when the configuration is invalid.
     if (!instance.ok) throw instance.error;
     const deadline = new Deadline(instance.config.webhook.deadlineMs, instance.now);
-    // Every store call of this invocation ends inside its deadline (deliverGroup narrows it around the claim).
+    // Every store call of this invocation ends inside its deadline (deliverCallback narrows it around the claim).
     instance.store.useDeadline(deadline.reserving(STORE_ANSWER_RESERVE_MS));
     try {
       return await answer(request, context, deadline);
@@ -71,7 +71,7 @@ function createAlertWebhook(instance: BridgeInstance) {
     const { group } = reading;
     // One line for the callback's rejected alerts, however many (the answer lists them too).
     if (group.rejected.length > 0) logger.warn('alerts rejected', { rejected: group.rejected });
-    const summary = await deliverGroup(group, {
+    const summary = await deliverCallback(group, {
       config,
       router,
       store,

@@ -1,5 +1,5 @@
 /**
- * Drafting: the deliveries one callback asks for, before dedupe, ordering and claim (`deliverGroup.ts`). Each alert is
+ * Drafting: the deliveries one callback asks for, before dedupe, ordering and claim (`deliverCallback.ts`). Each alert is
  * routed (`router.select(alert.labels)`), and its route's mode (the route's `mode`, else `DELIVERY_MODE`) decides what
  * it becomes:
  *

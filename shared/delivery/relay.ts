@@ -22,7 +22,7 @@ import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { dueTimeOf } from '../store/DeliveryStore';
 import type { DeliveryCounts } from './DeliveryCounts';
-import type { DeliverDeps } from './deliverGroup';
+import type { DeliverDeps } from './deliverCallback';
 import { addFailures, markerAdvances, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
 import { recordLoneResolve } from './loneResolve';

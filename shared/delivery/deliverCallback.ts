@@ -139,7 +139,7 @@ function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingC
   }
   return planned.map((item) => judged.get(item) ?? item);
 }
-async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
+async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
   const { store, logger, config } = deps;
   const now = (deps.now ?? Date.now)();
   const summary: DeliverySummary = {
@@ -591,4 +591,4 @@ async function failOpen(
 }
 
 export type { DeliverDeps, DeliverySummary };
-export { deliverGroup };
+export { deliverCallback };

@@ -39,7 +39,7 @@ import {
   type Planned,
   tallyOutcomes,
 } from './deliveryRules';
-import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
+import { counterpartKeysOf, draftDeliveries, splitCallback } from './draftDeliveries';
 import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
 import { keyIdOf, laneIdOf } from './keyIdOf';
@@ -165,7 +165,7 @@ async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<De
     // First what an earlier invocation sent while the store was down: the relay must see those resolves.
     await deps.traces?.flush(store, logger);
     // Counterparts first: a resolve's route is its trigger's.
-    const parts = planDeliveries(group, deps.router);
+    const parts = splitCallback(group, deps.router);
     const related = await store.get(counterpartKeysOf(group, deps.router, parts));
     const drafted = draftDeliveries(group, deps, related, now, parts);
     // One delivery per key: the same alert twice in a callback is one delivery (and one batch row).

@@ -7,7 +7,7 @@ import type { AlertGroup } from '../../shared/alerts/types';
 import type { Bridge } from '../../shared/app';
 import { KICK_TIMEOUT_MS, REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
-import { deliverGroup } from '../../shared/delivery/deliverGroup';
+import { deliverCallback } from '../../shared/delivery/deliverCallback';
 import { FailOpenTraces } from '../../shared/delivery/FailOpenTraces';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
@@ -34,7 +34,7 @@ function createAlertWebhook(bridge: Bridge) {
     context: FcContext,
   ): Promise<FcHttpResponse> {
     const deadline = new Deadline(config.webhook.deadlineMs, now);
-    // Every store call of this invocation ends inside its deadline (deliverGroup narrows it around the claim).
+    // Every store call of this invocation ends inside its deadline (deliverCallback narrows it around the claim).
     store.useDeadline(deadline.reserving(STORE_ANSWER_RESERVE_MS));
     try {
       return await answer(request, context, deadline);
@@ -62,7 +62,7 @@ function createAlertWebhook(bridge: Bridge) {
     const { group } = reading;
     // One line for the callback's rejected alerts, however many (the answer lists them too).
     if (group.rejected.length > 0) logger.warn('alerts rejected', { rejected: group.rejected });
-    const summary = await deliverGroup(group, {
+    const summary = await deliverCallback(group, {
       config,
       router,
       store,

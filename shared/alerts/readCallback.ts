@@ -25,9 +25,9 @@
 import { ErrorCode, PayloadInvalidError } from '../errors';
 import { validateAlert, validateCallbackEnvelope } from '../validation/generated/validators';
 import { checkJsonSyntax } from './checkJsonSyntax';
-import { classifyConsoleTest, hasPresetTemplateKeys } from './classifyConsoleTest';
 import { decodeBody, decodeText } from './decodeBody';
 import { describeValidationErrors } from './describeValidationErrors';
+import { detectTestButton, hasPresetTemplateKeys } from './detectTestButton';
 import { type NormalizeOptions, normalizeCallback } from './normalize';
 import type { RawAlert, RawCallbackEnvelope } from './schema';
 import type { AlertGroup, RejectedAlert } from './types';
@@ -257,7 +257,7 @@ function readCallback(
       { details: { position: problem.position, line: problem.line, column: problem.column } },
     );
   }
-  const consoleTest = classifyConsoleTest(text);
+  const consoleTest = detectTestButton(text);
   if (consoleTest !== undefined) return { kind: 'console-test', detail: consoleTest };
   if (!parsed) {
     const where =

@@ -1,6 +1,6 @@
 /**
  * The webhook's delivery rules, each a pure function of what it decides from (the orchestration is
- * `deliverGroup.ts`; each rule has its table test in `tests/unit/delivery/deliveryRules.test.ts`):
+ * `deliverCallback.ts`; each rule has its table test in `tests/unit/delivery/deliveryRules.test.ts`):
  *
  * | Rule | Decides |
  * |------|---------|

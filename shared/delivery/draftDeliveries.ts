@@ -1,5 +1,5 @@
 /**
- * Drafting: the deliveries one callback asks for, before dedupe, ordering and claim (`deliverGroup.ts`). Each alert is
+ * Drafting: the deliveries one callback asks for, before dedupe, ordering and claim (`deliverCallback.ts`). Each alert is
  * routed (`router.select(alert.labels)`), and its route's mode (the route's `mode`, else `DELIVERY_MODE`) decides what
  * it becomes:
  *
@@ -49,8 +49,8 @@ interface Drafted {
   route: RouteChoice;
 }
 
-/** The key parts of one planned delivery: the parts of its delivery key, plus its alerts and route. */
-interface PlannedPart {
+/** One delivery a callback asks for, before drafting: the parts of its delivery key, plus its alerts and route. */
+interface CallbackPart {
   mode: DeliveryMode;
   /** One alert in per-alert mode; the route's alerts of the callback, in callback order, in per-group mode. */
   alerts: Alert[];
@@ -79,9 +79,9 @@ function groupOccurrence(alerts: readonly Alert[], action: EventAction): number 
  * Splits a callback into the deliveries it asks for: per-alert parts in callback order, each per-group route's part
  * where its first alert stands. Pure: no event is built yet.
  */
-function planDeliveries(group: AlertGroup, router: Router): PlannedPart[] {
-  const parts: PlannedPart[] = [];
-  const byRoute = new Map<string, PlannedPart>();
+function splitCallback(group: AlertGroup, router: Router): CallbackPart[] {
+  const parts: CallbackPart[] = [];
+  const byRoute = new Map<string, CallbackPart>();
   for (const alert of group.alerts) {
     const route = router.select(alert.labels);
     if (route.mode !== DeliveryMode.PER_GROUP) {
@@ -100,7 +100,7 @@ function planDeliveries(group: AlertGroup, router: Router): PlannedPart[] {
       part.alerts.push(alert);
       continue;
     }
-    const created: PlannedPart = {
+    const created: CallbackPart = {
       mode: DeliveryMode.PER_GROUP,
       alerts: [alert],
       route,
@@ -125,11 +125,11 @@ function planDeliveries(group: AlertGroup, router: Router): PlannedPart[] {
  * The delivery keys whose rows drafting and ordering need: the counterpart of every delivery the callback will draft
  * (a per-alert resolve takes its trigger's route; ordering compares each delivery with its other half).
  */
-function counterpartKeysOf(group: AlertGroup, router: Router, parts = planDeliveries(group, router)): string[] {
+function counterpartKeysOf(group: AlertGroup, router: Router, parts = splitCallback(group, router)): string[] {
   return parts.map((part) => counterpartKeyOf(part));
 }
 
-function recordOf(part: PlannedPart, built: BuiltEvent, route: RouteChoice, config: BridgeConfig, now: number) {
+function recordOf(part: CallbackPart, built: BuiltEvent, route: RouteChoice, config: BridgeConfig, now: number) {
   const { event } = built;
   const { action, occurrence, routeName } = part;
   const record: DeliveryRecord = {
@@ -151,7 +151,7 @@ function recordOf(part: PlannedPart, built: BuiltEvent, route: RouteChoice, conf
 
 /** A per-alert delivery: the event built; a resolve goes to its trigger's recorded route while that route exists. */
 function draftAlert(
-  part: PlannedPart,
+  part: CallbackPart,
   group: AlertGroup,
   deps: DraftDeps,
   related: ReadonlyMap<string, DeliveryRecord>,
@@ -173,7 +173,7 @@ function draftAlert(
 }
 
 /** A per-group delivery: one event for the route's alerts of the callback. */
-function draftGroup(part: PlannedPart, group: AlertGroup, deps: DraftDeps, now: number): Drafted {
+function draftGroup(part: CallbackPart, group: AlertGroup, deps: DraftDeps, now: number): Drafted {
   const { logger, config } = deps;
   const { route } = part;
   const built = buildGroupEvent(part.alerts, group, {
@@ -203,7 +203,7 @@ function draftDeliveries(
   deps: DraftDeps,
   related: ReadonlyMap<string, DeliveryRecord>,
   now: number,
-  parts = planDeliveries(group, deps.router),
+  parts = splitCallback(group, deps.router),
 ): Drafted[] {
   return parts.map((part) =>
     part.mode === DeliveryMode.PER_GROUP
@@ -213,4 +213,4 @@ function draftDeliveries(
 }
 
 export type { DraftDeps, Drafted };
-export { counterpartKeysOf, draftDeliveries, groupOccurrence, planDeliveries };
+export { counterpartKeysOf, draftDeliveries, groupOccurrence, splitCallback };

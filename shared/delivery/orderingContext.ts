@@ -67,7 +67,7 @@ function judge(
  * For the per-alert resolves among `records` (their rows written: SENDING), the identity's marker as it is now and,
  * where it names a newer occurrence, that occurrence's trigger, except the triggers in `skip` (the sender's own: its
  * lane sends the older occurrence first). `keys` maps each such resolve to its trigger's key. The resolve's half of the
- * older-resolve/newer-trigger recheck, for the webhook (`deliverGroup.ts`) and the relay (`relay.ts`) alike.
+ * older-resolve/newer-trigger recheck, for the webhook (`deliverCallback.ts`) and the relay (`relay.ts`) alike.
  */
 async function readNewerTriggers(
   store: DeliveryStore,

@@ -1,5 +1,5 @@
 /**
- * What the webhook would make of a callback, with no store and no PagerDuty: the same plan (`planDeliveries`) and the
+ * What the webhook would make of a callback, with no store and no PagerDuty: the same split (`splitCallback`) and the
  * same drafts (`draftDeliveries`, so the same routing, event building and delivery keys), mapped back to each alert
  * of the callback. `npm run routes` prints it.
  *
@@ -10,7 +10,7 @@
 import type { Alert, AlertGroup } from '../alerts/types';
 import type { DeliveryMode } from '../constants';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import { type DraftDeps, draftDeliveries, planDeliveries } from './draftDeliveries';
+import { type DraftDeps, draftDeliveries, splitCallback } from './draftDeliveries';
 import type { RouteChoice } from './Router';
 
 /** One valid alert of the callback and the delivery it becomes. */
@@ -41,7 +41,7 @@ function callbackIndices(group: AlertGroup): number[] {
  * if (reading.kind === 'callback') previewDeliveries(reading.group, { config, router, logger }, Date.now());
  */
 function previewDeliveries(group: AlertGroup, deps: DraftDeps, now: number): AlertPreview[] {
-  const parts = planDeliveries(group, deps.router);
+  const parts = splitCallback(group, deps.router);
   const drafted = draftDeliveries(group, deps, new Map(), now, parts);
   const indices = callbackIndices(group);
   const partOf = new Map<Alert, number>();

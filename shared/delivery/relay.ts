@@ -22,10 +22,9 @@ import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import { dueTimeOf } from '../store/storeRules';
 import type { DeliveryCounts } from './DeliveryCounts';
-import type { DeliverDeps } from './deliverGroup';
+import type { DeliverDeps } from './deliverCallback';
 import { addFailures, markerAdvances, tallyOutcomes } from './deliveryRules';
 import { keyIdOf, laneIdOf } from './keyIdOf';
-import { recordLoneResolve } from './loneResolve';
 import { mayBeStale, olderResolveKeyOf, orderVerdict, RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext, readNewerTriggers } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
@@ -35,6 +34,7 @@ import { resolveWaitUntil } from './resolveWait';
 import { sendLane } from './sendLane';
 import type { SendOutcome } from './sendRecord';
 import { markPending, markSending, markSuperseded } from './transitions';
+import { recordUnmatchedResolve } from './unmatchedResolve';
 
 /** Most due deliveries read per pass. */
 const RELAY_BATCH = 1_000;
@@ -249,7 +249,7 @@ async function drainLane(
   }
   for (const record of lone) {
     const timeoutMs = deadline.callTimeoutMs(config.pagerduty.timeoutMs);
-    await recordLoneResolve(record, routeOf(record, router, logger), { config, logger, timeoutMs, now: now() });
+    await recordUnmatchedResolve(record, routeOf(record, router, logger), { config, logger, timeoutMs, now: now() });
   }
   if (sendable.length === 0) return;
 

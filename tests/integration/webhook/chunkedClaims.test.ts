@@ -1,5 +1,5 @@
 /**
- * The webhook's chunked store-and-send (`deliverGroup.ts`): a large callback is claimed in chunks, and a chunk's sends
+ * The webhook's chunked store-and-send (`deliverCallback.ts`): a large callback is claimed in chunks, and a chunk's sends
  * start while the next chunk is claimed. Each guarantee the way it breaks, on the deployed store (the real tablestore
  * SDK against the wire fake) and a real loopback PagerDuty: a send never reaches PagerDuty before its own row exists;
  * a claim that fails on rows of a later chunk sends only those rows fail open, and nothing of the earlier chunks twice;

@@ -39,11 +39,10 @@ import {
   type Planned,
   tallyOutcomes,
 } from './deliveryRules';
-import { counterpartKeysOf, draftDeliveries, planDeliveries } from './draftDeliveries';
+import { counterpartKeysOf, draftDeliveries, splitCallback } from './draftDeliveries';
 import type { FailOpenTraces } from './FailOpenTraces';
 import type { KeyGate } from './KeyGate';
 import { keyIdOf, laneIdOf } from './keyIdOf';
-import { recordLoneResolve } from './loneResolve';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
@@ -53,6 +52,7 @@ import { resolveWaitUntil } from './resolveWait';
 import { type LaneResult, sendLane } from './sendLane';
 import type { SendOutcome, sendRecord } from './sendRecord';
 import { markPending, markSuperseded } from './transitions';
+import { recordUnmatchedResolve } from './unmatchedResolve';
 import { WebhookLanes } from './webhookLanes';
 
 interface DeliverDeps {
@@ -144,7 +144,7 @@ function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingC
   }
   return planned.map((item) => judged.get(item) ?? item);
 }
-async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
+async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
   const { store, logger, config } = deps;
   const now = (deps.now ?? Date.now)();
   const summary: DeliverySummary = {
@@ -170,7 +170,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     // First what an earlier invocation sent while the store was down: the relay must see those resolves.
     await deps.traces?.flush(store, logger);
     // Counterparts first: a resolve's route is its trigger's.
-    const parts = planDeliveries(group, deps.router);
+    const parts = splitCallback(group, deps.router);
     const counterpartKeys = counterpartKeysOf(group, deps.router, parts);
     const related = await store.get(counterpartKeys);
     const drafted = draftDeliveries(group, deps, related, now, parts);
@@ -219,7 +219,7 @@ async function deliverInChunks(
   const windowLeftMs = () => deps.deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS - config.pagerduty.timeoutMs;
   const failingOpen: Promise<unknown>[] = [];
   const unsent: DeliveryRecord[] = [];
-  const loneResolves: Planned[] = [];
+  const unmatchedResolves: Planned[] = [];
   let storeDown = false;
 
   // The versions of the markers this invocation wrote, so a later chunk's advance of the same identity builds on them.
@@ -264,7 +264,7 @@ async function deliverInChunks(
     const checked = await checkClaimed(claimed, deps, context, markers, own, now);
     unsent.push(...checked.waiting);
     const final = tallyFinal(claimed, summary, logger);
-    loneResolves.push(...final.loneResolves);
+    unmatchedResolves.push(...final.unmatchedResolves);
     if (checked.held) {
       // Unsure whether a counterpart appeared: send nothing of this chunk now; the relay judges these rows again.
       const held = final.toSend.map((item) => item.record);
@@ -297,9 +297,9 @@ async function deliverInChunks(
       });
     }
   }
-  for (const { record, route } of loneResolves) {
+  for (const { record, route } of unmatchedResolves) {
     const timeoutMs = deps.deadline.callTimeoutMs(config.pagerduty.timeoutMs);
-    await recordLoneResolve(record, route, { config, logger, timeoutMs, now });
+    await recordUnmatchedResolve(record, route, { config, logger, timeoutMs, now });
   }
 }
 
@@ -464,7 +464,7 @@ async function stopOvertakenTriggers(claimed: Planned[], deps: DeliverDeps, now:
 /** Counts the claimed rows that are final or queued (one log line per kind), and returns those to send now. */
 function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger) {
   const toSend: Planned[] = [];
-  const loneResolves: Planned[] = [];
+  const unmatchedResolves: Planned[] = [];
   const dryRun: DeliveryRecord[] = [];
   const superseded: DeliveryRecord[] = [];
   for (const item of claimed) {
@@ -481,7 +481,7 @@ function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger
       case DeliveryStatus.SUPERSEDED:
         summary.superseded++;
         superseded.push(record);
-        if (record.lastError === RESOLVED_BEFORE_DELIVERY) loneResolves.push(item);
+        if (record.lastError === RESOLVED_BEFORE_DELIVERY) unmatchedResolves.push(item);
         break;
       case DeliveryStatus.PENDING:
         summary.queued++;
@@ -504,7 +504,7 @@ function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger
       deliveries: superseded.map((record) => ({ deliveryKey: record.deliveryKey, reason: record.lastError })),
     });
   }
-  return { toSend, loneResolves };
+  return { toSend, unmatchedResolves };
 }
 
 /**
@@ -599,4 +599,4 @@ async function failOpen(
 }
 
 export type { DeliverDeps, DeliverySummary };
-export { deliverGroup };
+export { deliverCallback };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventAction, Severity } from '../../../shared/constants';
-import { loneResolveChangeEvent } from '../../../shared/delivery/loneResolve';
+import { unmatchedResolveChangeEvent } from '../../../shared/delivery/unmatchedResolve';
 import { deliveryRecord } from '../../support/deliveryRecords';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
@@ -25,7 +25,7 @@ function resolve(occurrence: number, links?: { href: string; text?: string }[]) 
   });
 }
 
-describe('Function: loneResolveChangeEvent', () => {
+describe('Function: unmatchedResolveChangeEvent', () => {
   it.each([
     {
       why: 'an occurrence with a start time: said so, with the details the page would have carried',
@@ -47,7 +47,7 @@ describe('Function: loneResolveChangeEvent', () => {
     },
   ])('$why', ({ record, startedAt, links }) => {
     // Act
-    const event = loneResolveChangeEvent(record, NOW);
+    const event = unmatchedResolveChangeEvent(record, NOW);
 
     // Assess
     expect(event.payload).toEqual({

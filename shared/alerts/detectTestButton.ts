@@ -33,13 +33,13 @@ function hasPresetTemplateKeys(text: string): boolean {
 }
 
 /**
- * Classifies a body that is *not* a valid callback (the caller checks that first, so a real alert that happens to
+ * Judges a body that is *not* a valid callback (the caller checks that first, so a real alert that happens to
  * mention `$content` in an annotation is still forwarded). A body holding rendered alert fields is never the test.
  *
  * @returns a sentence saying why the body is the console test, or undefined when it is not one.
- * @example classifyConsoleTest('$alertmanager_content') // 'body contains the unrendered ARMS variable …'
+ * @example detectTestButton('$alertmanager_content') // 'body contains the unrendered ARMS variable …'
  */
-function classifyConsoleTest(text: string): string | undefined {
+function detectTestButton(text: string): string | undefined {
   if (RENDERED_ALERT_FIELD.test(text)) return undefined;
   const variable = TEMPLATE_VARIABLES.find((name) => text.includes(name));
   if (variable !== undefined) {
@@ -51,4 +51,4 @@ function classifyConsoleTest(text: string): string | undefined {
   return undefined;
 }
 
-export { classifyConsoleTest, hasPresetTemplateKeys };
+export { detectTestButton, hasPresetTemplateKeys };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classifyConsoleTest, hasPresetTemplateKeys } from '../../../shared/alerts/classifyConsoleTest';
+import { detectTestButton, hasPresetTemplateKeys } from '../../../shared/alerts/detectTestButton';
 import { fixtureBytes } from './fixtures';
 
-describe('classifyConsoleTest', () => {
+describe('detectTestButton', () => {
   it.each([
     [
       'the literal $alertmanager_content',
@@ -18,7 +18,7 @@ describe('classifyConsoleTest', () => {
     ['$content with whitespace around it', '\n  $content\n', '$content'],
   ])('recognises %s', (_name, text, variable) => {
     // Act
-    const detail = classifyConsoleTest(text);
+    const detail = detectTestButton(text);
 
     // Assess
     expect(detail).toBe(
@@ -35,7 +35,7 @@ describe('classifyConsoleTest', () => {
     ['other capitalisation', '{"alert NAME": "{{ .commonLabels.alertname }}"}'],
   ])('recognises %s', (_name, text) => {
     // Act
-    const detail = classifyConsoleTest(text);
+    const detail = detectTestButton(text);
 
     // Assess
     expect(detail).toBe(
@@ -60,7 +60,7 @@ describe('classifyConsoleTest', () => {
     ['empty text', ''],
   ])('does not take %s for a test', (_name, text) => {
     // Act & Assess
-    expect(classifyConsoleTest(text)).toBeUndefined();
+    expect(detectTestButton(text)).toBeUndefined();
   });
 });
 

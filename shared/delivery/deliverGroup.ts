@@ -172,7 +172,9 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
     // Counterparts first: a resolve's route is its trigger's.
     const parts = planDeliveries(group, deps.router);
     const counterpartKeys = counterpartKeysOf(group, deps.router, parts);
-    const related = await store.get(counterpartKeys);
+    // Counterparts and the identities' markers in one read (dry-run judges no order: counterparts only).
+    const dedupKeys = config.pagerduty.dryRun ? [] : parts.map((part) => part.dedupKey);
+    const { records: related, markers } = await store.getWithMarkers(counterpartKeys, dedupKeys);
     const drafted = draftDeliveries(group, deps, related, now, parts);
     // Drafting keeps the plan's order: each delivery's counterpart key, hashed once for the read, serves the judging.
     const counterpartOf = new Map(drafted.map((item, index) => [item.record.deliveryKey, counterpartKeys[index]]));
@@ -185,6 +187,7 @@ async function deliverGroup(group: AlertGroup, deps: DeliverDeps): Promise<Deliv
           store,
           unique.map((item) => item.record),
           related,
+          markers,
         );
     planned = judgeOwnPairs(
       unique.map((item) => decide(item, deps, context, now, counterpartOf.get(item.record.deliveryKey))),

@@ -96,6 +96,21 @@ abstract class DeliveryStore {
     return (await this._scan()).filter((record) => record.expiresAt > now);
   }
 
+  /**
+   * `get` and `getMarkers` in one read where the store can (Tablestore: one BatchGetRow, both live in the main table):
+   * the webhook reads a callback's counterparts and its identities' markers before judging, one round trip for both.
+   */
+  public async getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    const now = this.now();
+    const found = await this._getWithMarkers([...new Set(deliveryKeys)], [...new Set(dedupKeys)]);
+    for (const [key, record] of found.records) if (record.expiresAt <= now) found.records.delete(key);
+    for (const [key, marker] of found.markers) if (marker.expiresAt <= now) found.markers.delete(key);
+    return found;
+  }
+
   /** The live occurrence markers of these dedup keys (see `OccurrenceMarker.ts`), keyed by dedup key. */
   public async getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const now = this.now();
@@ -187,6 +202,11 @@ abstract class DeliveryStore {
   /** Every record, expired ones included (the base drops them). */
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
+  /** Both reads, expired rows included (the base drops them); keys already unique. */
+  protected abstract _getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
   protected abstract _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>>;
   /** Each state on `followsVersion`, in order (the same key twice in one call: the second over the first). */

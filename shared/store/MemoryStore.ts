@@ -74,6 +74,15 @@ class MemoryStore extends DeliveryStore {
     return [...this.#rows.values()].map(isolate);
   }
 
+  /** No round trip to save here: the two reads, through the public ones (so a subclass wrapping them sees both). */
+  protected async _getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    const records = await this.get(deliveryKeys);
+    return { records, markers: dedupKeys.length === 0 ? new Map() : await this.getMarkers(dedupKeys) };
+  }
+
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();
     for (const key of dedupKeys) {

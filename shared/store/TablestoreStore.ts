@@ -169,6 +169,14 @@ class TablestoreStore extends DeliveryStore {
     return this.#markersAndCounters.getMarkers(dedupKeys);
   }
 
+  /** One BatchGetRow of the main table for both (up to `BATCH_GET_MAX_ROWS` rows per request). */
+  protected async _getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    return this.#markersAndCounters.getWithMarkers(deliveryKeys, dedupKeys);
+  }
+
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {
     return this.#markersAndCounters.putMarkers(markers, this.now());
   }

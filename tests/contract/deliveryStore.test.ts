@@ -231,6 +231,36 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     expect(markers.get('identity-a')).toMatchObject({ latestOccurrence: 200, version: 2 });
   });
 
+  it('reads records and markers together: the live ones of each, keyed as `get` and `getMarkers` key them', async () => {
+    // Prepare: two records and two markers, one of each expiring at 5,000; a marker whose dedup key is also a
+    // record's delivery key (they live side by side in one table on Tablestore).
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('r-live'), record('r-old', { expiresAt: 5_000 }), record('shared')]);
+    const marker = { latestOccurrence: 100, version: 1, updatedAt: 2_000, expiresAt: DAY };
+    await store.putMarkers([
+      { ...marker, dedupKey: 'm-live' },
+      { ...marker, dedupKey: 'm-old', expiresAt: 5_000 },
+      { ...marker, dedupKey: 'shared', latestOccurrence: 300 },
+    ]);
+    clock = 5_000;
+
+    // Act
+    const both = await store.getWithMarkers(
+      ['r-live', 'r-old', 'r-none', 'shared', 'r-live'],
+      ['m-live', 'm-old', 'm-none', 'shared'],
+    );
+    const none = await store.getWithMarkers([], []);
+
+    // Assess
+    expect([...both.records.keys()].sort()).toEqual(['r-live', 'shared']);
+    expect(both.records.get('shared')).toEqual(await store.get(['shared']).then((found) => found.get('shared')));
+    expect([...both.markers.keys()].sort()).toEqual(['m-live', 'shared']);
+    expect(both.markers.get('shared')).toMatchObject({ dedupKey: 'shared', latestOccurrence: 300, version: 1 });
+    expect(both.markers).toEqual(await store.getMarkers(['m-live', 'm-old', 'm-none', 'shared']));
+    expect(none).toEqual({ records: new Map(), markers: new Map() });
+  });
+
   describe('Key states', () => {
     const KEY = '0123456789abcdef';
     const OTHER = 'fedcba9876543210';

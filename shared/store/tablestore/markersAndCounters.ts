@@ -7,6 +7,7 @@
 
 import type { Deadline } from '../../deadline';
 import { type CounterDelta, type CounterTotals, MINUTE_MS } from '../Counters';
+import type { DeliveryRecord } from '../DeliveryRecord';
 import type { KeyState } from '../KeyState';
 import type { OccurrenceMarker } from '../OccurrenceMarker';
 import { rowError, type TablestoreCalls, type WriteOutcome, type WriteRow } from './calls';
@@ -25,6 +26,7 @@ import {
   mainKey,
   parseCounterRowKey,
   putRow,
+  recordOf,
   sameVersionedRow,
   sdk,
   toNumber,
@@ -52,6 +54,32 @@ class MarkersAndCounters {
 
   public async getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     return this.#getVersioned(MARKER_ROWS, dedupKeys);
+  }
+
+  /**
+   * Delivery rows and markers in one read: both are rows of the main table, so one BatchGetRow (per
+   * `BATCH_GET_MAX_ROWS` rows) answers both.
+   */
+  public async getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    const rows = await this.#calls.get(this.#budget(), this.#table, [
+      ...deliveryKeys.map(mainKey),
+      ...dedupKeys.map((dedupKey) => mainKey(MARKER_ROWS.rowKeyOf(dedupKey))),
+    ]);
+    const records = new Map<string, DeliveryRecord>();
+    for (const row of rows.slice(0, deliveryKeys.length)) {
+      if (row === undefined) continue;
+      const record = recordOf(row);
+      records.set(record.deliveryKey, record);
+    }
+    const markers = new Map<string, OccurrenceMarker>();
+    rows.slice(deliveryKeys.length).forEach((row, index) => {
+      const marker = row && MARKER_ROWS.fromCells(cellsOf(row));
+      if (marker !== undefined) markers.set(dedupKeys[index] as string, marker);
+    });
+    return { records, markers };
   }
 
   public async putMarkers(markers: readonly OccurrenceMarker[], now: number): Promise<boolean[]> {

@@ -1,0 +1,121 @@
+/**
+ * What a callback costs the store in round trips (issue 13 item 3), through the webhook's real handler on the
+ * Tablestore store over the wire fake: every SDK call counted, and how many ran one after another (`countedCalls.ts`),
+ * for a 1-alert and a 100-alert callback, new triggers then their resolves. Counts, never timings.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Secret } from '../../../shared/config/Secret';
+import { TablestoreStore } from '../../../shared/store/TablestoreStore';
+import { TablestoreConnection } from '../../../shared/store/tablestore/connection';
+import { type CountedCall, countCalls } from '../../support/countedCalls';
+import type { FakePagerDuty } from '../../support/fakePagerDuty';
+import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
+import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
+import { webhookHarness } from '../../support/webhook';
+
+const ROUTING_KEY = 'ROUNDTRIPSROUTINGKEY000000000001';
+const sample = JSON.parse(readFileSync(join(__dirname, '../../fixtures/arms/sample.json'), 'utf8'));
+const pagerDuties = fakePagerDutyPerTest();
+let pd: FakePagerDuty;
+let tablestore: TablestoreOverFake;
+const stores: TablestoreStore[] = [];
+
+beforeEach(async () => {
+  pd = await pagerDuties.start();
+  tablestore = await startTablestoreOverFake();
+});
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  await tablestore.close();
+});
+
+/** One ARMS callback of `count` distinct alerts (`prefix` names them), all firing or all resolved. */
+function callbackOf(count: number, status: 'firing' | 'resolved', prefix = 'rt'): string {
+  const alerts = Array.from({ length: count }, (_, index) => ({
+    ...sample.alerts[0],
+    status,
+    fingerprint: `${prefix}-${index}`,
+    startsAt: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString(),
+    labels: { ...sample.alerts[0].labels, pod_name: `${prefix}-${index}` },
+  }));
+  return JSON.stringify({ ...sample, alerts });
+}
+
+/** The webhook on a Tablestore store whose SDK calls are counted. */
+function countedWebhook() {
+  const { fake, table } = tablestore;
+  const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
+  const counted = countCalls(
+    new TablestoreConnection({
+      endpoint: fake.endpoint,
+      instance: fake.instance,
+      timeoutMs: 5_000,
+      credentials: () => credentials,
+    }),
+  );
+  const store = new TablestoreStore({ client: counted.source, table, timeoutMs: 5_000 });
+  stores.push(store);
+  const env = {
+    ...tablestore.env,
+    PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+    PAGERDUTY_EVENTS_URL: pd.url,
+    PAGERDUTY_RATE_PER_MINUTE: '100000',
+    WEBHOOK_DEADLINE_MS: '30000',
+    LOG_LEVEL: 'ERROR',
+  };
+  return { harness: webhookHarness(env, store), counted };
+}
+
+/** Whether a call is a claim: the first write of delivery rows, with their due entries (`claims.ts`). */
+const isClaim = (call: CountedCall) =>
+  call.operation === 'batchWriteRow' && call.tables.includes(tablestore.dueTable) && call.rows.some(isDelivery);
+const isDelivery = (row: string) => row.startsWith('d1-');
+const isMarker = (row: string) => row.startsWith('m1-');
+
+/** Posts `body` once; returns the SDK calls it made, and how many ran one after another. */
+async function tripsOf(webhook: ReturnType<typeof countedWebhook>, body: string, delivered: number) {
+  webhook.counted.reset();
+  const response = await webhook.harness.post(body);
+  expect(response.json).toMatchObject({ delivered, queued: 0 });
+  const calls = [...webhook.counted.calls];
+  return { calls, total: calls.length, sequential: webhook.counted.sequential() };
+}
+
+describe('Store round trips per callback', () => {
+  it('reads the counterparts and the markers in one round trip before the claim', async () => {
+    // Prepare
+    const webhook = countedWebhook();
+    for (const count of [1, 100]) {
+      for (const status of ['firing', 'resolved'] as const) {
+        // Act
+        const { calls } = await tripsOf(webhook, callbackOf(count, status, `c${count}`), count);
+
+        // Assess: everything before the first claim is one round of reads, deliveries and markers side by side.
+        const claim = calls.findIndex(isClaim);
+        const before = calls.slice(0, claim);
+        expect(claim).toBeGreaterThan(0);
+        expect(before.every((call) => call.operation === 'batchGetRow' && call.depth === 1)).toBe(true);
+        expect(before.flatMap((call) => call.rows).filter(isDelivery)).toHaveLength(count);
+        expect(before.flatMap((call) => call.rows).filter(isMarker)).toHaveLength(count);
+        expect(calls[claim]?.depth).toBe(2);
+      }
+    }
+  });
+
+  it('answers a new 1-alert trigger, then its resolve, in a counted number of round trips', async () => {
+    // Prepare
+    const webhook = countedWebhook();
+
+    // Act
+    const trigger = await tripsOf(webhook, callbackOf(1, 'firing'), 1);
+    const resolve = await tripsOf(webhook, callbackOf(1, 'resolved'), 1);
+
+    // Assess: the trigger: counterparts and markers; claim; recheck beside the marker write; the key's gate (read,
+    // write); the send; outcome; its old due entry; the waiting resolves' read; counters. The resolve: no gate read
+    // (the key's state is this instance's), no waiting resolves to free, its marker read again (a newer trigger?).
+    expect({ total: trigger.total, sequential: trigger.sequential }).toEqual({ total: 10, sequential: 9 });
+    expect({ total: resolve.total, sequential: resolve.sequential }).toEqual({ total: 7, sequential: 7 });
+  });
+});

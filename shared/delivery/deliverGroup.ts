@@ -25,6 +25,7 @@ import {
 } from '../constants';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../logger';
+import type { CounterDelta } from '../store/Counters';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
@@ -66,6 +67,20 @@ interface DeliverDeps {
   traces?: FailOpenTraces;
   send: typeof sendRecord;
   now?: () => number;
+  /** The callback's activity counters, written with its last outcomes when those are its last write. */
+  activity?: CallbackActivity;
+}
+
+/**
+ * The webhook's activity counters for this callback (`shared/health/activity.ts`): when the callback's last store
+ * write is an outcome slice and the summary is final by then (every delivery handed to the lanes is recorded in it,
+ * nothing failed open), they go in that same write (`replaceManyCounting`), and `carried` says so: the webhook does
+ * not write them again.
+ */
+interface CallbackActivity {
+  delta: (summary: DeliverySummary) => CounterDelta;
+  ttlSeconds: number;
+  carried: boolean;
 }
 
 /** What happened to one callback's alerts; becomes the 2xx body. */
@@ -218,7 +233,21 @@ async function deliverInChunks(
   now: number,
 ): Promise<void> {
   const { store, logger, config } = deps;
-  const lanes = new WebhookLanes((route, feed) => startLane(route, feed, deps, summary), deps.now ?? Date.now);
+  // The counters ride on the last outcome slice: every chunk claimed, every delivery fed to a lane recorded with it.
+  let claimsDone = false;
+  let fed = 0;
+  let recorded = 0;
+  const countersFor = (slice: number) => {
+    recorded += slice;
+    const last = claimsDone && !storeDown && failingOpen.length === 0 && recorded === fed;
+    if (!last || deps.activity === undefined || deps.activity.carried) return undefined;
+    deps.activity.carried = true;
+    return { delta: deps.activity.delta(summary), ttlSeconds: deps.activity.ttlSeconds };
+  };
+  const lanes = new WebhookLanes(
+    (route, feed) => startLane(route, feed, deps, summary, countersFor),
+    deps.now ?? Date.now,
+  );
   const windowLeftMs = () => deps.deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS - config.pagerduty.timeoutMs;
   const failingOpen: Promise<unknown>[] = [];
   const unsent: DeliveryRecord[] = [];
@@ -275,10 +304,12 @@ async function deliverInChunks(
       unsent.push(...held);
       return;
     }
+    fed += final.toSend.length;
     lanes.feed(final.toSend);
   };
   try {
     await mapLimited(chunks, WEBHOOK_CLAIMS_IN_FLIGHT, claimChunk);
+    claimsDone = true;
   } finally {
     lanes.close();
   }
@@ -520,6 +551,7 @@ function startLane(
   feed: { more: () => Promise<readonly DeliveryRecord[] | undefined>; started: () => void; answered: () => void },
   deps: DeliverDeps,
   summary: DeliverySummary,
+  countersFor: (slice: number) => { delta: CounterDelta; ttlSeconds: number } | undefined,
 ): Promise<LaneResult> {
   const { config, logger, store, deadline, gate } = deps;
   const clock = deps.now ?? Date.now;
@@ -549,7 +581,8 @@ function startLane(
     },
     record: async (outcomes) => {
       tally(outcomes);
-      return (await recordOutcomes(outcomes, store, logger, clock)) !== undefined;
+      const counters = countersFor(outcomes.length);
+      return (await recordOutcomes(outcomes, store, logger, clock, { counters })) !== undefined;
     },
     sleep,
     now: clock,
@@ -601,5 +634,5 @@ async function failOpen(
   return summary;
 }
 
-export type { DeliverDeps, DeliverySummary };
+export type { CallbackActivity, DeliverDeps, DeliverySummary };
 export { deliverGroup };

@@ -64,6 +64,27 @@ abstract class DeliveryStore {
     );
   }
 
+  /**
+   * `replaceMany`, then `addCounters`, in one write where the store can (Tablestore: one BatchWriteRow): the webhook's
+   * last outcomes and its activity counters. The parts stand alone: `written` is `replaceMany`'s answer, and a
+   * counters failure comes back as `countersError` (never retried, like `addCounters`'). When it throws (the records'
+   * write failed), the counters may have been written or not: the caller does not write them again (a statistic may
+   * be lost, never doubled).
+   */
+  public async replaceManyCounting(
+    records: readonly DeliveryRecord[],
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): Promise<{ written: boolean[]; countersError?: unknown }> {
+    if (records.length > 0) return this._replaceManyCounting(records, delta, ttlSeconds);
+    try {
+      await this.addCounters(delta, ttlSeconds);
+      return { written: [] };
+    } catch (countersError) {
+      return { written: [], countersError };
+    }
+  }
+
   /** The live (unexpired) records with these keys. */
   public async get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
     const now = this.now();
@@ -152,13 +173,22 @@ abstract class DeliveryStore {
    * (see `Counters.ts`).
    */
   public async addCounters(delta: CounterDelta, ttlSeconds: number): Promise<void> {
+    const { updates, expiresAt } = this.counterUpdates(delta, ttlSeconds);
+    if (updates.length > 0) await this._addCounters(updates, expiresAt);
+  }
+
+  /** The bucket updates of `delta`: its counts to the current minute's bucket, its latest times to the all-time one. */
+  protected counterUpdates(
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): { updates: { bucket: number; delta: CounterDelta }[]; expiresAt: number } {
     const updates: { bucket: number; delta: CounterDelta }[] = [];
     const now = this.now();
     if (Object.keys(delta.counts ?? {}).length > 0)
       updates.push({ bucket: bucketOf(now), delta: { counts: delta.counts } });
     if (Object.keys(delta.latest ?? {}).length > 0)
       updates.push({ bucket: LATEST_BUCKET, delta: { latest: delta.latest } });
-    if (updates.length > 0) await this._addCounters(updates, now + ttlSeconds * 1000);
+    return { updates, expiresAt: now + ttlSeconds * 1000 };
   }
 
   /** The counts of every bucket from `since` to now, and the latest times (all time, within the TTL). */
@@ -216,6 +246,12 @@ abstract class DeliveryStore {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void>;
+  /** `replaceManyCounting`: the records each over `version - 1`, the counters beside them (see there). */
+  protected abstract _replaceManyCounting(
+    records: readonly DeliveryRecord[],
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): Promise<{ written: boolean[]; countersError?: unknown }>;
   protected abstract _readCounters(buckets: readonly number[]): Promise<CounterTotals[]>;
 
   // Hooks of the stores that call Alibaba Cloud (the others leave them out).

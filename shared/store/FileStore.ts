@@ -368,6 +368,21 @@ class FileStore extends DeliveryStore {
     this.#removeIfExpired(this.#counterDir, expired);
   }
 
+  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
+  protected async _replaceManyCounting(
+    records: readonly DeliveryRecord[],
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): Promise<{ written: boolean[]; countersError?: unknown }> {
+    const written = await this.replaceMany(records);
+    try {
+      await this.addCounters(delta, ttlSeconds);
+      return { written };
+    } catch (countersError) {
+      return { written, countersError };
+    }
+  }
+
   protected async _readCounters(buckets: readonly number[]): Promise<CounterTotals[]> {
     return buckets.flatMap((bucket) => {
       const totals = this.#read<StoredCounters>(this.#counterFileOf(bucket));

@@ -380,6 +380,32 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     });
   });
 
+  it('replaces records and adds counters in one call, each part on its own', async () => {
+    // Prepare: two claimed records; the second is replaced from a stale version (a lost race).
+    clock = 10 * 60_000 + 5_000;
+    const store = create(now);
+    await store.claim([record('a'), record('b')]);
+    const stale = { ...markDelivered(record('b'), clock), version: 3 };
+
+    // Act
+    const first = await store.replaceManyCounting(
+      [markDelivered(record('a'), clock), stale],
+      { counts: { callbacks: 1, 'deliveries.delivered': 1 }, latest: { lastCallbackAt: clock } },
+      86_400,
+    );
+    const countersOnly = await store.replaceManyCounting([], { counts: { callbacks: 2 } }, 86_400);
+
+    // Assess
+    expect(first).toEqual({ written: [true, false] });
+    expect(countersOnly).toEqual({ written: [] });
+    expect((await store.get(['a', 'b'])).get('a')).toMatchObject({ status: 'DELIVERED', version: 2 });
+    expect((await store.get(['b'])).get('b')).toMatchObject({ version: 1 });
+    expect(await store.readCounters(clock - 60_000)).toEqual({
+      counts: { callbacks: 3, 'deliveries.delivered': 1 },
+      latest: { lastCallbackAt: clock },
+    });
+  });
+
   it('sums counters per minute and keeps the latest times, reading a window of buckets', async () => {
     // Prepare
     clock = 10 * 60_000 + 5_000;

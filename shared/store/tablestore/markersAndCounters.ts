@@ -37,6 +37,13 @@ import type { SdkCondition } from './sdk';
 
 type Versioned = { version: number; expiresAt: number };
 
+/** Counter rows written in another call's batch, and what finishes them once their outcomes are known. */
+interface CounterRows {
+  rows: WriteRow[];
+  /** Throws when a counter was not (or maybe not) written. */
+  settle(outcomes: readonly WriteOutcome[]): Promise<void>;
+}
+
 class MarkersAndCounters {
   readonly #calls: TablestoreCalls;
   readonly #table: string;
@@ -189,6 +196,17 @@ class MarkersAndCounters {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void> {
+    const counters = this.counterRows(updates, expiresAt);
+    if (counters.rows.length === 0) return;
+    const outcomes = await this.#calls.write(this.#budget(), counters.rows, undefined, { retryAmbiguous: false });
+    await counters.settle(outcomes);
+  }
+
+  /**
+   * The rows of `addCounters`, to ride in another batch write (`DueIndex.transition`), and `settle`, which takes their
+   * outcomes (in row order), finishes the latest times' second attempt and throws when a counter was not written.
+   */
+  public counterRows(updates: readonly { bucket: number; delta: CounterDelta }[], expiresAt: number): CounterRows {
     const { Condition, RowExistenceExpectation, SingleColumnCondition, ComparatorType } = sdk();
     const rows: WriteRow[] = [];
     /** Latest-time rows by index in `rows`, to put again expect-not-exist if their condition fails (see below). */
@@ -218,22 +236,22 @@ class MarkersAndCounters {
         rows.push(putRow(this.#table, key, cells, new Condition(RowExistenceExpectation.IGNORE, smaller)));
       }
     }
-    if (rows.length === 0) return;
-    const budget = this.#budget();
-    const outcomes = await this.#calls.write(budget, rows, undefined, { retryAmbiguous: false });
-    const failed = outcomes.find((outcome) => outcome.status === 'failed');
-    if (failed?.status === 'failed') throw rowError('add counters', failed);
-    // Whether a column condition with passIfMissing passes on a MISSING row is UNCONFIRMED on the real service
-    // (reference §12): a failed latest put is tried once more as expect-not-exist. Failing that too means the row
-    // exists with a value at least as large (else the first condition would have passed): nothing to do.
-    const retry = [...latestRows].filter(([index]) => outcomes[index]?.status === 'condition');
-    if (retry.length === 0) return;
-    const second = await this.#calls.write(
-      budget,
-      retry.map(([, { key, cells }]) => putRow(this.#table, key, cells, condition('EXPECT_NOT_EXIST'))),
-    );
-    const failedAgain = second.find((outcome) => outcome.status === 'failed');
-    if (failedAgain?.status === 'failed') throw rowError('add counters', failedAgain);
+    const settle = async (outcomes: readonly WriteOutcome[]): Promise<void> => {
+      const failed = outcomes.find((outcome) => outcome.status === 'failed');
+      if (failed?.status === 'failed') throw rowError('add counters', failed);
+      // Whether a column condition with passIfMissing passes on a MISSING row is UNCONFIRMED on the real service
+      // (reference §12): a failed latest put is tried once more as expect-not-exist. Failing that too means the row
+      // exists with a value at least as large (else the first condition would have passed): nothing to do.
+      const retry = [...latestRows].filter(([index]) => outcomes[index]?.status === 'condition');
+      if (retry.length === 0) return;
+      const second = await this.#calls.write(
+        this.#budget(),
+        retry.map(([, { key, cells }]) => putRow(this.#table, key, cells, condition('EXPECT_NOT_EXIST'))),
+      );
+      const failedAgain = second.find((outcome) => outcome.status === 'failed');
+      if (failedAgain?.status === 'failed') throw rowError('add counters', failedAgain);
+    };
+    return { rows, settle };
   }
 
   /** One GetRange per run of consecutive buckets (rows sort by bucket): the window's rows, whatever the history. */
@@ -271,4 +289,5 @@ class MarkersAndCounters {
   }
 }
 
+export type { CounterRows };
 export { MarkersAndCounters };

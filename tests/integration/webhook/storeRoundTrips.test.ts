@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
+import { Counter } from '../../../shared/store/Counters';
 import { TablestoreStore } from '../../../shared/store/TablestoreStore';
 import { TablestoreConnection } from '../../../shared/store/tablestore/connection';
 import { type CountedCall, countCalls } from '../../support/countedCalls';
@@ -73,6 +74,7 @@ const isClaim = (call: CountedCall) =>
   call.operation === 'batchWriteRow' && call.tables.includes(tablestore.dueTable) && call.rows.some(isDelivery);
 const isDelivery = (row: string) => row.startsWith('d1-');
 const isMarker = (row: string) => row.startsWith('m1-');
+const isCounter = (row: string) => row.startsWith('c1-');
 
 /** Posts `body` once; returns the SDK calls it made, and how many ran one after another. */
 async function tripsOf(webhook: ReturnType<typeof countedWebhook>, body: string, delivered: number) {
@@ -104,6 +106,26 @@ describe('Store round trips per callback', () => {
     }
   });
 
+  it('writes the activity counters in the batch of the last outcomes, and counts them once', async () => {
+    // Prepare
+    const webhook = countedWebhook();
+    const since = Date.now() - 60_000;
+    for (const count of [1, 100]) {
+      for (const status of ['firing', 'resolved'] as const) {
+        // Act
+        const { calls } = await tripsOf(webhook, callbackOf(count, status, `a${count}`), count);
+
+        // Assess: one write carries counters, and it is an outcome write (delivery rows beside them, after the claim).
+        const counting = calls.filter((call) => call.rows.some(isCounter));
+        expect(counting).toHaveLength(1);
+        expect(counting[0]?.rows.some(isDelivery)).toBe(true);
+        expect(calls.indexOf(counting[0] as CountedCall)).toBeGreaterThan(calls.findIndex(isClaim));
+      }
+    }
+    const totals = await tablestore.store.readCounters(since);
+    expect(totals.counts).toMatchObject({ [Counter.CALLBACKS]: 4, [Counter.DELIVERED]: 202 });
+  });
+
   it('answers a new 1-alert trigger, then its resolve, in a counted number of round trips', async () => {
     // Prepare
     const webhook = countedWebhook();
@@ -112,10 +134,10 @@ describe('Store round trips per callback', () => {
     const trigger = await tripsOf(webhook, callbackOf(1, 'firing'), 1);
     const resolve = await tripsOf(webhook, callbackOf(1, 'resolved'), 1);
 
-    // Assess: the trigger: counterparts and markers; claim; recheck beside the marker write; the key's gate (read,
-    // write); the send; outcome; its old due entry; the waiting resolves' read; counters. The resolve: no gate read
-    // (the key's state is this instance's), no waiting resolves to free, its marker read again (a newer trigger?).
-    expect({ total: trigger.total, sequential: trigger.sequential }).toEqual({ total: 10, sequential: 9 });
-    expect({ total: resolve.total, sequential: resolve.sequential }).toEqual({ total: 7, sequential: 7 });
+    // Assess: the trigger: counterparts and markers; claim; recheck beside the marker write; the key's gate (read;
+    // write, after the send); outcome and counters; its old due entry; the waiting resolves' read. The resolve: no gate
+    // read (the key's state is this instance's), no waiting resolves to free; its marker read again (a newer trigger?).
+    expect({ total: trigger.total, sequential: trigger.sequential }).toEqual({ total: 9, sequential: 8 });
+    expect({ total: resolve.total, sequential: resolve.sequential }).toEqual({ total: 6, sequential: 6 });
   });
 });

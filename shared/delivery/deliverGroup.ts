@@ -48,7 +48,7 @@ import { recordLoneResolve } from './loneResolve';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
-import { recheckCounterparts, recheckOlderResolves } from './recheckClaimed';
+import { readOlderResolves, recheckCounterparts, recheckOlderResolves } from './recheckClaimed';
 import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
 import { type LaneResult, sendLane } from './sendLane';
@@ -275,7 +275,7 @@ async function deliverInChunks(
     let failed: Planned[] = chunk;
     if (!storeDown) {
       try {
-        ({ claimed, failed } = await claimPlanned(chunk, deps, now));
+        ({ claimed, failed } = await claimPlanned(chunk, deps, markers, now));
       } catch (error) {
         // This chunk and the ones not yet claimed go out fail open; the chunks claimed already are sent (or queued)
         // once.
@@ -293,7 +293,7 @@ async function deliverInChunks(
       failingOpen.push(failOpen(failed, deps, summary));
     }
     if (claimed.length === 0) return;
-    const checked = await checkClaimed(claimed, deps, context, markers, own, now);
+    const checked = await checkClaimed(claimed, deps, context, own, now);
     unsent.push(...checked.waiting);
     const final = tallyFinal(claimed, summary, logger);
     loneResolves.push(...final.loneResolves);
@@ -380,73 +380,79 @@ function inlineShare(
 }
 
 /**
- * After a chunk's claim: advance its occurrence markers, check its deliveries again against counterparts claimed
- * meanwhile by another instance, and stop the triggers its resolves overtake. Returns the rows whose state changed
- * (to be written), and `held` when the check itself failed (then nothing of the chunk is sent now).
+ * After a chunk's claim (its occurrence markers advanced in the same write: `claimPlanned`): check its deliveries
+ * again against counterparts claimed meanwhile by another instance, and stop the triggers its resolves overtake.
+ * Returns the rows whose state changed (to be written), and `held` when the check itself failed (then nothing of the
+ * chunk is sent now).
  */
 async function checkClaimed(
   claimed: Planned[],
   deps: DeliverDeps,
   context: OrderingContext,
-  markers: Map<string, OccurrenceMarker>,
   own: ReadonlySet<string>,
   now: number,
 ): Promise<{ waiting: DeliveryRecord[]; held: boolean }> {
-  const { store, logger, config } = deps;
-  const advances = markerAdvances(
-    claimed.filter((item) => item.behindOlderResolve !== true).map((item) => item.record),
-    markers,
-    config.store.ttlSeconds * 1000,
-    now,
-  );
-  // The marker writes and the second reading of counterparts are independent: one round trip for both.
-  const advancing = async () => {
-    if (advances.length === 0) return;
-    try {
-      const written = await store.putMarkers(advances);
-      advances.forEach((marker, index) => {
-        if (written[index]) markers.set(marker.dedupKey, marker);
-      });
-    } catch (error) {
-      // Ordering stays safe: each delivery is judged again against its counterpart before any send.
-      logger.warn('could not advance occurrence markers', { error });
-    }
-  };
-  const rechecking = recheckCounterparts(claimed, deps, context, own, now).then(
-    (changed) => ({ changed }),
-    (error: unknown) => ({ error }),
-  );
-  const [, rechecked] = await Promise.all([advancing(), rechecking]);
-  if ('error' in rechecked) {
+  const { logger } = deps;
+  // Both rechecks' reads at once: the claim wrote this chunk's rows and markers, which is all either waits for (the
+  // older resolve finds this trigger through the marker: read after the marker write, never beside it).
+  const olderResolves = readOlderResolves(claimed, deps, context, own);
+  olderResolves.catch(() => undefined); // its failure is handled where it is awaited, below
+  let changed: DeliveryRecord[];
+  try {
+    changed = await recheckCounterparts(claimed, deps, context, own, now);
+  } catch (error) {
     // Unsure whether a counterpart appeared: the relay judges these rows again (queued now if the store takes the
     // write, else after their lease).
-    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', {
-      error: rechecked.error,
-    });
+    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
     return { waiting: [], held: true };
   }
   try {
-    // After the marker write, never beside it: the older resolve finds this trigger through the marker.
-    await recheckOlderResolves(claimed, deps, context, own, now);
+    await recheckOlderResolves(claimed, deps, context, own, now, olderResolves);
   } catch (error) {
     logger.warn('could not check the older resolves again; the claimed deliveries wait for the relay', { error });
-    return { waiting: rechecked.changed, held: true };
+    return { waiting: changed, held: true };
   }
-  const waiting = [...rechecked.changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
+  const waiting = [...changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
   return { waiting, held: false };
 }
 
 /**
  * Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. Returns the
  * rows claimed and the rows whose own write failed (each row stands alone: those go out fail open, the rest not).
+ *
+ * The occurrence markers the rows advance are written in the claim's own write (one round trip), each on its own:
+ * `markers` gets the versions written (a later chunk's advance of the same identity builds on them); one that fails
+ * is a warning. A marker may so advance for a row whose claim loses or fails, which is safe: a lost claim is a
+ * duplicate of the same occurrence (its row exists, and its claimer advances the marker to the same value); a failed
+ * claim goes out fail open, and the marker then truly names the newest occurrence seen (an older trigger is
+ * superseded; an older resolve finds no newer trigger's row, so it is sent, as it would be without the marker). Its
+ * row and its marker may land in either order: a resolve that sees the marker without the trigger's row is sent, and
+ * the trigger, whose recheck of that resolve (`recheckOlderResolves`) reads after both landed, finds it on the wire
+ * and waits for it. The rows claimed queued behind an older resolve (`behindOlderResolve`) advance nothing.
  */
 async function claimPlanned(
   planned: Planned[],
   deps: DeliverDeps,
+  markers: Map<string, OccurrenceMarker>,
   now: number,
 ): Promise<{ claimed: Planned[]; failed: Planned[] }> {
-  const { store, config } = deps;
-  const outcomes = await store.claim(planned.map((item) => item.record));
+  const { store, config, logger } = deps;
+  const advances = markerAdvances(
+    planned.filter((item) => item.behindOlderResolve !== true).map((item) => item.record),
+    markers,
+    config.store.ttlSeconds * 1000,
+    now,
+  );
+  const result = await store.claimWithMarkers(
+    planned.map((item) => item.record),
+    advances,
+  );
+  const outcomes = result.claims;
+  advances.forEach((marker, index) => {
+    if (result.markers[index]) markers.set(marker.dedupKey, marker);
+  });
+  // Ordering stays safe: each delivery is judged again against its counterpart before any send.
+  if ('markersError' in result) logger.warn('could not advance occurrence markers', { error: result.markersError });
   const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
   const failed = planned.filter((_, index) => {
     const outcome = outcomes[index];

@@ -47,6 +47,25 @@ abstract class DeliveryStore {
     return this._putIfAbsent(records);
   }
 
+  /**
+   * `claim`, with `putMarkers` beside it, in one write where the store can (Tablestore: one BatchWriteRow): the
+   * webhook's claim and the occurrence markers its deliveries advance. Each row stands alone: `markers` answers per
+   * marker as `putMarkers` does, and a marker write that failed comes back as `markersError` (its markers false),
+   * never failing a claim. Throws like `claim` (the markers then may or may not have been written).
+   */
+  public async claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
+    if (markers.length === 0) return { claims: await this.claim(records), markers: [] };
+    if (records.length > 0) return this._claimWithMarkers(records, markers);
+    try {
+      return { claims: [], markers: await this.putMarkers(markers) };
+    } catch (markersError) {
+      return { claims: [], markers: markers.map(() => false), markersError };
+    }
+  }
+
   /** Replaces a record if its stored version is still `record.version - 1`; returns false on a lost race. */
   public async replace(record: DeliveryRecord): Promise<boolean> {
     return (await this._putIfVersion([record], [record.version - 1]))[0] as boolean;
@@ -223,6 +242,11 @@ abstract class DeliveryStore {
   }
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
+  /** `claimWithMarkers` with both non-empty (see there). */
+  protected abstract _claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }>;
   /** Each record over its stored version `expected[i]`, independently, in order (a key twice: second over first). */
   protected abstract _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]>;
   protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;

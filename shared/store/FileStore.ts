@@ -215,6 +215,19 @@ class FileStore extends DeliveryStore {
   // ------------------------------------------------------------------------------------------------------------
 
   /** A new key, or the takeover of an expired row (judged on the row as read under the lock). */
+  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
+  protected async _claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
+    const claims = await this.claim(records);
+    try {
+      return { claims, markers: await this.putMarkers(markers) };
+    } catch (markersError) {
+      return { claims, markers: markers.map(() => false), markersError };
+    }
+  }
+
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     return this.#swapAll<DeliveryRecord, ClaimOutcome>(
       this.#dir,

@@ -32,6 +32,19 @@ class MemoryStore extends DeliveryStore {
   readonly #keyStates = new Map<string, KeyState>();
   readonly #counters = new Map<number, CounterTotals>();
 
+  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
+  protected async _claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
+    const claims = await this.claim(records);
+    try {
+      return { claims, markers: await this.putMarkers(markers) };
+    } catch (markersError) {
+      return { claims, markers: markers.map(() => false), markersError };
+    }
+  }
+
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     const now = this.now();
     return records.map((record) => {

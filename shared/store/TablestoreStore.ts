@@ -139,6 +139,28 @@ class TablestoreStore extends DeliveryStore {
     return this.#claims.claim(records);
   }
 
+  /** The markers' first attempt rides in the claim's first BatchWriteRow (`claims.ts`), each row on its own. */
+  protected async _claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
+    const marking = this.#markersAndCounters.markerRows(markers, this.now());
+    let written = markers.map(() => false);
+    let markersError: unknown;
+    const riders = {
+      rows: marking.rows,
+      settle: async (outcomes: readonly WriteOutcome[]) => {
+        try {
+          written = await marking.settle(outcomes);
+        } catch (error) {
+          markersError = error;
+        }
+      },
+    };
+    const claims = await this.#claims.claim(records, riders);
+    return markersError === undefined ? { claims, markers: written } : { claims, markers: written, markersError };
+  }
+
   /** All records in a constant number of round trips (index entries, compare-and-sets, old entries). */
   protected async _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]> {
     return this.#dueIndex.transition(records, expected);

@@ -380,6 +380,39 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     });
   });
 
+  it('claims records and writes markers in one call, each row on its own', async () => {
+    // Prepare: one key claimed already; one marker at version 1 already (a second version 1 loses).
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('taken')]);
+    const marker = { latestOccurrence: 100, version: 1, updatedAt: 2_000, expiresAt: DAY };
+    await store.putMarkers([{ ...marker, dedupKey: 'identity-old' }]);
+
+    // Act
+    const result = await store.claimWithMarkers(
+      [record('new'), record('taken')],
+      [
+        { ...marker, dedupKey: 'identity-new' },
+        { ...marker, dedupKey: 'identity-old', latestOccurrence: 200 },
+      ],
+    );
+    const markersOnly = await store.claimWithMarkers([], [{ ...marker, dedupKey: 'identity-alone' }]);
+    const claimsOnly = await store.claimWithMarkers([record('other')], []);
+
+    // Assess
+    expect(result.claims.map((outcome) => outcome.claimed)).toEqual([true, false]);
+    expect(result.markers).toEqual([true, false]);
+    expect('markersError' in result).toBe(false);
+    expect(markersOnly).toEqual({ claims: [], markers: [true] });
+    expect(claimsOnly.claims.map((outcome) => outcome.claimed)).toEqual([true]);
+    const markers = await store.getMarkers(['identity-new', 'identity-old', 'identity-alone']);
+    expect([...markers.values()].map((found) => [found.dedupKey, found.latestOccurrence])).toEqual([
+      ['identity-new', 100],
+      ['identity-old', 100],
+      ['identity-alone', 100],
+    ]);
+  });
+
   it('replaces records and adds counters in one call, each part on its own', async () => {
     // Prepare: two claimed records; the second is replaced from a stale version (a lost race).
     clock = 10 * 60_000 + 5_000;

@@ -93,6 +93,23 @@ class MarkersAndCounters {
     return this.#putVersioned(MARKER_ROWS, markers, now);
   }
 
+  /**
+   * The first attempt's rows of `putMarkers`, to ride in another batch write (the claim's, `claims.ts`), and `settle`,
+   * which takes their outcomes (in row order) and finishes as `putMarkers` would (its retries and reads), answering
+   * per marker whether it was written; throws as `putMarkers` does.
+   */
+  public markerRows(
+    markers: readonly OccurrenceMarker[],
+    now: number,
+  ): { rows: WriteRow[]; settle(outcomes: readonly WriteOutcome[]): Promise<boolean[]> } {
+    if (new Set(markers.map((marker) => marker.dedupKey)).size < markers.length) {
+      // The same identity twice is written one at a time (`#putVersioned`): nothing rides.
+      return { rows: [], settle: () => this.#putVersioned(MARKER_ROWS, markers, now) };
+    }
+    const rows = markers.map((marker) => this.#versionedRow(MARKER_ROWS, marker, now));
+    return { rows, settle: (outcomes) => this.#putVersioned(MARKER_ROWS, markers, now, outcomes) };
+  }
+
   public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
     return this.#getVersioned(KEY_STATE_ROWS, keyIds);
   }
@@ -124,6 +141,8 @@ class MarkersAndCounters {
     kind: VersionedRows<T>,
     items: readonly T[],
     now: number,
+    /** The first attempt's outcomes, when its rows rode in another batch (`markerRows`). */
+    first?: readonly WriteOutcome[],
   ): Promise<boolean[]> {
     if (new Set(items.map((item) => kind.idOf(item))).size < items.length) {
       const results: boolean[] = [];
@@ -134,26 +153,13 @@ class MarkersAndCounters {
     const results = items.map(() => false);
     let round: Array<{ index: number; takeover?: T }> = items.map((_, index) => ({ index }));
     for (let attempt = 0; round.length > 0 && attempt < 3; attempt++) {
-      const outcomes = await this.#calls.write(
-        budget,
-        round.map(({ index, takeover }) => {
-          const item = items[index] as T;
-          let rowCondition: SdkCondition;
-          if (takeover !== undefined) {
-            rowCondition = condition('EXPECT_EXIST', [
-              equal(VERSION_COLUMN, takeover.version),
-              equal('expiresAt', takeover.expiresAt),
-            ]);
-          } else if (item.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
-          else {
-            rowCondition = condition('EXPECT_EXIST', [
-              equal(VERSION_COLUMN, item.version - 1),
-              ['expiresAt', 'GREATER_THAN', now],
-            ]);
-          }
-          return putRow(this.#table, kind.rowKeyOf(kind.idOf(item)), kind.cellsOf(item), rowCondition);
-        }),
-      );
+      const outcomes =
+        attempt === 0 && first !== undefined
+          ? first
+          : await this.#calls.write(
+              budget,
+              round.map(({ index, takeover }) => this.#versionedRow(kind, items[index] as T, now, takeover)),
+            );
       const failed = outcomes.find((outcome) => outcome.status === 'failed');
       if (failed?.status === 'failed') throw rowError(`put ${kind.name}`, failed);
       const retried = new Set<number>();
@@ -181,6 +187,24 @@ class MarkersAndCounters {
       }
     }
     return results;
+  }
+
+  /** A versioned row's conditional put: version 1 where none is (or over `takeover`), later versions over the last. */
+  #versionedRow<T extends Versioned>(kind: VersionedRows<T>, item: T, now: number, takeover?: T): WriteRow {
+    let rowCondition: SdkCondition;
+    if (takeover !== undefined) {
+      rowCondition = condition('EXPECT_EXIST', [
+        equal(VERSION_COLUMN, takeover.version),
+        equal('expiresAt', takeover.expiresAt),
+      ]);
+    } else if (item.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
+    else {
+      rowCondition = condition('EXPECT_EXIST', [
+        equal(VERSION_COLUMN, item.version - 1),
+        ['expiresAt', 'GREATER_THAN', now],
+      ]);
+    }
+    return putRow(this.#table, kind.rowKeyOf(kind.idOf(item)), kind.cellsOf(item), rowCondition);
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -32,13 +32,16 @@ afterEach(async () => {
   await tablestore.close();
 });
 
-/** One ARMS callback of `count` distinct alerts (`prefix` names them), all firing or all resolved. */
-function callbackOf(count: number, status: 'firing' | 'resolved', prefix = 'rt'): string {
+/**
+ * One ARMS callback of `count` distinct alerts (`prefix` names them), all firing or all resolved; `occurrence` > 0: a
+ * later occurrence of the same alerts (they fired again).
+ */
+function callbackOf(count: number, status: 'firing' | 'resolved', prefix = 'rt', occurrence = 0): string {
   const alerts = Array.from({ length: count }, (_, index) => ({
     ...sample.alerts[0],
     status,
     fingerprint: `${prefix}-${index}`,
-    startsAt: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString(),
+    startsAt: new Date(Date.UTC(2026, 0, 1) + index * 1000 + occurrence * 3_600_000).toISOString(),
     labels: { ...sample.alerts[0].labels, pod_name: `${prefix}-${index}` },
   }));
   return JSON.stringify({ ...sample, alerts });
@@ -102,6 +105,13 @@ describe('Store round trips per callback', () => {
         expect(before.flatMap((call) => call.rows).filter(isDelivery)).toHaveLength(count);
         expect(before.flatMap((call) => call.rows).filter(isMarker)).toHaveLength(count);
         expect(calls[claim]?.depth).toBe(2);
+        // The claim's write carries the occurrence markers its triggers advance (a resolve advances none): every
+        // marker write is made with the claim, at its depth (a large claim is split into several requests).
+        const markerWrites = calls.filter((call) => call.operation === 'batchWriteRow' && call.rows.some(isMarker));
+        expect(markerWrites.every((call) => call.depth === 2)).toBe(true);
+        expect(markerWrites.flatMap((call) => call.rows).filter(isMarker)).toHaveLength(
+          status === 'firing' ? count : 0,
+        );
       }
     }
   });
@@ -137,7 +147,23 @@ describe('Store round trips per callback', () => {
     // Assess: the trigger: counterparts and markers; claim; recheck beside the marker write; the key's gate (read;
     // write, after the send); outcome and counters; its old due entry; the waiting resolves' read. The resolve: no gate
     // read (the key's state is this instance's), no waiting resolves to free; its marker read again (a newer trigger?).
-    expect({ total: trigger.total, sequential: trigger.sequential }).toEqual({ total: 9, sequential: 8 });
+    expect({ total: trigger.total, sequential: trigger.sequential }).toEqual({ total: 8, sequential: 8 });
     expect({ total: resolve.total, sequential: resolve.sequential }).toEqual({ total: 6, sequential: 6 });
+  });
+
+  it('rechecks a fired-again trigger against the older resolve in the round trip of its counterpart recheck', async () => {
+    // Prepare: an alert fired and resolved; it fires again (a new occurrence, newer than its marker).
+    const webhook = countedWebhook();
+    await tripsOf(webhook, callbackOf(1, 'firing'), 1);
+    await tripsOf(webhook, callbackOf(1, 'resolved'), 1);
+
+    // Act
+    const again = await tripsOf(webhook, callbackOf(1, 'firing', 'rt', 1), 1);
+
+    // Assess: the older resolve's row is read again after the claim (and its marker), beside the counterpart's.
+    const claim = again.calls.find(isClaim) as CountedCall;
+    const rechecks = again.calls.filter((call) => call.depth === claim.depth + 1 && call.operation === 'batchGetRow');
+    expect(rechecks).toHaveLength(2);
+    expect({ total: again.total, sequential: again.sequential }).toEqual({ total: 9, sequential: 8 });
   });
 });

@@ -7,7 +7,7 @@ import type { AlertGroup } from '../../shared/alerts/types';
 import type { Bridge } from '../../shared/app';
 import { KICK_TIMEOUT_MS, REPLAY_BODY_MAX_BYTES, STORE_ANSWER_RESERVE_MS } from '../../shared/constants';
 import { Deadline } from '../../shared/deadline';
-import { deliverCallback } from '../../shared/delivery/deliverCallback';
+import { type CallbackActivity, deliverCallback } from '../../shared/delivery/deliverCallback';
 import { FailOpenTraces } from '../../shared/delivery/FailOpenTraces';
 import { sendRecord } from '../../shared/delivery/sendRecord';
 import { BridgeError, ErrorCode, MethodNotAllowedError } from '../../shared/errors';
@@ -62,6 +62,12 @@ function createAlertWebhook(bridge: Bridge) {
     const { group } = reading;
     // One line for the callback's rejected alerts, however many (the answer lists them too).
     if (group.rejected.length > 0) logger.warn('alerts rejected', { rejected: group.rejected });
+    // Written with the callback's last outcomes when those are its last store write (one round trip), else below.
+    const activity: CallbackActivity = {
+      delta: (done) => callbackActivity(done, group, now(), config.health.watchdogAlertname),
+      ttlSeconds: config.store.ttlSeconds,
+      carried: false,
+    };
     const summary = await deliverCallback(group, {
       config,
       router,
@@ -72,6 +78,7 @@ function createAlertWebhook(bridge: Bridge) {
       traces,
       send: sendRecord,
       now,
+      activity,
     });
     if (summary.lost === 0 && (summary.unrecordedResolves ?? 0) > 0) {
       // Delivered, but a resolve is recorded nowhere yet: this line is its durable trace (`npm run replay` records it).
@@ -89,8 +96,7 @@ function createAlertWebhook(bridge: Bridge) {
       throw new BridgeError('delivery and store both unavailable', 503, ErrorCode.DELIVERY_UNAVAILABLE);
     }
     logger.info('callback accepted', { format: group.format, ...summary, rejected: summary.rejected.length });
-    const activity = callbackActivity(summary, group, now(), config.health.watchdogAlertname);
-    await recordActivity(store, activity, config.store.ttlSeconds, logger);
+    if (!activity.carried) await recordActivity(store, activity.delta(summary), config.store.ttlSeconds, logger);
     if (summary.queued > 0) {
       // Leftovers (deadline, pacing, 429): ask FC to run delivery-health now rather than at the next tick.
       const reason = summary.failures['rate-limited'] ? 'rate-limited' : 'queued';

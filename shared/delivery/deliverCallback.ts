@@ -25,6 +25,7 @@ import {
 } from '../constants';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../logger';
+import type { CounterDelta } from '../store/Counters';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
@@ -46,7 +47,7 @@ import { keyIdOf, laneIdOf } from './keyIdOf';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice, Router } from './Router';
-import { recheckCounterparts, recheckOlderResolves } from './recheckClaimed';
+import { readOlderResolves, recheckCounterparts, recheckOlderResolves } from './recheckClaimed';
 import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
 import { type LaneResult, sendLane } from './sendLane';
@@ -66,6 +67,20 @@ interface DeliverDeps {
   traces?: FailOpenTraces;
   send: typeof sendRecord;
   now?: () => number;
+  /** The callback's activity counters, written with its last outcomes when those are its last write. */
+  activity?: CallbackActivity;
+}
+
+/**
+ * The webhook's activity counters for this callback (`shared/health/activity.ts`): when the callback's last store
+ * write is an outcome slice and the summary is final by then (every delivery handed to the lanes is recorded in it,
+ * nothing failed open), they go in that same write (`replaceManyCounting`), and `carried` says so: the webhook does
+ * not write them again.
+ */
+interface CallbackActivity {
+  delta: (summary: DeliverySummary) => CounterDelta;
+  ttlSeconds: number;
+  carried: boolean;
 }
 
 /** What happened to one callback's alerts; becomes the 2xx body. */
@@ -172,7 +187,9 @@ async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<De
     // Counterparts first: a resolve's route is its trigger's.
     const parts = splitCallback(group, deps.router);
     const counterpartKeys = counterpartKeysOf(group, deps.router, parts);
-    const related = await store.get(counterpartKeys);
+    // Counterparts and the identities' markers in one read (dry-run judges no order: counterparts only).
+    const dedupKeys = config.pagerduty.dryRun ? [] : parts.map((part) => part.dedupKey);
+    const { records: related, markers } = await store.getWithMarkers(counterpartKeys, dedupKeys);
     const drafted = draftDeliveries(group, deps, related, now, parts);
     // Drafting keeps the plan's order: each delivery's counterpart key, hashed once for the read, serves the judging.
     const counterpartOf = new Map(drafted.map((item, index) => [item.record.deliveryKey, counterpartKeys[index]]));
@@ -185,6 +202,7 @@ async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<De
           store,
           unique.map((item) => item.record),
           related,
+          markers,
         );
     planned = judgeOwnPairs(
       unique.map((item) => decide(item, deps, context, now, counterpartOf.get(item.record.deliveryKey))),
@@ -215,7 +233,21 @@ async function deliverInChunks(
   now: number,
 ): Promise<void> {
   const { store, logger, config } = deps;
-  const lanes = new WebhookLanes((route, feed) => startLane(route, feed, deps, summary), deps.now ?? Date.now);
+  // The counters ride on the last outcome slice: every chunk claimed, every delivery fed to a lane recorded with it.
+  let claimsDone = false;
+  let fed = 0;
+  let recorded = 0;
+  const countersFor = (slice: number) => {
+    recorded += slice;
+    const last = claimsDone && !storeDown && failingOpen.length === 0 && recorded === fed;
+    if (!last || deps.activity === undefined || deps.activity.carried) return undefined;
+    deps.activity.carried = true;
+    return { delta: deps.activity.delta(summary), ttlSeconds: deps.activity.ttlSeconds };
+  };
+  const lanes = new WebhookLanes(
+    (route, feed) => startLane(route, feed, deps, summary, countersFor),
+    deps.now ?? Date.now,
+  );
   const windowLeftMs = () => deps.deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS - config.pagerduty.timeoutMs;
   const failingOpen: Promise<unknown>[] = [];
   const unsent: DeliveryRecord[] = [];
@@ -243,7 +275,7 @@ async function deliverInChunks(
     let failed: Planned[] = chunk;
     if (!storeDown) {
       try {
-        ({ claimed, failed } = await claimPlanned(chunk, deps, now));
+        ({ claimed, failed } = await claimPlanned(chunk, deps, markers, now));
       } catch (error) {
         // This chunk and the ones not yet claimed go out fail open; the chunks claimed already are sent (or queued)
         // once.
@@ -261,7 +293,7 @@ async function deliverInChunks(
       failingOpen.push(failOpen(failed, deps, summary));
     }
     if (claimed.length === 0) return;
-    const checked = await checkClaimed(claimed, deps, context, markers, own, now);
+    const checked = await checkClaimed(claimed, deps, context, own, now);
     unsent.push(...checked.waiting);
     const final = tallyFinal(claimed, summary, logger);
     unmatchedResolves.push(...final.unmatchedResolves);
@@ -272,10 +304,12 @@ async function deliverInChunks(
       unsent.push(...held);
       return;
     }
+    fed += final.toSend.length;
     lanes.feed(final.toSend);
   };
   try {
     await mapLimited(chunks, WEBHOOK_CLAIMS_IN_FLIGHT, claimChunk);
+    claimsDone = true;
   } finally {
     lanes.close();
   }
@@ -346,73 +380,79 @@ function inlineShare(
 }
 
 /**
- * After a chunk's claim: advance its occurrence markers, check its deliveries again against counterparts claimed
- * meanwhile by another instance, and stop the triggers its resolves overtake. Returns the rows whose state changed
- * (to be written), and `held` when the check itself failed (then nothing of the chunk is sent now).
+ * After a chunk's claim (its occurrence markers advanced in the same write: `claimPlanned`): check its deliveries
+ * again against counterparts claimed meanwhile by another instance, and stop the triggers its resolves overtake.
+ * Returns the rows whose state changed (to be written), and `held` when the check itself failed (then nothing of the
+ * chunk is sent now).
  */
 async function checkClaimed(
   claimed: Planned[],
   deps: DeliverDeps,
   context: OrderingContext,
-  markers: Map<string, OccurrenceMarker>,
   own: ReadonlySet<string>,
   now: number,
 ): Promise<{ waiting: DeliveryRecord[]; held: boolean }> {
-  const { store, logger, config } = deps;
-  const advances = markerAdvances(
-    claimed.filter((item) => item.behindOlderResolve !== true).map((item) => item.record),
-    markers,
-    config.store.ttlSeconds * 1000,
-    now,
-  );
-  // The marker writes and the second reading of counterparts are independent: one round trip for both.
-  const advancing = async () => {
-    if (advances.length === 0) return;
-    try {
-      const written = await store.putMarkers(advances);
-      advances.forEach((marker, index) => {
-        if (written[index]) markers.set(marker.dedupKey, marker);
-      });
-    } catch (error) {
-      // Ordering stays safe: each delivery is judged again against its counterpart before any send.
-      logger.warn('could not advance occurrence markers', { error });
-    }
-  };
-  const rechecking = recheckCounterparts(claimed, deps, context, own, now).then(
-    (changed) => ({ changed }),
-    (error: unknown) => ({ error }),
-  );
-  const [, rechecked] = await Promise.all([advancing(), rechecking]);
-  if ('error' in rechecked) {
+  const { logger } = deps;
+  // Both rechecks' reads at once: the claim wrote this chunk's rows and markers, which is all either waits for (the
+  // older resolve finds this trigger through the marker: read after the marker write, never beside it).
+  const olderResolves = readOlderResolves(claimed, deps, context, own);
+  olderResolves.catch(() => undefined); // its failure is handled where it is awaited, below
+  let changed: DeliveryRecord[];
+  try {
+    changed = await recheckCounterparts(claimed, deps, context, own, now);
+  } catch (error) {
     // Unsure whether a counterpart appeared: the relay judges these rows again (queued now if the store takes the
     // write, else after their lease).
-    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', {
-      error: rechecked.error,
-    });
+    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
     return { waiting: [], held: true };
   }
   try {
-    // After the marker write, never beside it: the older resolve finds this trigger through the marker.
-    await recheckOlderResolves(claimed, deps, context, own, now);
+    await recheckOlderResolves(claimed, deps, context, own, now, olderResolves);
   } catch (error) {
     logger.warn('could not check the older resolves again; the claimed deliveries wait for the relay', { error });
-    return { waiting: rechecked.changed, held: true };
+    return { waiting: changed, held: true };
   }
-  const waiting = [...rechecked.changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
+  const waiting = [...changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
   return { waiting, held: false };
 }
 
 /**
  * Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. Returns the
  * rows claimed and the rows whose own write failed (each row stands alone: those go out fail open, the rest not).
+ *
+ * The occurrence markers the rows advance are written in the claim's own write (one round trip), each on its own:
+ * `markers` gets the versions written (a later chunk's advance of the same identity builds on them); one that fails
+ * is a warning. A marker may so advance for a row whose claim loses or fails, which is safe: a lost claim is a
+ * duplicate of the same occurrence (its row exists, and its claimer advances the marker to the same value); a failed
+ * claim goes out fail open, and the marker then truly names the newest occurrence seen (an older trigger is
+ * superseded; an older resolve finds no newer trigger's row, so it is sent, as it would be without the marker). Its
+ * row and its marker may land in either order: a resolve that sees the marker without the trigger's row is sent, and
+ * the trigger, whose recheck of that resolve (`recheckOlderResolves`) reads after both landed, finds it on the wire
+ * and waits for it. The rows claimed queued behind an older resolve (`behindOlderResolve`) advance nothing.
  */
 async function claimPlanned(
   planned: Planned[],
   deps: DeliverDeps,
+  markers: Map<string, OccurrenceMarker>,
   now: number,
 ): Promise<{ claimed: Planned[]; failed: Planned[] }> {
-  const { store, config } = deps;
-  const outcomes = await store.claim(planned.map((item) => item.record));
+  const { store, config, logger } = deps;
+  const advances = markerAdvances(
+    planned.filter((item) => item.behindOlderResolve !== true).map((item) => item.record),
+    markers,
+    config.store.ttlSeconds * 1000,
+    now,
+  );
+  const result = await store.claimWithMarkers(
+    planned.map((item) => item.record),
+    advances,
+  );
+  const outcomes = result.claims;
+  advances.forEach((marker, index) => {
+    if (result.markers[index]) markers.set(marker.dedupKey, marker);
+  });
+  // Ordering stays safe: each delivery is judged again against its counterpart before any send.
+  if ('markersError' in result) logger.warn('could not advance occurrence markers', { error: result.markersError });
   const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
   const failed = planned.filter((_, index) => {
     const outcome = outcomes[index];
@@ -517,6 +557,7 @@ function startLane(
   feed: { more: () => Promise<readonly DeliveryRecord[] | undefined>; started: () => void; answered: () => void },
   deps: DeliverDeps,
   summary: DeliverySummary,
+  countersFor: (slice: number) => { delta: CounterDelta; ttlSeconds: number } | undefined,
 ): Promise<LaneResult> {
   const { config, logger, store, deadline, gate } = deps;
   const clock = deps.now ?? Date.now;
@@ -546,7 +587,8 @@ function startLane(
     },
     record: async (outcomes) => {
       tally(outcomes);
-      return (await recordOutcomes(outcomes, store, logger, clock)) !== undefined;
+      const counters = countersFor(outcomes.length);
+      return (await recordOutcomes(outcomes, store, logger, clock, { counters })) !== undefined;
     },
     sleep,
     now: clock,
@@ -598,5 +640,5 @@ async function failOpen(
   return summary;
 }
 
-export type { DeliverDeps, DeliverySummary };
+export type { CallbackActivity, DeliverDeps, DeliverySummary };
 export { deliverCallback };

@@ -20,16 +20,25 @@ interface OrderingContext {
 }
 
 /**
- * Loads the context of `records`. `related` may hold rows already read (a resolve's route is its trigger's, so the
- * webhook reads counterparts before drafting); only what is missing is read.
+ * Loads the context of `records`. `known` and `knownMarkers` may hold what was read already (a resolve's route is its
+ * trigger's, so the webhook reads counterparts, and the markers with them, before drafting); only what is missing is
+ * read. `knownMarkers`, when given, covers every record's dedup key.
  */
 async function loadOrderingContext(
   store: DeliveryStore,
   records: readonly OrderedRecord[],
   known?: Map<string, DeliveryRecord>,
+  knownMarkers?: Map<string, OccurrenceMarker>,
 ): Promise<OrderingContext> {
-  const related = known ?? (await store.get(records.map((record) => counterpartKeyOf(record))));
-  const markers = records.length === 0 ? new Map() : await store.getMarkers(records.map((record) => record.dedupKey));
+  let related = known;
+  let markers = knownMarkers;
+  if (related === undefined || markers === undefined) {
+    const counterpartKeys = related === undefined ? records.map((record) => counterpartKeyOf(record)) : [];
+    const dedupKeys = markers === undefined ? records.map((record) => record.dedupKey) : [];
+    const read = await store.getWithMarkers(counterpartKeys, dedupKeys);
+    related ??= read.records;
+    markers ??= read.markers;
+  }
   // A resolve older than its identity's marker is stale only if the newer trigger may have landed, and a trigger newer
   // than its marker waits while the older occurrence's resolve is on the wire: read those, in one batch.
   const newerKeys = records.flatMap((record) => {

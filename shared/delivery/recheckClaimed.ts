@@ -98,7 +98,10 @@ async function recheckCounterparts(
  *    retry is judged against the advanced marker and this trigger, and superseded once the trigger may have landed);
  * 4. the resolve sees the trigger queued and never attempted (it waits behind this very resolve, or for the relay):
  *    the resolve goes out; the trigger, judged again later, finds it still on the wire (case 2, or the relay's first
- *    judge: `orderVerdict`, defer) or finished.
+ *    judge: `orderVerdict`, defer) or finished;
+ * 5. the resolve sees the advanced marker but not the trigger's row (the webhook writes both in one batch, where either
+ *    may land first): the resolve goes out, and the trigger, which reads only once both landed, after the resolve's
+ *    claim, sees it SENDING (case 2) or finished.
  *
  * In every case the older resolve never lands after the newer trigger. The triggers that now wait are written at once,
  * not with the rows left at the end: one claimed queued is due now, and a relay must not take it meanwhile. Updates
@@ -110,16 +113,11 @@ async function recheckOlderResolves(
   context: OrderingContext,
   own: ReadonlySet<string>,
   now: number,
+  read: Promise<Map<string, DeliveryRecord>> = readOlderResolves(claimed, deps, context, own),
 ): Promise<void> {
-  const rechecking = claimed.flatMap((item) => {
-    const { record } = item;
-    if (item.behindOlderResolve === true) return [];
-    if (record.status !== DeliveryStatus.SENDING && record.status !== DeliveryStatus.PENDING) return [];
-    const key = olderResolveKeyOf(record, context.markers.get(record.dedupKey));
-    return key === undefined || own.has(key) ? [] : [{ item, key }];
-  });
+  const rechecking = olderResolvesOf(claimed, context, own);
+  const fresh = await read;
   if (rechecking.length === 0) return;
-  const fresh = await deps.store.get([...new Set(rechecking.map(({ key }) => key))]);
   const changed: DeliveryRecord[] = [];
   for (const { item, key } of rechecking) {
     const olderResolve = fresh.get(key);
@@ -141,4 +139,31 @@ async function recheckOlderResolves(
   if (won.some((ok) => !ok)) deps.logger.warn('a trigger waiting for an older resolve changed under its webhook');
 }
 
-export { recheckCounterparts, recheckOlderResolves };
+/** The claimed triggers to be sent that are newer than their marker, and the key of the older occurrence's resolve. */
+function olderResolvesOf(claimed: readonly Planned[], context: OrderingContext, own: ReadonlySet<string>) {
+  return claimed.flatMap((item) => {
+    const { record } = item;
+    if (item.behindOlderResolve === true) return [];
+    if (record.status !== DeliveryStatus.SENDING && record.status !== DeliveryStatus.PENDING) return [];
+    const key = olderResolveKeyOf(record, context.markers.get(record.dedupKey));
+    return key === undefined || own.has(key) ? [] : [{ item, key }];
+  });
+}
+
+/**
+ * The read of `recheckOlderResolves`, on its own: it may start as soon as the claim (and its markers) is written,
+ * beside `recheckCounterparts` (one round trip for both). It reads for the claimed rows as they are then; the recheck
+ * judges those still to be sent once the counterparts' recheck is applied (a subset: that recheck only stops or
+ * defers).
+ */
+async function readOlderResolves(
+  claimed: readonly Planned[],
+  deps: RecheckDeps,
+  context: OrderingContext,
+  own: ReadonlySet<string>,
+): Promise<Map<string, DeliveryRecord>> {
+  const keys = olderResolvesOf(claimed, context, own).map(({ key }) => key);
+  return keys.length === 0 ? new Map() : deps.store.get([...new Set(keys)]);
+}
+
+export { readOlderResolves, recheckCounterparts, recheckOlderResolves };

@@ -47,6 +47,25 @@ abstract class DeliveryStore {
     return this._putIfAbsent(records);
   }
 
+  /**
+   * `claim`, with `putMarkers` beside it, in one write where the store can (Tablestore: one BatchWriteRow): the
+   * webhook's claim and the occurrence markers its deliveries advance. Each row stands alone: `markers` answers per
+   * marker as `putMarkers` does, and a marker write that failed comes back as `markersError` (its markers false),
+   * never failing a claim. Throws like `claim` (the markers then may or may not have been written).
+   */
+  public async claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
+    if (markers.length === 0) return { claims: await this.claim(records), markers: [] };
+    if (records.length > 0) return this._claimWithMarkers(records, markers);
+    try {
+      return { claims: [], markers: await this.putMarkers(markers) };
+    } catch (markersError) {
+      return { claims: [], markers: markers.map(() => false), markersError };
+    }
+  }
+
   /** Replaces a record if its stored version is still `record.version - 1`; returns false on a lost race. */
   public async replace(record: DeliveryRecord): Promise<boolean> {
     return (await this._putIfVersion([record], [record.version - 1]))[0] as boolean;
@@ -62,6 +81,27 @@ abstract class DeliveryStore {
       records,
       records.map((record) => record.version - 1),
     );
+  }
+
+  /**
+   * `replaceMany`, then `addCounters`, in one write where the store can (Tablestore: one BatchWriteRow): the webhook's
+   * last outcomes and its activity counters. The parts stand alone: `written` is `replaceMany`'s answer, and a
+   * counters failure comes back as `countersError` (never retried, like `addCounters`'). When it throws (the records'
+   * write failed), the counters may have been written or not: the caller does not write them again (a statistic may
+   * be lost, never doubled).
+   */
+  public async replaceManyCounting(
+    records: readonly DeliveryRecord[],
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): Promise<{ written: boolean[]; countersError?: unknown }> {
+    if (records.length > 0) return this._replaceManyCounting(records, delta, ttlSeconds);
+    try {
+      await this.addCounters(delta, ttlSeconds);
+      return { written: [] };
+    } catch (countersError) {
+      return { written: [], countersError };
+    }
   }
 
   /** The live (unexpired) records with these keys. */
@@ -94,6 +134,21 @@ abstract class DeliveryStore {
   public async list(): Promise<DeliveryRecord[]> {
     const now = this.now();
     return (await this._scan()).filter((record) => record.expiresAt > now);
+  }
+
+  /**
+   * `get` and `getMarkers` in one read where the store can (Tablestore: one BatchGetRow, both live in the main table):
+   * the webhook reads a callback's counterparts and its identities' markers before judging, one round trip for both.
+   */
+  public async getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    const now = this.now();
+    const found = await this._getWithMarkers([...new Set(deliveryKeys)], [...new Set(dedupKeys)]);
+    for (const [key, record] of found.records) if (record.expiresAt <= now) found.records.delete(key);
+    for (const [key, marker] of found.markers) if (marker.expiresAt <= now) found.markers.delete(key);
+    return found;
   }
 
   /** The live occurrence markers of these dedup keys (see `OccurrenceMarker.ts`), keyed by dedup key. */
@@ -137,13 +192,22 @@ abstract class DeliveryStore {
    * (see `Counters.ts`).
    */
   public async addCounters(delta: CounterDelta, ttlSeconds: number): Promise<void> {
+    const { updates, expiresAt } = this.counterUpdates(delta, ttlSeconds);
+    if (updates.length > 0) await this._addCounters(updates, expiresAt);
+  }
+
+  /** The bucket updates of `delta`: its counts to the current minute's bucket, its latest times to the all-time one. */
+  protected counterUpdates(
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): { updates: { bucket: number; delta: CounterDelta }[]; expiresAt: number } {
     const updates: { bucket: number; delta: CounterDelta }[] = [];
     const now = this.now();
     if (Object.keys(delta.counts ?? {}).length > 0)
       updates.push({ bucket: bucketOf(now), delta: { counts: delta.counts } });
     if (Object.keys(delta.latest ?? {}).length > 0)
       updates.push({ bucket: LATEST_BUCKET, delta: { latest: delta.latest } });
-    if (updates.length > 0) await this._addCounters(updates, now + ttlSeconds * 1000);
+    return { updates, expiresAt: now + ttlSeconds * 1000 };
   }
 
   /** The counts of every bucket from `since` to now, and the latest times (all time, within the TTL). */
@@ -178,6 +242,11 @@ abstract class DeliveryStore {
   }
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
+  /** `claimWithMarkers` with both non-empty (see there). */
+  protected abstract _claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }>;
   /** Each record over its stored version `expected[i]`, independently, in order (a key twice: second over first). */
   protected abstract _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]>;
   protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;
@@ -187,6 +256,11 @@ abstract class DeliveryStore {
   /** Every record, expired ones included (the base drops them). */
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
+  /** Both reads, expired rows included (the base drops them); keys already unique. */
+  protected abstract _getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
   protected abstract _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>>;
   /** Each state on `followsVersion`, in order (the same key twice in one call: the second over the first). */
@@ -196,6 +270,12 @@ abstract class DeliveryStore {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void>;
+  /** `replaceManyCounting`: the records each over `version - 1`, the counters beside them (see there). */
+  protected abstract _replaceManyCounting(
+    records: readonly DeliveryRecord[],
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): Promise<{ written: boolean[]; countersError?: unknown }>;
   protected abstract _readCounters(buckets: readonly number[]): Promise<CounterTotals[]>;
 
   // Hooks of the stores that call Alibaba Cloud (the others leave them out).

@@ -19,7 +19,7 @@ import type { DeliveryRecord } from './DeliveryRecord';
 import { type ClaimOutcome, DeliveryStore, type OutboxSummary } from './DeliveryStore';
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
-import { TablestoreCalls } from './tablestore/calls';
+import { TablestoreCalls, type WriteOutcome } from './tablestore/calls';
 import { Claims } from './tablestore/claims';
 import { type SdkClientSource, TablestoreConnection, type TablestoreConnectionOptions } from './tablestore/connection';
 import { DueIndex } from './tablestore/dueIndex';
@@ -139,9 +139,54 @@ class TablestoreStore extends DeliveryStore {
     return this.#claims.claim(records);
   }
 
+  /** The markers' first attempt rides in the claim's first BatchWriteRow (`claims.ts`), each row on its own. */
+  protected async _claimWithMarkers(
+    records: readonly DeliveryRecord[],
+    markers: readonly OccurrenceMarker[],
+  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
+    const marking = this.#markersAndCounters.markerRows(markers, this.now());
+    let written = markers.map(() => false);
+    let markersError: unknown;
+    const riders = {
+      rows: marking.rows,
+      settle: async (outcomes: readonly WriteOutcome[]) => {
+        try {
+          written = await marking.settle(outcomes);
+        } catch (error) {
+          markersError = error;
+        }
+      },
+    };
+    const claims = await this.#claims.claim(records, riders);
+    return markersError === undefined ? { claims, markers: written } : { claims, markers: written, markersError };
+  }
+
   /** All records in a constant number of round trips (index entries, compare-and-sets, old entries). */
   protected async _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]> {
     return this.#dueIndex.transition(records, expected);
+  }
+
+  /** The counters ride in the compare-and-set batch of the records' transition: one BatchWriteRow for both. */
+  protected async _replaceManyCounting(
+    records: readonly DeliveryRecord[],
+    delta: CounterDelta,
+    ttlSeconds: number,
+  ): Promise<{ written: boolean[]; countersError?: unknown }> {
+    const { updates, expiresAt } = this.counterUpdates(delta, ttlSeconds);
+    const counters = this.#markersAndCounters.counterRows(updates, expiresAt);
+    let countersError: unknown;
+    const riders = {
+      rows: counters.rows,
+      // Increments are not idempotent: an ambiguous failure is not retried (a count may be lost, never doubled).
+      retryAmbiguous: false,
+      settle: (outcomes: readonly WriteOutcome[]) =>
+        counters.settle(outcomes).catch((error: unknown) => {
+          countersError = error;
+        }),
+    };
+    const expected = records.map((record) => record.version - 1);
+    const written = await this.#dueIndex.transition(records, expected, riders);
+    return countersError === undefined ? { written } : { written, countersError };
   }
 
   protected async _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>> {
@@ -167,6 +212,14 @@ class TablestoreStore extends DeliveryStore {
 
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     return this.#markersAndCounters.getMarkers(dedupKeys);
+  }
+
+  /** One BatchGetRow of the main table for both (up to `BATCH_GET_MAX_ROWS` rows per request). */
+  protected async _getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    return this.#markersAndCounters.getWithMarkers(deliveryKeys, dedupKeys);
   }
 
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {

@@ -231,6 +231,36 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     expect(markers.get('identity-a')).toMatchObject({ latestOccurrence: 200, version: 2 });
   });
 
+  it('reads records and markers together: the live ones of each, keyed as `get` and `getMarkers` key them', async () => {
+    // Prepare: two records and two markers, one of each expiring at 5,000; a marker whose dedup key is also a
+    // record's delivery key (they live side by side in one table on Tablestore).
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('r-live'), record('r-old', { expiresAt: 5_000 }), record('shared')]);
+    const marker = { latestOccurrence: 100, version: 1, updatedAt: 2_000, expiresAt: DAY };
+    await store.putMarkers([
+      { ...marker, dedupKey: 'm-live' },
+      { ...marker, dedupKey: 'm-old', expiresAt: 5_000 },
+      { ...marker, dedupKey: 'shared', latestOccurrence: 300 },
+    ]);
+    clock = 5_000;
+
+    // Act
+    const both = await store.getWithMarkers(
+      ['r-live', 'r-old', 'r-none', 'shared', 'r-live'],
+      ['m-live', 'm-old', 'm-none', 'shared'],
+    );
+    const none = await store.getWithMarkers([], []);
+
+    // Assess
+    expect([...both.records.keys()].sort()).toEqual(['r-live', 'shared']);
+    expect(both.records.get('shared')).toEqual(await store.get(['shared']).then((found) => found.get('shared')));
+    expect([...both.markers.keys()].sort()).toEqual(['m-live', 'shared']);
+    expect(both.markers.get('shared')).toMatchObject({ dedupKey: 'shared', latestOccurrence: 300, version: 1 });
+    expect(both.markers).toEqual(await store.getMarkers(['m-live', 'm-old', 'm-none', 'shared']));
+    expect(none).toEqual({ records: new Map(), markers: new Map() });
+  });
+
   describe('Key states', () => {
     const KEY = '0123456789abcdef';
     const OTHER = 'fedcba9876543210';
@@ -347,6 +377,65 @@ describe.each(backends)('Contract: %s', (_name, create) => {
         expect((error as Error).message).toMatch(/16 lowercase hex digits/);
         expect((error as Error).message).not.toContain(keyId);
       }
+    });
+  });
+
+  it('claims records and writes markers in one call, each row on its own', async () => {
+    // Prepare: one key claimed already; one marker at version 1 already (a second version 1 loses).
+    clock = 2_000;
+    const store = create(now);
+    await store.claim([record('taken')]);
+    const marker = { latestOccurrence: 100, version: 1, updatedAt: 2_000, expiresAt: DAY };
+    await store.putMarkers([{ ...marker, dedupKey: 'identity-old' }]);
+
+    // Act
+    const result = await store.claimWithMarkers(
+      [record('new'), record('taken')],
+      [
+        { ...marker, dedupKey: 'identity-new' },
+        { ...marker, dedupKey: 'identity-old', latestOccurrence: 200 },
+      ],
+    );
+    const markersOnly = await store.claimWithMarkers([], [{ ...marker, dedupKey: 'identity-alone' }]);
+    const claimsOnly = await store.claimWithMarkers([record('other')], []);
+
+    // Assess
+    expect(result.claims.map((outcome) => outcome.claimed)).toEqual([true, false]);
+    expect(result.markers).toEqual([true, false]);
+    expect('markersError' in result).toBe(false);
+    expect(markersOnly).toEqual({ claims: [], markers: [true] });
+    expect(claimsOnly.claims.map((outcome) => outcome.claimed)).toEqual([true]);
+    const markers = await store.getMarkers(['identity-new', 'identity-old', 'identity-alone']);
+    expect([...markers.values()].map((found) => [found.dedupKey, found.latestOccurrence])).toEqual([
+      ['identity-new', 100],
+      ['identity-old', 100],
+      ['identity-alone', 100],
+    ]);
+  });
+
+  it('replaces records and adds counters in one call, each part on its own', async () => {
+    // Prepare: two claimed records; the second is replaced from a stale version (a lost race).
+    clock = 10 * 60_000 + 5_000;
+    const store = create(now);
+    await store.claim([record('a'), record('b')]);
+    const stale = { ...markDelivered(record('b'), clock), version: 3 };
+
+    // Act
+    const first = await store.replaceManyCounting(
+      [markDelivered(record('a'), clock), stale],
+      { counts: { callbacks: 1, 'deliveries.delivered': 1 }, latest: { lastCallbackAt: clock } },
+      86_400,
+    );
+    const countersOnly = await store.replaceManyCounting([], { counts: { callbacks: 2 } }, 86_400);
+
+    // Assess
+    expect(first).toEqual({ written: [true, false] });
+    expect(countersOnly).toEqual({ written: [] });
+    expect((await store.get(['a', 'b'])).get('a')).toMatchObject({ status: 'DELIVERED', version: 2 });
+    expect((await store.get(['b'])).get('b')).toMatchObject({ version: 1 });
+    expect(await store.readCounters(clock - 60_000)).toEqual({
+      counts: { callbacks: 3, 'deliveries.delivered': 1 },
+      latest: { lastCallbackAt: clock },
     });
   });
 

@@ -109,17 +109,18 @@ class TablestoreCalls {
   /**
    * Writes `rows` with BatchWriteRow (several tables per request allowed), `groups` of row indexes kept in one request
    * (e.g. a main row and its due-index entry). Failed rows are retried while their failure is retryable and the budget
-   * lasts (ambiguous ones only with `retryAmbiguous`, default true: every write that is not idempotent is conditional,
-   * except counter increments); the outcome of each row is returned, never thrown (except a `StoreError` from the
-   * connection).
+   * lasts (ambiguous ones only with `retryAmbiguous`, default true, or per row index: every write that is not
+   * idempotent is conditional, except counter increments); the outcome of each row is returned, never thrown (except
+   * a `StoreError` from the connection).
    */
   public async write(
     budget: Deadline,
     rows: readonly WriteRow[],
     groups?: readonly number[][],
-    options: { retryAmbiguous?: boolean } = {},
+    options: { retryAmbiguous?: boolean | ((index: number) => boolean) } = {},
   ): Promise<WriteOutcome[]> {
-    const retryAmbiguous = options.retryAmbiguous ?? true;
+    const option = options.retryAmbiguous ?? true;
+    const retryAmbiguous = typeof option === 'function' ? option : () => option;
     const outcomes: Array<WriteOutcome | undefined> = new Array(rows.length);
     const retried = new Array<boolean>(rows.length).fill(false);
     const lastFailure = new Array<OtsFailure | undefined>(rows.length);
@@ -166,7 +167,11 @@ class TablestoreCalls {
           const failure = lastFailure[index] as OtsFailure;
           if (failure.code === 'OTSConditionCheckFail') {
             outcomes[index] = { status: 'condition', retried: retried[index] as boolean };
-          } else if (!failure.retryable || attempt >= MAX_ATTEMPTS || (failure.mayHaveLanded && !retryAmbiguous)) {
+          } else if (
+            !failure.retryable ||
+            attempt >= MAX_ATTEMPTS ||
+            (failure.mayHaveLanded && !retryAmbiguous(index))
+          ) {
             outcomes[index] = { status: 'failed', failure, retried: retried[index] as boolean };
           } else {
             retried[index] = (retried[index] as boolean) || failure.mayHaveLanded;

@@ -19,7 +19,7 @@ import type { DeliveryRecord } from '../DeliveryRecord';
 import type { ClaimOutcome } from '../DeliveryStore';
 import { dueTimeOf } from '../storeRules';
 import { rowError, type WriteOutcome, type WriteRow } from './calls';
-import type { DueIndex } from './dueIndex';
+import type { DueIndex, RiderRows } from './dueIndex';
 import {
   condition,
   type DueEntry,
@@ -66,8 +66,11 @@ class Claims {
     this.#now = options.now;
   }
 
-  /** Creates each record unless its key exists; one outcome per record, in order (see `DeliveryStore.claim`). */
-  public async claim(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
+  /**
+   * Creates each record unless its key exists; one outcome per record, in order (see `DeliveryStore.claim`). `riders`:
+   * independent rows written in the first round's batch (the occurrence markers), settled once it is answered.
+   */
+  public async claim(records: readonly DeliveryRecord[], riders?: RiderRows): Promise<ClaimOutcome[]> {
     const { calls, due } = this.#tables;
     const budget = this.#budget();
     const now = this.#now();
@@ -104,7 +107,13 @@ class Claims {
         groups.push(group);
         return slot;
       });
-      const outcomes = await calls.write(budget, rows, groups);
+      const riding = attempt === 0 && riders !== undefined ? riders : undefined;
+      const claimRows = rows.length;
+      for (const row of riding?.rows ?? []) groups.push([rows.push(row) - 1]);
+      const outcomes = await calls.write(budget, rows, groups, {
+        retryAmbiguous: (index) => (index < claimRows ? true : (riding?.retryAmbiguous ?? true)),
+      });
+      if (riding !== undefined) await riding.settle(outcomes.slice(claimRows));
 
       const toRead: ClaimSlot[] = [];
       const claimed = (slot: ClaimSlot) => {

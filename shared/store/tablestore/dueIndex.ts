@@ -24,7 +24,7 @@ import { StoreError } from '../../errors';
 import type { DeliveryRecord } from '../DeliveryRecord';
 import type { OutboxSummary } from '../DeliveryStore';
 import { isDue } from '../storeRules';
-import { rowError, type WriteRow } from './calls';
+import { rowError, type WriteOutcome, type WriteRow } from './calls';
 import { toStoreError } from './errors';
 import {
   condition,
@@ -50,6 +50,17 @@ const DEFAULT_ORPHAN_GRACE_MS = 5 * 60_000;
 const DUE_SCAN_MIN = 100;
 /** Live entries remembered (so a transition can delete its old entry without reading it first). */
 const LIVE_ENTRY_CACHE_MAX = 10_000;
+
+/**
+ * Rows of another kind written in a transition's compare-and-set batch (the webhook's activity counters beside its
+ * outcomes): independent of the records' rows, retried as `retryAmbiguous` says, finished by `settle` (which must not
+ * throw: the transition's own result stands whatever became of them).
+ */
+interface RiderRows {
+  rows: WriteRow[];
+  retryAmbiguous?: boolean;
+  settle(outcomes: readonly WriteOutcome[]): Promise<void>;
+}
 
 interface DueIndexOptions {
   tables: DeliveryTables;
@@ -90,8 +101,18 @@ class DueIndex {
    * Compare-and-sets each record over the version `expected` says, in a constant number of round trips whatever the
    * count: the new entries, the main rows, the old entries. Returns, per record, whether it was written.
    */
-  public async transition(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]> {
+  public async transition(
+    records: readonly DeliveryRecord[],
+    expected: readonly number[],
+    riders?: RiderRows,
+  ): Promise<boolean[]> {
     if (records.length === 0) return [];
+    if (riders !== undefined && new Set(records.map((record) => record.deliveryKey)).size < records.length) {
+      const results = await this.transition(records, expected);
+      const options = { retryAmbiguous: riders.retryAmbiguous };
+      await riders.settle(await this.#tables.calls.write(this.#budget(), riders.rows, undefined, options));
+      return results;
+    }
     if (new Set(records.map((record) => record.deliveryKey)).size < records.length) {
       // The same key twice in one batch is invalid: apply in order, one at a time.
       const results: boolean[] = [];
@@ -119,13 +140,16 @@ class DueIndex {
       }
     }
 
-    // 2. Compare-and-set each main row on the version it was read at.
-    const written = await calls.write(
-      budget,
-      records.map((record, index) =>
-        this.#tables.putRecord(record, condition('EXPECT_EXIST', [equal(VERSION_COLUMN, expected[index] as number)])),
-      ),
+    // 2. Compare-and-set each main row on the version it was read at (and the riders, independent rows, beside them).
+    const main = records.map((record, index) =>
+      this.#tables.putRecord(record, condition('EXPECT_EXIST', [equal(VERSION_COLUMN, expected[index] as number)])),
     );
+    const riding = riders?.rows ?? [];
+    const outcomes = await calls.write(budget, [...main, ...riding], undefined, {
+      retryAmbiguous: (index) => (index < main.length ? true : (riders?.retryAmbiguous ?? true)),
+    });
+    const written = outcomes.slice(0, main.length);
+    if (riders !== undefined) await riders.settle(outcomes.slice(main.length));
     const results = written.map((outcome) => outcome.status === 'ok');
     const toVerify = records.filter((_, index) => written[index]?.status === 'condition' && written[index]?.retried);
     if (toVerify.length > 0) {
@@ -235,4 +259,5 @@ class DueIndex {
   }
 }
 
+export type { RiderRows };
 export { DueIndex };

@@ -7,6 +7,7 @@
 
 import type { Deadline } from '../../deadline';
 import { type CounterDelta, type CounterTotals, MINUTE_MS } from '../Counters';
+import type { DeliveryRecord } from '../DeliveryRecord';
 import type { KeyState } from '../KeyState';
 import type { OccurrenceMarker } from '../OccurrenceMarker';
 import { rowError, type TablestoreCalls, type WriteOutcome, type WriteRow } from './calls';
@@ -25,6 +26,7 @@ import {
   mainKey,
   parseCounterRowKey,
   putRow,
+  recordOf,
   sameVersionedRow,
   sdk,
   toNumber,
@@ -34,6 +36,13 @@ import {
 import type { SdkCondition } from './sdk';
 
 type Versioned = { version: number; expiresAt: number };
+
+/** Counter rows written in another call's batch, and what finishes them once their outcomes are known. */
+interface CounterRows {
+  rows: WriteRow[];
+  /** Throws when a counter was not (or maybe not) written. */
+  settle(outcomes: readonly WriteOutcome[]): Promise<void>;
+}
 
 class MarkersAndCounters {
   readonly #calls: TablestoreCalls;
@@ -54,8 +63,51 @@ class MarkersAndCounters {
     return this.#getVersioned(MARKER_ROWS, dedupKeys);
   }
 
+  /**
+   * Delivery rows and markers in one read: both are rows of the main table, so one BatchGetRow (per
+   * `BATCH_GET_MAX_ROWS` rows) answers both.
+   */
+  public async getWithMarkers(
+    deliveryKeys: readonly string[],
+    dedupKeys: readonly string[],
+  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    const rows = await this.#calls.get(this.#budget(), this.#table, [
+      ...deliveryKeys.map(mainKey),
+      ...dedupKeys.map((dedupKey) => mainKey(MARKER_ROWS.rowKeyOf(dedupKey))),
+    ]);
+    const records = new Map<string, DeliveryRecord>();
+    for (const row of rows.slice(0, deliveryKeys.length)) {
+      if (row === undefined) continue;
+      const record = recordOf(row);
+      records.set(record.deliveryKey, record);
+    }
+    const markers = new Map<string, OccurrenceMarker>();
+    rows.slice(deliveryKeys.length).forEach((row, index) => {
+      const marker = row && MARKER_ROWS.fromCells(cellsOf(row));
+      if (marker !== undefined) markers.set(dedupKeys[index] as string, marker);
+    });
+    return { records, markers };
+  }
+
   public async putMarkers(markers: readonly OccurrenceMarker[], now: number): Promise<boolean[]> {
     return this.#putVersioned(MARKER_ROWS, markers, now);
+  }
+
+  /**
+   * The first attempt's rows of `putMarkers`, to ride in another batch write (the claim's, `claims.ts`), and `settle`,
+   * which takes their outcomes (in row order) and finishes as `putMarkers` would (its retries and reads), answering
+   * per marker whether it was written; throws as `putMarkers` does.
+   */
+  public markerRows(
+    markers: readonly OccurrenceMarker[],
+    now: number,
+  ): { rows: WriteRow[]; settle(outcomes: readonly WriteOutcome[]): Promise<boolean[]> } {
+    if (new Set(markers.map((marker) => marker.dedupKey)).size < markers.length) {
+      // The same identity twice is written one at a time (`#putVersioned`): nothing rides.
+      return { rows: [], settle: () => this.#putVersioned(MARKER_ROWS, markers, now) };
+    }
+    const rows = markers.map((marker) => this.#versionedRow(MARKER_ROWS, marker, now));
+    return { rows, settle: (outcomes) => this.#putVersioned(MARKER_ROWS, markers, now, outcomes) };
   }
 
   public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
@@ -89,6 +141,8 @@ class MarkersAndCounters {
     kind: VersionedRows<T>,
     items: readonly T[],
     now: number,
+    /** The first attempt's outcomes, when its rows rode in another batch (`markerRows`). */
+    first?: readonly WriteOutcome[],
   ): Promise<boolean[]> {
     if (new Set(items.map((item) => kind.idOf(item))).size < items.length) {
       const results: boolean[] = [];
@@ -99,26 +153,13 @@ class MarkersAndCounters {
     const results = items.map(() => false);
     let round: Array<{ index: number; takeover?: T }> = items.map((_, index) => ({ index }));
     for (let attempt = 0; round.length > 0 && attempt < 3; attempt++) {
-      const outcomes = await this.#calls.write(
-        budget,
-        round.map(({ index, takeover }) => {
-          const item = items[index] as T;
-          let rowCondition: SdkCondition;
-          if (takeover !== undefined) {
-            rowCondition = condition('EXPECT_EXIST', [
-              equal(VERSION_COLUMN, takeover.version),
-              equal('expiresAt', takeover.expiresAt),
-            ]);
-          } else if (item.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
-          else {
-            rowCondition = condition('EXPECT_EXIST', [
-              equal(VERSION_COLUMN, item.version - 1),
-              ['expiresAt', 'GREATER_THAN', now],
-            ]);
-          }
-          return putRow(this.#table, kind.rowKeyOf(kind.idOf(item)), kind.cellsOf(item), rowCondition);
-        }),
-      );
+      const outcomes =
+        attempt === 0 && first !== undefined
+          ? first
+          : await this.#calls.write(
+              budget,
+              round.map(({ index, takeover }) => this.#versionedRow(kind, items[index] as T, now, takeover)),
+            );
       const failed = outcomes.find((outcome) => outcome.status === 'failed');
       if (failed?.status === 'failed') throw rowError(`put ${kind.name}`, failed);
       const retried = new Set<number>();
@@ -148,6 +189,24 @@ class MarkersAndCounters {
     return results;
   }
 
+  /** A versioned row's conditional put: version 1 where none is (or over `takeover`), later versions over the last. */
+  #versionedRow<T extends Versioned>(kind: VersionedRows<T>, item: T, now: number, takeover?: T): WriteRow {
+    let rowCondition: SdkCondition;
+    if (takeover !== undefined) {
+      rowCondition = condition('EXPECT_EXIST', [
+        equal(VERSION_COLUMN, takeover.version),
+        equal('expiresAt', takeover.expiresAt),
+      ]);
+    } else if (item.version === 1) rowCondition = condition('EXPECT_NOT_EXIST');
+    else {
+      rowCondition = condition('EXPECT_EXIST', [
+        equal(VERSION_COLUMN, item.version - 1),
+        ['expiresAt', 'GREATER_THAN', now],
+      ]);
+    }
+    return putRow(this.#table, kind.rowKeyOf(kind.idOf(item)), kind.cellsOf(item), rowCondition);
+  }
+
   // ------------------------------------------------------------------------------------------------------------
   // Health counters (main-table rows `c1-<minute>-n-<name>` / `…-t-<name>`, one INTEGER `value` each)
   // ------------------------------------------------------------------------------------------------------------
@@ -161,6 +220,17 @@ class MarkersAndCounters {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void> {
+    const counters = this.counterRows(updates, expiresAt);
+    if (counters.rows.length === 0) return;
+    const outcomes = await this.#calls.write(this.#budget(), counters.rows, undefined, { retryAmbiguous: false });
+    await counters.settle(outcomes);
+  }
+
+  /**
+   * The rows of `addCounters`, to ride in another batch write (`DueIndex.transition`), and `settle`, which takes their
+   * outcomes (in row order), finishes the latest times' second attempt and throws when a counter was not written.
+   */
+  public counterRows(updates: readonly { bucket: number; delta: CounterDelta }[], expiresAt: number): CounterRows {
     const { Condition, RowExistenceExpectation, SingleColumnCondition, ComparatorType } = sdk();
     const rows: WriteRow[] = [];
     /** Latest-time rows by index in `rows`, to put again expect-not-exist if their condition fails (see below). */
@@ -190,22 +260,22 @@ class MarkersAndCounters {
         rows.push(putRow(this.#table, key, cells, new Condition(RowExistenceExpectation.IGNORE, smaller)));
       }
     }
-    if (rows.length === 0) return;
-    const budget = this.#budget();
-    const outcomes = await this.#calls.write(budget, rows, undefined, { retryAmbiguous: false });
-    const failed = outcomes.find((outcome) => outcome.status === 'failed');
-    if (failed?.status === 'failed') throw rowError('add counters', failed);
-    // Whether a column condition with passIfMissing passes on a MISSING row is UNCONFIRMED on the real service
-    // (reference §12): a failed latest put is tried once more as expect-not-exist. Failing that too means the row
-    // exists with a value at least as large (else the first condition would have passed): nothing to do.
-    const retry = [...latestRows].filter(([index]) => outcomes[index]?.status === 'condition');
-    if (retry.length === 0) return;
-    const second = await this.#calls.write(
-      budget,
-      retry.map(([, { key, cells }]) => putRow(this.#table, key, cells, condition('EXPECT_NOT_EXIST'))),
-    );
-    const failedAgain = second.find((outcome) => outcome.status === 'failed');
-    if (failedAgain?.status === 'failed') throw rowError('add counters', failedAgain);
+    const settle = async (outcomes: readonly WriteOutcome[]): Promise<void> => {
+      const failed = outcomes.find((outcome) => outcome.status === 'failed');
+      if (failed?.status === 'failed') throw rowError('add counters', failed);
+      // Whether a column condition with passIfMissing passes on a MISSING row is UNCONFIRMED on the real service
+      // (reference §12): a failed latest put is tried once more as expect-not-exist. Failing that too means the row
+      // exists with a value at least as large (else the first condition would have passed): nothing to do.
+      const retry = [...latestRows].filter(([index]) => outcomes[index]?.status === 'condition');
+      if (retry.length === 0) return;
+      const second = await this.#calls.write(
+        this.#budget(),
+        retry.map(([, { key, cells }]) => putRow(this.#table, key, cells, condition('EXPECT_NOT_EXIST'))),
+      );
+      const failedAgain = second.find((outcome) => outcome.status === 'failed');
+      if (failedAgain?.status === 'failed') throw rowError('add counters', failedAgain);
+    };
+    return { rows, settle };
   }
 
   /** One GetRange per run of consecutive buckets (rows sort by bucket): the window's rows, whatever the history. */
@@ -243,4 +313,5 @@ class MarkersAndCounters {
   }
 }
 
+export type { CounterRows };
 export { MarkersAndCounters };

@@ -4,7 +4,7 @@
  * logged and dropped: the alert matters, the statistic does not).
  */
 import type { AlertGroup } from '../alerts/types';
-import type { DeliverySummary } from '../delivery/deliverCallback';
+import type { DeliverySummary } from '../delivery/CallbackDelivery';
 import type { RelayResult } from '../delivery/relay';
 import type { Logger } from '../logger';
 import { Counter, type CounterDelta, LastSeen } from '../store/Counters';

@@ -4,7 +4,7 @@
  * format this test should show.
  */
 import { describe, expect, it } from 'vitest';
-import type { DeliverySummary } from '../../../shared/delivery/deliverCallback';
+import type { DeliverySummary } from '../../../shared/delivery/CallbackDelivery';
 import type { RelayResult } from '../../../shared/delivery/relay';
 import { callbackActivity, recordActivity, refusalActivity, relayActivity } from '../../../shared/health/activity';
 import { Logger } from '../../../shared/logger';

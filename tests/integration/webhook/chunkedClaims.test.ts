@@ -143,9 +143,13 @@ describe('chunked store-and-send', () => {
     // Act
     const response = await bridge.post(callbackOf(many(count, 'order')));
 
-    // Assess: every send found its row, and the callback was claimed in chunks.
+    // Assess: every send found its row, and the callback was claimed in chunks. How many the send window started
+    // depends on the machine's pace (the rest is queued for the relay), so only the sum is exact.
+    const summary = response.json as { received: number; delivered: number; queued: number; lost: number };
     expect(early).toEqual([]);
-    expect(response.json).toMatchObject({ received: count, delivered: count, queued: 0, lost: 0 });
+    expect(summary).toMatchObject({ received: count, lost: 0 });
+    expect(summary.delivered).toBeGreaterThan(0);
+    expect(summary.delivered + summary.queued).toBe(count);
     expect(claims.claimRequests()).toBeGreaterThanOrEqual(Math.ceil(count / WEBHOOK_CLAIM_CHUNK));
   });
 

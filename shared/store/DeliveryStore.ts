@@ -58,11 +58,13 @@ abstract class DeliveryStore {
     markers: readonly OccurrenceMarker[],
   ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
     if (markers.length === 0) return { claims: await this.claim(records), markers: [] };
-    if (records.length > 0) return this._claimWithMarkers(records, markers);
+    if (records.length > 0 && this._claimWithMarkers) return this._claimWithMarkers(records, markers);
+    // No round trip to save: the two writes, through the public ones (so a subclass wrapping them sees both).
+    const claims = records.length > 0 ? await this.claim(records) : [];
     try {
-      return { claims: [], markers: await this.putMarkers(markers) };
+      return { claims, markers: await this.putMarkers(markers) };
     } catch (markersError) {
-      return { claims: [], markers: markers.map(() => false), markersError };
+      return { claims, markers: markers.map(() => false), markersError };
     }
   }
 
@@ -95,12 +97,14 @@ abstract class DeliveryStore {
     delta: CounterDelta,
     ttlSeconds: number,
   ): Promise<{ written: boolean[]; countersError?: unknown }> {
-    if (records.length > 0) return this._replaceManyCounting(records, delta, ttlSeconds);
+    if (records.length > 0 && this._replaceManyCounting) return this._replaceManyCounting(records, delta, ttlSeconds);
+    // No round trip to save: the two writes, through the public ones (so a subclass wrapping them sees both).
+    const written = await this.replaceMany(records);
     try {
       await this.addCounters(delta, ttlSeconds);
-      return { written: [] };
+      return { written };
     } catch (countersError) {
-      return { written: [], countersError };
+      return { written, countersError };
     }
   }
 
@@ -144,6 +148,11 @@ abstract class DeliveryStore {
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
   ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    if (!this._getWithMarkers) {
+      // No round trip to save: the two reads, through the public ones (so a subclass wrapping them sees both).
+      const records = await this.get(deliveryKeys);
+      return { records, markers: dedupKeys.length === 0 ? new Map() : await this.getMarkers(dedupKeys) };
+    }
     const now = this.now();
     const found = await this._getWithMarkers([...new Set(deliveryKeys)], [...new Set(dedupKeys)]);
     for (const [key, record] of found.records) if (record.expiresAt <= now) found.records.delete(key);
@@ -242,8 +251,8 @@ abstract class DeliveryStore {
   }
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
-  /** `claimWithMarkers` with both non-empty (see there). */
-  protected abstract _claimWithMarkers(
+  /** `claimWithMarkers` with both non-empty (see there), in one write; without it the base makes the two calls. */
+  protected _claimWithMarkers?(
     records: readonly DeliveryRecord[],
     markers: readonly OccurrenceMarker[],
   ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }>;
@@ -256,8 +265,11 @@ abstract class DeliveryStore {
   /** Every record, expired ones included (the base drops them). */
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
-  /** Both reads, expired rows included (the base drops them); keys already unique. */
-  protected abstract _getWithMarkers(
+  /**
+   * Both reads in one, expired rows included (the base drops them); keys already unique. Without it the base makes
+   * the two calls.
+   */
+  protected _getWithMarkers?(
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
   ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }>;
@@ -270,8 +282,11 @@ abstract class DeliveryStore {
     updates: readonly { bucket: number; delta: CounterDelta }[],
     expiresAt: number,
   ): Promise<void>;
-  /** `replaceManyCounting`: the records each over `version - 1`, the counters beside them (see there). */
-  protected abstract _replaceManyCounting(
+  /**
+   * `replaceManyCounting`: the records each over `version - 1`, the counters beside them, in one write (see there).
+   * Without it the base makes the two calls.
+   */
+  protected _replaceManyCounting?(
     records: readonly DeliveryRecord[],
     delta: CounterDelta,
     ttlSeconds: number,

@@ -215,19 +215,6 @@ class FileStore extends DeliveryStore {
   // ------------------------------------------------------------------------------------------------------------
 
   /** A new key, or the takeover of an expired row (judged on the row as read under the lock). */
-  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
-  protected async _claimWithMarkers(
-    records: readonly DeliveryRecord[],
-    markers: readonly OccurrenceMarker[],
-  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
-    const claims = await this.claim(records);
-    try {
-      return { claims, markers: await this.putMarkers(markers) };
-    } catch (markersError) {
-      return { claims, markers: markers.map(() => false), markersError };
-    }
-  }
-
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     return this.#swapAll<DeliveryRecord, ClaimOutcome>(
       this.#dir,
@@ -293,15 +280,6 @@ class FileStore extends DeliveryStore {
   // ------------------------------------------------------------------------------------------------------------
   // Versioned rows: occurrence markers and key states (`followsVersion`)
   // ------------------------------------------------------------------------------------------------------------
-
-  /** No round trip to save here: the two reads, through the public ones (so a subclass wrapping them sees both). */
-  protected async _getWithMarkers(
-    deliveryKeys: readonly string[],
-    dedupKeys: readonly string[],
-  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
-    const records = await this.get(deliveryKeys);
-    return { records, markers: dedupKeys.length === 0 ? new Map() : await this.getMarkers(dedupKeys) };
-  }
 
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();
@@ -379,21 +357,6 @@ class FileStore extends DeliveryStore {
       if (expiresAt !== undefined && expiresAt <= now) expired.push(file);
     }
     this.#removeIfExpired(this.#counterDir, expired);
-  }
-
-  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
-  protected async _replaceManyCounting(
-    records: readonly DeliveryRecord[],
-    delta: CounterDelta,
-    ttlSeconds: number,
-  ): Promise<{ written: boolean[]; countersError?: unknown }> {
-    const written = await this.replaceMany(records);
-    try {
-      await this.addCounters(delta, ttlSeconds);
-      return { written };
-    } catch (countersError) {
-      return { written, countersError };
-    }
   }
 
   protected async _readCounters(buckets: readonly number[]): Promise<CounterTotals[]> {

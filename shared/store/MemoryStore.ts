@@ -32,19 +32,6 @@ class MemoryStore extends DeliveryStore {
   readonly #keyStates = new Map<string, KeyState>();
   readonly #counters = new Map<number, CounterTotals>();
 
-  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
-  protected async _claimWithMarkers(
-    records: readonly DeliveryRecord[],
-    markers: readonly OccurrenceMarker[],
-  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
-    const claims = await this.claim(records);
-    try {
-      return { claims, markers: await this.putMarkers(markers) };
-    } catch (markersError) {
-      return { claims, markers: markers.map(() => false), markersError };
-    }
-  }
-
   protected async _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]> {
     const now = this.now();
     return records.map((record) => {
@@ -87,15 +74,6 @@ class MemoryStore extends DeliveryStore {
     return [...this.#rows.values()].map(isolate);
   }
 
-  /** No round trip to save here: the two reads, through the public ones (so a subclass wrapping them sees both). */
-  protected async _getWithMarkers(
-    deliveryKeys: readonly string[],
-    dedupKeys: readonly string[],
-  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
-    const records = await this.get(deliveryKeys);
-    return { records, markers: dedupKeys.length === 0 ? new Map() : await this.getMarkers(dedupKeys) };
-  }
-
   protected async _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>> {
     const found = new Map<string, OccurrenceMarker>();
     for (const key of dedupKeys) {
@@ -135,21 +113,6 @@ class MemoryStore extends DeliveryStore {
   protected async _addCounters(updates: readonly { bucket: number; delta: CounterDelta }[]): Promise<void> {
     for (const { bucket, delta } of updates) {
       this.#counters.set(bucket, mergeCounters(this.#counters.get(bucket) ?? { counts: {}, latest: {} }, delta));
-    }
-  }
-
-  /** No round trip to save here: the two writes, through the public ones (so a subclass wrapping them sees both). */
-  protected async _replaceManyCounting(
-    records: readonly DeliveryRecord[],
-    delta: CounterDelta,
-    ttlSeconds: number,
-  ): Promise<{ written: boolean[]; countersError?: unknown }> {
-    const written = await this.replaceMany(records);
-    try {
-      await this.addCounters(delta, ttlSeconds);
-      return { written };
-    } catch (countersError) {
-      return { written, countersError };
     }
   }
 

@@ -140,7 +140,7 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /** The markers' first attempt rides in the claim's first BatchWriteRow (`claims.ts`), each row on its own. */
-  protected async _claimWithMarkers(
+  protected override async _claimWithMarkers(
     records: readonly DeliveryRecord[],
     markers: readonly OccurrenceMarker[],
   ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
@@ -167,7 +167,7 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /** The counters ride in the compare-and-set batch of the records' transition: one BatchWriteRow for both. */
-  protected async _replaceManyCounting(
+  protected override async _replaceManyCounting(
     records: readonly DeliveryRecord[],
     delta: CounterDelta,
     ttlSeconds: number,
@@ -215,7 +215,7 @@ class TablestoreStore extends DeliveryStore {
   }
 
   /** One BatchGetRow of the main table for both (up to `BATCH_GET_MAX_ROWS` rows per request). */
-  protected async _getWithMarkers(
+  protected override async _getWithMarkers(
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
   ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {

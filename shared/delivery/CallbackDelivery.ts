@@ -61,4 +61,21 @@ interface DeliverySummary extends DeliveryCounts {
   unrecordedResolves?: number;
 }
 
+/** A callback's summary before any delivery: its alerts received, its rejected ones listed, nothing counted yet. */
+function emptySummary(received: number, rejected: RejectedAlert[]): DeliverySummary {
+  return {
+    received,
+    delivered: 0,
+    queued: 0,
+    duplicates: 0,
+    dryRun: 0,
+    superseded: 0,
+    failed: 0,
+    failures: {},
+    rejected,
+    lost: 0,
+  };
+}
+
 export type { CallbackActivity, DeliverDeps, DeliverySummary };
+export { emptySummary };

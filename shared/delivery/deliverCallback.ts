@@ -18,7 +18,7 @@ import {
   WEBHOOK_INLINE_FLOOR_PER_KEY,
 } from '../constants';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { DeliverDeps, DeliverySummary } from './CallbackDelivery';
+import { type DeliverDeps, type DeliverySummary, emptySummary } from './CallbackDelivery';
 import { deliverInChunks } from './claimChunks';
 import { counterpartKeyOf } from './deliveryKey';
 import { firstState, type Planned } from './deliveryRules';
@@ -86,18 +86,7 @@ function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingC
 async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
   const { store, logger, config } = deps;
   const now = (deps.now ?? Date.now)();
-  const summary: DeliverySummary = {
-    received: group.alerts.length + group.rejected.length,
-    delivered: 0,
-    queued: 0,
-    duplicates: 0,
-    dryRun: 0,
-    superseded: 0,
-    failed: 0,
-    failures: {},
-    rejected: group.rejected,
-    lost: 0,
-  };
+  const summary = emptySummary(group.alerts.length + group.rejected.length, group.rejected);
 
   let planned: Planned[];
   let context: OrderingContext;

@@ -459,4 +459,4 @@ async function recordSlice(
 }
 
 export type { RelayDeps, RelayResult };
-export { relayDue };
+export { emptyResult, relayDue };

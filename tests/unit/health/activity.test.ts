@@ -4,8 +4,8 @@
  * format this test should show.
  */
 import { describe, expect, it } from 'vitest';
-import type { DeliverySummary } from '../../../shared/delivery/CallbackDelivery';
-import type { RelayResult } from '../../../shared/delivery/relay';
+import { type DeliverySummary, emptySummary } from '../../../shared/delivery/CallbackDelivery';
+import { emptyResult, type RelayResult } from '../../../shared/delivery/relay';
 import { callbackActivity, recordActivity, refusalActivity, relayActivity } from '../../../shared/health/activity';
 import { Logger } from '../../../shared/logger';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
@@ -14,38 +14,11 @@ import { makeAlert, makeGroup } from '../../support/alerts';
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
 function summary(overrides: Partial<DeliverySummary> = {}): DeliverySummary {
-  return {
-    received: 0,
-    delivered: 0,
-    queued: 0,
-    duplicates: 0,
-    dryRun: 0,
-    superseded: 0,
-    failed: 0,
-    failures: {},
-    rejected: [],
-    lost: 0,
-    ...overrides,
-  };
+  return { ...emptySummary(0, []), ...overrides };
 }
 
 function relayResult(overrides: Partial<RelayResult> = {}): RelayResult {
-  return {
-    due: 0,
-    attempted: 0,
-    delivered: 0,
-    retrying: 0,
-    dead: 0,
-    superseded: 0,
-    waiting: 0,
-    lostRaces: 0,
-    deferred: 0,
-    rateLimitedKeys: 0,
-    failures: {},
-    passes: 1,
-    more: false,
-    ...overrides,
-  };
+  return { ...emptyResult(), passes: 1, ...overrides };
 }
 
 const ZERO_CALLBACK = {

@@ -7,6 +7,11 @@
  * instance) and writes `version + 1`; when someone else wrote first it reads the row again and re-applies the rule.
  * Sends are taken in blocks (up to `PACING_BLOCK_MAX` per write, or a `withBlockMax` view's block), so the budget
  * costs a small fraction of a store round trip per send; a success on a closed circuit writes nothing.
+ *
+ * The webhook saves the gate its own round trips: it reads the key's row with its first read (`wantsRow`, `prime`),
+ * and takes its first block in its claim's write (`prepare`, `prepared`): the row is written beside the claim by the
+ * same compare-and-set, and `acquire` hands out those sends first. What the invocation took and did not send goes back
+ * at its end (`returnHeld`). A prepared row that lost its race costs nothing: `acquire` then asks as usual.
  */
 import { randomUUID } from 'node:crypto';
 import { PACING_BLOCK_MAX } from '../constants';
@@ -61,6 +66,12 @@ interface KeyGateOptions {
   blockMax?: number;
 }
 
+/** Sends taken in advance (`prepare`) and not yet handed out. */
+interface HeldGrant {
+  count: number;
+  takenAt: number;
+}
+
 /** What every view of one gate shares (`withBlockMax`): the cached rows, and the owner the drain lease names. */
 interface GateShared {
   owner: string;
@@ -91,6 +102,10 @@ class KeyGate {
   readonly #owner: string;
   readonly #cache: GateShared['cache'];
   readonly #onStoreError: (error: unknown, operation: string) => void;
+  /** This view's sends taken in a claim's write, per key: `acquire` hands them out first. */
+  readonly #held = new Map<string, HeldGrant[]>();
+  /** Rows `prepare` built whose write's answer has not come (one per key at a time). */
+  readonly #preparing = new Map<string, { state: KeyState; grant: HeldGrant }>();
 
   public constructor(options: KeyGateOptions, shared?: GateShared) {
     this.#options = options;
@@ -113,11 +128,74 @@ class KeyGate {
     return new KeyGate({ ...this.#options, blockMax }, { owner: this.#owner, cache: this.#cache });
   }
 
+  /** The same gate for one invocation: its own sends taken in advance (`prepare`); rows and owner shared. */
+  public forInvocation(): KeyGate {
+    return new KeyGate(this.#options, { owner: this.#owner, cache: this.#cache });
+  }
+
+  /** Whether a read of the key's row is worth joining to the caller's first read: none cached, or one older than 1 s. */
+  public wantsRow(keyId: string): boolean {
+    const cached = this.#cache.get(keyId);
+    return cached === undefined || this.#now() - cached.readAt > CACHE_FRESH_MS;
+  }
+
+  /** Takes the key's row as read by the caller (absent: undefined), unless this gate has seen a newer version. */
+  public prime(keyId: string, state: KeyState | undefined): void {
+    const cached = this.#cache.get(keyId)?.state;
+    if (cached !== undefined && (state?.version ?? 0) < cached.version) return;
+    this.#cache.set(keyId, { state, readAt: this.#now() });
+  }
+
+  /**
+   * The key's row with up to `wanted` sends taken, for the caller to write by compare-and-set beside its own rows
+   * (`claimWithMarkers`), then to report with `prepared`. Undefined when the gate would not simply grant sends from
+   * what it has seen (nothing cached, the circuit open, the budget spent, or a prepared row of the key unanswered):
+   * `acquire` then decides as usual.
+   */
+  public prepare(keyId: string, wanted: number): KeyState | undefined {
+    const cached = this.#cache.get(keyId);
+    if (cached === undefined || this.#preparing.has(keyId) || wanted <= 0) return undefined;
+    const data = (cached.state?.data ?? {}) as KeyData;
+    if (data.circuit !== undefined) return undefined;
+    const now = this.#now();
+    const taken = take(data.pacing ?? EMPTY_PACING, this.#rate, now, Math.min(wanted, this.#blockMax));
+    if (taken.granted === 0) return undefined;
+    const state = this.#nextState(keyId, cached.state, { ...data, pacing: taken.state }, now);
+    this.#preparing.set(keyId, { state, grant: { count: taken.granted, takenAt: now } });
+    return state;
+  }
+
+  /** Whether the row `prepare` built was written: then its sends are this view's, and `acquire` hands them out. */
+  public prepared(keyId: string, written: boolean): void {
+    const prepared = this.#preparing.get(keyId);
+    this.#preparing.delete(keyId);
+    if (prepared === undefined || !written) return;
+    this.#cache.set(keyId, { state: prepared.state, readAt: prepared.grant.takenAt });
+    const held = this.#held.get(keyId) ?? [];
+    held.push(prepared.grant);
+    this.#held.set(keyId, held);
+  }
+
+  /** Gives back the sends taken in advance and never handed out (their claims lost, or their deliveries waited). */
+  public async returnHeld(): Promise<void> {
+    const held = [...this.#held].flatMap(([keyId, grants]) => grants.map((grant) => ({ keyId, ...grant })));
+    this.#held.clear();
+    for (const { keyId, takenAt, count } of held) await this.giveBack(keyId, takenAt, count);
+  }
+
   /**
    * Asks for up to `wanted` sends on the key. `probeLeaseMs` is how long a probe may take (the send timeout): another
    * sender may probe after it.
    */
   public async acquire(keyId: string, wanted: number, probeLeaseMs: number): Promise<Grant> {
+    const held = this.#held.get(keyId)?.[0];
+    if (held !== undefined) {
+      // Taken in the claim's write: no round trip. What the lane does not want now stays held for its next ask.
+      const count = Math.min(wanted, held.count);
+      held.count -= count;
+      if (held.count === 0) this.#held.get(keyId)?.shift();
+      return { kind: 'send', count, takenAt: held.takenAt };
+    }
     const ask = Math.min(wanted, this.#blockMax);
     return this.#absorb('acquire', this.#acquire(keyId, ask, probeLeaseMs), () => ({
       // The store cannot keep the budget: send the block unpaced rather than hold claimed alerts back (a page beats
@@ -280,13 +358,7 @@ class KeyGate {
         }
         return outcome.result;
       }
-      const next: KeyState = {
-        keyId,
-        version: (state?.version ?? 0) + 1,
-        updatedAt: now,
-        expiresAt: now + this.#ttlMs,
-        data: outcome.data as Record<string, unknown>,
-      };
+      const next = this.#nextState(keyId, state, outcome.data, now);
       const [written] = await this.#store.putKeyStates([next]);
       if (written) {
         this.#cache.set(keyId, { state: next, readAt: now });
@@ -296,6 +368,17 @@ class KeyGate {
       reread = true;
     }
     throw new Error(`key state ${keyId}: too much contention (${MAX_CAS_ATTEMPTS} lost compare-and-sets)`);
+  }
+
+  /** The row that follows `state` with `data`: the next version, its TTL from now. */
+  #nextState(keyId: string, state: KeyState | undefined, data: KeyData, now: number): KeyState {
+    return {
+      keyId,
+      version: (state?.version ?? 0) + 1,
+      updatedAt: now,
+      expiresAt: now + this.#ttlMs,
+      data: data as Record<string, unknown>,
+    };
   }
 
   async #read(keyId: string): Promise<{ state: KeyState | undefined; readAt: number }> {

@@ -10,6 +10,7 @@ import {
 import type { Logger } from '../logger';
 import type { CounterDelta } from '../store/Counters';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
+import type { ClaimedWith } from '../store/DeliveryStore';
 import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import type { DeliverDeps, DeliverySummary } from './CallbackDelivery';
 import { addFailures, inlineCount, isTakeover, markerAdvances, type Planned, tallyOutcomes } from './deliveryRules';
@@ -41,6 +42,8 @@ async function deliverInChunks(
   now: number,
 ): Promise<void> {
   const { store, logger, config } = deps;
+  // This invocation's view of the gate: the sends its claims take in advance are its own (`KeyGate.prepare`).
+  const gate = deps.gate.forInvocation();
   // The counters ride on the last outcome slice: every chunk claimed, every delivery fed to a lane recorded with it.
   let claimsDone = false;
   let fed = 0;
@@ -53,7 +56,7 @@ async function deliverInChunks(
     return { delta: deps.activity.delta(summary), ttlSeconds: deps.activity.ttlSeconds };
   };
   const lanes = new WebhookLanes(
-    (route, feed) => startLane(route, feed, deps, summary, countersFor),
+    (route, feed) => startLane(route, feed, { ...deps, gate }, summary, countersFor),
     deps.now ?? Date.now,
   );
   const windowLeftMs = () => deps.deadline.remainingMs() - WEBHOOK_ANSWER_RESERVE_MS - config.pagerduty.timeoutMs;
@@ -83,7 +86,7 @@ async function deliverInChunks(
     let failed: Planned[] = chunk;
     if (!storeDown) {
       try {
-        ({ claimed, failed } = await claimPlanned(chunk, deps, markers, now));
+        ({ claimed, failed } = await claimPlanned(chunk, { ...deps, gate }, markers, now));
       } catch (error) {
         // This chunk and the ones not yet claimed go out fail open; the chunks claimed already are sent (or queued)
         // once.
@@ -125,6 +128,7 @@ async function deliverInChunks(
   // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
   store.useDeadline(deps.deadline.reserving(STORE_ANSWER_RESERVE_MS));
   const [left] = await Promise.all([lanes.finish(), ...failingOpen]);
+  await gate.returnHeld();
   summary.queued += left.length;
   unsent.push(...left);
   if (unsent.length > 0) {
@@ -251,10 +255,23 @@ async function claimPlanned(
     config.store.ttlSeconds * 1000,
     now,
   );
-  const result = await store.claimWithMarkers(
-    planned.map((item) => item.record),
-    advances,
-  );
+  // The chunk's first block of sends per key, taken in the claim's own write (no gate round trip before the send).
+  const keyStates = sendsWanted(planned).flatMap(([keyId, wanted]) => deps.gate.prepare(keyId, wanted) ?? []);
+  let result: ClaimedWith;
+  try {
+    result = await store.claimWithMarkers(
+      planned.map((item) => item.record),
+      advances,
+      keyStates,
+    );
+  } catch (error) {
+    for (const state of keyStates) deps.gate.prepared(state.keyId, false);
+    throw error;
+  }
+  keyStates.forEach((state, index) => {
+    deps.gate.prepared(state.keyId, result.keyStates[index] === true);
+  });
+  if ('keyStatesError' in result) logger.warn('could not take sends in the claim', { error: result.keyStatesError });
   const outcomes = result.claims;
   advances.forEach((marker, index) => {
     if (result.markers[index]) markers.set(marker.dedupKey, marker);
@@ -278,6 +295,17 @@ async function claimPlanned(
     claimed.push(...takeovers.filter((_, index) => won[index]));
   }
   return { claimed, failed };
+}
+
+/** The sends each routing key's lane will ask for first: the chunk's deliveries leased to this invocation, per key. */
+function sendsWanted(planned: readonly Planned[]): [string, number][] {
+  const wanted = new Map<string, number>();
+  for (const { record, route } of planned) {
+    if (record.status !== DeliveryStatus.SENDING || route.routingKey === undefined) continue;
+    const keyId = keyIdOf(route.routingKey);
+    wanted.set(keyId, (wanted.get(keyId) ?? 0) + 1);
+  }
+  return [...wanted];
 }
 
 /**

@@ -22,8 +22,10 @@ import { type DeliverDeps, type DeliverySummary, emptySummary } from './Callback
 import { deliverInChunks } from './claimChunks';
 import { counterpartKeyOf } from './deliveryKey';
 import { firstState, type Planned } from './deliveryRules';
-import { counterpartKeysOf, draftDeliveries, splitCallback } from './draftDeliveries';
+import { type CallbackPart, counterpartKeysOf, draftDeliveries, splitCallback } from './draftDeliveries';
 import { failOpen } from './failOpen';
+import type { KeyGate } from './KeyGate';
+import { keyIdOf } from './keyIdOf';
 import { judge, loadOrderingContext, type OrderingContext } from './orderingContext';
 import type { RouteChoice } from './Router';
 
@@ -83,6 +85,13 @@ function judgeOwnPairs(planned: Planned[], deps: DeliverDeps, context: OrderingC
   }
   return planned.map((item) => judged.get(item) ?? item);
 }
+/** The routing keys' gate rows worth reading with the callback's first read (`KeyGate.wantsRow`). */
+function gateRowsWanted(parts: readonly CallbackPart[], gate: KeyGate): string[] {
+  const keyIds = new Set<string>();
+  for (const { route } of parts) if (route.routingKey !== undefined) keyIds.add(keyIdOf(route.routingKey));
+  return [...keyIds].filter((keyId) => gate.wantsRow(keyId));
+}
+
 async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<DeliverySummary> {
   const { store, logger, config } = deps;
   const now = (deps.now ?? Date.now)();
@@ -100,9 +109,13 @@ async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<De
     // Counterparts first: a resolve's route is its trigger's.
     const parts = splitCallback(group, deps.router);
     const counterpartKeys = counterpartKeysOf(group, deps.router, parts);
-    // Counterparts and the identities' markers in one read (dry-run judges no order: counterparts only).
+    // Counterparts, the identities' markers and the keys' gate rows in one read (dry-run judges no order and sends
+    // nothing: counterparts only).
     const dedupKeys = config.pagerduty.dryRun ? [] : parts.map((part) => part.dedupKey);
-    const { records: related, markers } = await store.getWithMarkers(counterpartKeys, dedupKeys);
+    const keyIds = config.pagerduty.dryRun ? [] : gateRowsWanted(parts, deps.gate);
+    const read = await store.getWithMarkers(counterpartKeys, dedupKeys, keyIds);
+    const { records: related, markers } = read;
+    for (const keyId of keyIds) deps.gate.prime(keyId, read.keyStates.get(keyId));
     const drafted = draftDeliveries(group, deps, related, now, parts);
     // Drafting keeps the plan's order: each delivery's counterpart key, hashed once for the read, serves the judging.
     const counterpartOf = new Map(drafted.map((item, index) => [item.record.deliveryKey, counterpartKeys[index]]));
@@ -129,6 +142,8 @@ async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<De
     return failOpen(draftDeliveries(group, deps, new Map(), now), deps, summary);
   }
   await deliverInChunks(planned, deps, context, summary, now);
+  // The store's writes still in flight (old index entries, beside the last steps) land before the answer.
+  await store.settle();
   return summary;
 }
 

@@ -212,5 +212,5 @@ function draftDeliveries(
   );
 }
 
-export type { DraftDeps, Drafted };
+export type { CallbackPart, DraftDeps, Drafted };
 export { counterpartKeysOf, draftDeliveries, groupOccurrence, splitCallback };

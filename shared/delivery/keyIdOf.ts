@@ -2,9 +2,17 @@ import { createHash } from 'node:crypto';
 import type { Secret } from '../config/Secret';
 import type { Router } from './Router';
 
+/** Each configured key's id, hashed once (the lanes and the gate ask for it per delivery). */
+const ids = new WeakMap<Secret, string>();
+
 /** A routing key's id in the store and in logs: a hash, so the key itself is never held as a row key or printed. */
 function keyIdOf(routingKey: Secret): string {
-  return createHash('sha256').update(routingKey.reveal()).digest('hex').slice(0, 16);
+  let id = ids.get(routingKey);
+  if (id === undefined) {
+    id = createHash('sha256').update(routingKey.reveal()).digest('hex').slice(0, 16);
+    ids.set(routingKey, id);
+  }
+  return id;
 }
 
 /**
@@ -17,9 +25,9 @@ function laneIdOf(route: { name: string; routingKey?: Secret } | undefined, rout
 
 /** The key ids of every route with a key, each once, with the route's name (the health report's circuits). */
 function routeKeyIds(router: Router): string[] {
-  const ids = new Set<string>();
-  for (const route of router.all()) if (route.routingKey !== undefined) ids.add(keyIdOf(route.routingKey));
-  return [...ids];
+  const keyIds = new Set<string>();
+  for (const route of router.all()) if (route.routingKey !== undefined) keyIds.add(keyIdOf(route.routingKey));
+  return [...keyIds];
 }
 
 export { keyIdOf, laneIdOf, routeKeyIds };

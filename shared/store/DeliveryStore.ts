@@ -24,11 +24,40 @@ type ClaimOutcome =
    */
   | { claimed: false; record: DeliveryRecord; failed: StoreError };
 
+/** What `claimWithMarkers` answers. */
+interface ClaimedWith {
+  claims: ClaimOutcome[];
+  markers: boolean[];
+  keyStates: boolean[];
+  markersError?: unknown;
+  keyStatesError?: unknown;
+}
+
+/** What `getWithMarkers` answers: the live rows found, by delivery key, dedup key and key id. */
+interface ReadWith {
+  records: Map<string, DeliveryRecord>;
+  markers: Map<string, OccurrenceMarker>;
+  keyStates: Map<string, KeyState>;
+}
+
 /** What `outboxSummary` reports. */
 interface OutboxSummary {
   waiting: Partial<Record<DeliveryStatus, number>>;
   /** Epoch ms; undefined when nothing waits. */
   oldestCreatedAt?: number;
+}
+
+/** Writes rows that ride beside another write: per row whether it was written, all false and the error on a failure. */
+async function settleRows<T>(
+  rows: readonly T[],
+  put: (rows: readonly T[]) => Promise<boolean[]>,
+): Promise<{ written: boolean[]; error?: unknown }> {
+  if (rows.length === 0) return { written: [] };
+  try {
+    return { written: await put(rows) };
+  } catch (error) {
+    return { written: rows.map(() => false), error };
+  }
 }
 
 abstract class DeliveryStore {
@@ -48,24 +77,33 @@ abstract class DeliveryStore {
   }
 
   /**
-   * `claim`, with `putMarkers` beside it, in one write where the store can (Tablestore: one BatchWriteRow): the
-   * webhook's claim and the occurrence markers its deliveries advance. Each row stands alone: `markers` answers per
-   * marker as `putMarkers` does, and a marker write that failed comes back as `markersError` (its markers false),
-   * never failing a claim. Throws like `claim` (the markers then may or may not have been written).
+   * `claim`, with `putMarkers` and `putKeyStates` beside it, in one write where the store can (Tablestore: one
+   * BatchWriteRow): the webhook's claim, the occurrence markers its deliveries advance, and the sends it takes from its
+   * keys' budgets (`KeyGate.prepare`). Each row stands alone: `markers` and `keyStates` answer per row as `putMarkers`
+   * and `putKeyStates` do, and a write of theirs that failed comes back as `markersError` / `keyStatesError` (its rows
+   * false), never failing a claim. Throws like `claim` (the other rows then may or may not have been written).
    */
   public async claimWithMarkers(
     records: readonly DeliveryRecord[],
     markers: readonly OccurrenceMarker[],
-  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
-    if (markers.length === 0) return { claims: await this.claim(records), markers: [] };
-    if (records.length > 0 && this._claimWithMarkers) return this._claimWithMarkers(records, markers);
-    // No round trip to save: the two writes, through the public ones (so a subclass wrapping them sees both).
-    const claims = records.length > 0 ? await this.claim(records) : [];
-    try {
-      return { claims, markers: await this.putMarkers(markers) };
-    } catch (markersError) {
-      return { claims, markers: markers.map(() => false), markersError };
+    keyStates: readonly KeyState[] = [],
+  ): Promise<ClaimedWith> {
+    for (const state of keyStates) assertKeyId(state.keyId);
+    const riding = markers.length + keyStates.length > 0;
+    if (records.length > 0 && riding && this._claimWithMarkers) {
+      return this._claimWithMarkers(records, markers, keyStates);
     }
+    // No round trip to save: the writes, through the public ones (so a subclass wrapping them sees each); the rows
+    // beside the claim after it, as in one batch they may land in any order.
+    const claims = records.length > 0 ? await this.claim(records) : [];
+    const [marked, keyed] = await Promise.all([
+      settleRows(markers, (rows) => this.putMarkers(rows)),
+      settleRows(keyStates, (rows) => this.putKeyStates(rows)),
+    ]);
+    const result: ClaimedWith = { claims, markers: marked.written, keyStates: keyed.written };
+    if ('error' in marked) result.markersError = marked.error;
+    if ('error' in keyed) result.keyStatesError = keyed.error;
+    return result;
   }
 
   /** Replaces a record if its stored version is still `record.version - 1`; returns false on a lost race. */
@@ -141,22 +179,31 @@ abstract class DeliveryStore {
   }
 
   /**
-   * `get` and `getMarkers` in one read where the store can (Tablestore: one BatchGetRow, both live in the main table):
-   * the webhook reads a callback's counterparts and its identities' markers before judging, one round trip for both.
+   * `get`, `getMarkers` and `getKeyStates` in one read where the store can (Tablestore: one BatchGetRow, all live in
+   * the main table): the webhook reads a callback's counterparts, its identities' markers and its keys' states before
+   * judging, one round trip for all.
    */
   public async getWithMarkers(
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
-  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    keyIds: readonly string[] = [],
+  ): Promise<ReadWith> {
+    const keys = [...new Set(keyIds)];
+    for (const keyId of keys) assertKeyId(keyId);
     if (!this._getWithMarkers) {
-      // No round trip to save: the two reads, through the public ones (so a subclass wrapping them sees both).
-      const records = await this.get(deliveryKeys);
-      return { records, markers: dedupKeys.length === 0 ? new Map() : await this.getMarkers(dedupKeys) };
+      // No round trip to save: the reads, through the public ones (so a subclass wrapping them sees each).
+      const [records, markers, keyStates] = await Promise.all([
+        this.get(deliveryKeys),
+        dedupKeys.length === 0 ? new Map<string, OccurrenceMarker>() : this.getMarkers(dedupKeys),
+        keys.length === 0 ? new Map<string, KeyState>() : this.getKeyStates(keys),
+      ]);
+      return { records, markers, keyStates };
     }
     const now = this.now();
-    const found = await this._getWithMarkers([...new Set(deliveryKeys)], [...new Set(dedupKeys)]);
-    for (const [key, record] of found.records) if (record.expiresAt <= now) found.records.delete(key);
-    for (const [key, marker] of found.markers) if (marker.expiresAt <= now) found.markers.delete(key);
+    const found = await this._getWithMarkers([...new Set(deliveryKeys)], [...new Set(dedupKeys)], keys);
+    for (const rows of [found.records, found.markers, found.keyStates]) {
+      for (const [key, row] of rows) if (row.expiresAt <= now) rows.delete(key);
+    }
     return found;
   }
 
@@ -245,17 +292,31 @@ abstract class DeliveryStore {
     this._useDeadline?.(deadline);
   }
 
-  /** Releases what the store holds open (sockets); the store stays usable. */
+  /**
+   * Waits for the best-effort writes still in flight: the deletes of stale index entries a transition leaves running
+   * beside its caller's next step (Tablestore: `dueIndex.ts`). Never throws. Await it before an invocation ends (the
+   * webhook before its answer, the relay before its run returns): FC may freeze an instance once it has answered.
+   */
+  public async settle(): Promise<void> {
+    await this._settle?.();
+  }
+
+  /** Releases what the store holds open (sockets), after `settle`; the store stays usable. */
   public async close(): Promise<void> {
+    await this.settle();
     await this._close?.();
   }
 
   protected abstract _putIfAbsent(records: readonly DeliveryRecord[]): Promise<ClaimOutcome[]>;
-  /** `claimWithMarkers` with both non-empty (see there), in one write; without it the base makes the two calls. */
+  /**
+   * `claimWithMarkers` with records and at least one marker or key state (see there), in one write; without it the
+   * base makes the calls one after another.
+   */
   protected _claimWithMarkers?(
     records: readonly DeliveryRecord[],
     markers: readonly OccurrenceMarker[],
-  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }>;
+    keyStates: readonly KeyState[],
+  ): Promise<ClaimedWith>;
   /** Each record over its stored version `expected[i]`, independently, in order (a key twice: second over first). */
   protected abstract _putIfVersion(records: readonly DeliveryRecord[], expected: readonly number[]): Promise<boolean[]>;
   protected abstract _get(deliveryKeys: readonly string[]): Promise<Map<string, DeliveryRecord>>;
@@ -266,13 +327,14 @@ abstract class DeliveryStore {
   protected abstract _scan(): Promise<DeliveryRecord[]>;
   protected abstract _getMarkers(dedupKeys: readonly string[]): Promise<Map<string, OccurrenceMarker>>;
   /**
-   * Both reads in one, expired rows included (the base drops them); keys already unique. Without it the base makes
-   * the two calls.
+   * The three reads in one, expired rows included (the base drops them); keys already unique and checked. Without it
+   * the base makes the calls.
    */
   protected _getWithMarkers?(
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
-  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }>;
+    keyIds: readonly string[],
+  ): Promise<ReadWith>;
   protected abstract _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]>;
   protected abstract _getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>>;
   /** Each state on `followsVersion`, in order (the same key twice in one call: the second over the first). */
@@ -296,8 +358,9 @@ abstract class DeliveryStore {
   // Hooks of the stores that call Alibaba Cloud (the others leave them out).
   protected _useCredentials?(credentials: CloudCredentials | undefined): void;
   protected _useDeadline?(deadline: { remainingMs(): number } | undefined): void;
+  protected _settle?(): Promise<void>;
   protected _close?(): Promise<void>;
 }
 
-export type { ClaimOutcome, OutboxSummary };
+export type { ClaimedWith, ClaimOutcome, OutboxSummary, ReadWith };
 export { DeliveryStore };

@@ -16,7 +16,7 @@ import { Deadline } from '../deadline';
 import { type CloudCredentials, credentialsFromConfig } from '../fc/credentials';
 import type { CounterDelta, CounterTotals } from './Counters';
 import type { DeliveryRecord } from './DeliveryRecord';
-import { type ClaimOutcome, DeliveryStore, type OutboxSummary } from './DeliveryStore';
+import { type ClaimedWith, type ClaimOutcome, DeliveryStore, type OutboxSummary, type ReadWith } from './DeliveryStore';
 import type { KeyState } from './KeyState';
 import type { OccurrenceMarker } from './OccurrenceMarker';
 import { TablestoreCalls, type WriteOutcome } from './tablestore/calls';
@@ -124,6 +124,10 @@ class TablestoreStore extends DeliveryStore {
     this.#client.useCredentials(credentials);
   }
 
+  protected override async _settle(): Promise<void> {
+    await this.#dueIndex.settle();
+  }
+
   protected override async _close(): Promise<void> {
     this.#client.close();
   }
@@ -139,26 +143,49 @@ class TablestoreStore extends DeliveryStore {
     return this.#claims.claim(records);
   }
 
-  /** The markers' first attempt rides in the claim's first BatchWriteRow (`claims.ts`), each row on its own. */
+  /** The markers' and key states' first attempts ride in the claim's first BatchWriteRow (`claims.ts`), each row alone. */
   protected override async _claimWithMarkers(
     records: readonly DeliveryRecord[],
     markers: readonly OccurrenceMarker[],
-  ): Promise<{ claims: ClaimOutcome[]; markers: boolean[]; markersError?: unknown }> {
-    const marking = this.#markersAndCounters.markerRows(markers, this.now());
-    let written = markers.map(() => false);
-    let markersError: unknown;
+    keyStates: readonly KeyState[],
+  ): Promise<ClaimedWith> {
+    const now = this.now();
+    const marking = this.#markersAndCounters.markerRows(markers, now);
+    const keying = this.#markersAndCounters.keyStateRows(keyStates, now);
+    const result: ClaimedWith = {
+      claims: [],
+      markers: markers.map(() => false),
+      keyStates: keyStates.map(() => false),
+    };
     const riders = {
-      rows: marking.rows,
+      rows: [...marking.rows, ...keying.rows],
       settle: async (outcomes: readonly WriteOutcome[]) => {
-        try {
-          written = await marking.settle(outcomes);
-        } catch (error) {
-          markersError = error;
-        }
+        const [markerOutcomes, keyOutcomes] = [
+          outcomes.slice(0, marking.rows.length),
+          outcomes.slice(marking.rows.length),
+        ];
+        await Promise.all([
+          marking.settle(markerOutcomes).then(
+            (written) => {
+              result.markers = written;
+            },
+            (markersError: unknown) => {
+              result.markersError = markersError;
+            },
+          ),
+          keying.settle(keyOutcomes).then(
+            (written) => {
+              result.keyStates = written;
+            },
+            (keyStatesError: unknown) => {
+              result.keyStatesError = keyStatesError;
+            },
+          ),
+        ]);
       },
     };
-    const claims = await this.#claims.claim(records, riders);
-    return markersError === undefined ? { claims, markers: written } : { claims, markers: written, markersError };
+    result.claims = await this.#claims.claim(records, riders);
+    return result;
   }
 
   /** All records in a constant number of round trips (index entries, compare-and-sets, old entries). */
@@ -214,12 +241,13 @@ class TablestoreStore extends DeliveryStore {
     return this.#markersAndCounters.getMarkers(dedupKeys);
   }
 
-  /** One BatchGetRow of the main table for both (up to `BATCH_GET_MAX_ROWS` rows per request). */
+  /** One BatchGetRow of the main table for all three (up to `BATCH_GET_MAX_ROWS` rows per request). */
   protected override async _getWithMarkers(
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
-  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
-    return this.#markersAndCounters.getWithMarkers(deliveryKeys, dedupKeys);
+    keyIds: readonly string[],
+  ): Promise<ReadWith> {
+    return this.#markersAndCounters.getWithMarkers(deliveryKeys, dedupKeys, keyIds);
   }
 
   protected async _putMarkers(markers: readonly OccurrenceMarker[]): Promise<boolean[]> {

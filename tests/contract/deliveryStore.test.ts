@@ -231,9 +231,9 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     expect(markers.get('identity-a')).toMatchObject({ latestOccurrence: 200, version: 2 });
   });
 
-  it('reads records and markers together: the live ones of each, keyed as `get` and `getMarkers` key them', async () => {
-    // Prepare: two records and two markers, one of each expiring at 5,000; a marker whose dedup key is also a
-    // record's delivery key (they live side by side in one table on Tablestore).
+  it('reads records, markers and key states together: the live ones of each, keyed as their own reads key them', async () => {
+    // Prepare: two records, two markers and two key states, one of each expiring at 5,000; a marker whose dedup key is
+    // also a record's delivery key (they live side by side in one table on Tablestore).
     clock = 2_000;
     const store = create(now);
     await store.claim([record('r-live'), record('r-old', { expiresAt: 5_000 }), record('shared')]);
@@ -243,22 +243,31 @@ describe.each(backends)('Contract: %s', (_name, create) => {
       { ...marker, dedupKey: 'm-old', expiresAt: 5_000 },
       { ...marker, dedupKey: 'shared', latestOccurrence: 300 },
     ]);
+    const keyState = { version: 1, updatedAt: 2_000, expiresAt: DAY, data: { pacing: { sent: 2 } } };
+    await store.putKeyStates([
+      { ...keyState, keyId: 'aaaaaaaaaaaaaaaa' },
+      { ...keyState, keyId: 'bbbbbbbbbbbbbbbb', expiresAt: 5_000 },
+    ]);
     clock = 5_000;
 
     // Act
-    const both = await store.getWithMarkers(
+    const all = await store.getWithMarkers(
       ['r-live', 'r-old', 'r-none', 'shared', 'r-live'],
       ['m-live', 'm-old', 'm-none', 'shared'],
+      ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc', 'aaaaaaaaaaaaaaaa'],
     );
     const none = await store.getWithMarkers([], []);
 
     // Assess
-    expect([...both.records.keys()].sort()).toEqual(['r-live', 'shared']);
-    expect(both.records.get('shared')).toEqual(await store.get(['shared']).then((found) => found.get('shared')));
-    expect([...both.markers.keys()].sort()).toEqual(['m-live', 'shared']);
-    expect(both.markers.get('shared')).toMatchObject({ dedupKey: 'shared', latestOccurrence: 300, version: 1 });
-    expect(both.markers).toEqual(await store.getMarkers(['m-live', 'm-old', 'm-none', 'shared']));
-    expect(none).toEqual({ records: new Map(), markers: new Map() });
+    expect([...all.records.keys()].sort()).toEqual(['r-live', 'shared']);
+    expect(all.records.get('shared')).toEqual(await store.get(['shared']).then((found) => found.get('shared')));
+    expect([...all.markers.keys()].sort()).toEqual(['m-live', 'shared']);
+    expect(all.markers.get('shared')).toMatchObject({ dedupKey: 'shared', latestOccurrence: 300, version: 1 });
+    expect(all.markers).toEqual(await store.getMarkers(['m-live', 'm-old', 'm-none', 'shared']));
+    expect([...all.keyStates.keys()]).toEqual(['aaaaaaaaaaaaaaaa']);
+    expect(all.keyStates).toEqual(await store.getKeyStates(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']));
+    expect(none).toEqual({ records: new Map(), markers: new Map(), keyStates: new Map() });
+    await expect(store.getWithMarkers([], [], ['not-a-key-id'])).rejects.toThrow(TypeError);
   });
 
   describe('Key states', () => {
@@ -380,13 +389,15 @@ describe.each(backends)('Contract: %s', (_name, create) => {
     });
   });
 
-  it('claims records and writes markers in one call, each row on its own', async () => {
-    // Prepare: one key claimed already; one marker at version 1 already (a second version 1 loses).
+  it('claims records and writes markers and key states in one call, each row on its own', async () => {
+    // Prepare: one key claimed already; one marker and one key state at version 1 already (a second version 1 loses).
     clock = 2_000;
     const store = create(now);
     await store.claim([record('taken')]);
     const marker = { latestOccurrence: 100, version: 1, updatedAt: 2_000, expiresAt: DAY };
     await store.putMarkers([{ ...marker, dedupKey: 'identity-old' }]);
+    const keyState = { version: 1, updatedAt: 2_000, expiresAt: DAY, data: { pacing: { sent: 1 } } };
+    await store.putKeyStates([{ ...keyState, keyId: 'aaaaaaaaaaaaaaaa' }]);
 
     // Act
     const result = await store.claimWithMarkers(
@@ -395,21 +406,38 @@ describe.each(backends)('Contract: %s', (_name, create) => {
         { ...marker, dedupKey: 'identity-new' },
         { ...marker, dedupKey: 'identity-old', latestOccurrence: 200 },
       ],
+      [
+        { ...keyState, keyId: 'aaaaaaaaaaaaaaaa', data: { pacing: { sent: 9 } } },
+        { ...keyState, keyId: 'bbbbbbbbbbbbbbbb', data: { pacing: { sent: 3 } } },
+      ],
     );
     const markersOnly = await store.claimWithMarkers([], [{ ...marker, dedupKey: 'identity-alone' }]);
     const claimsOnly = await store.claimWithMarkers([record('other')], []);
+    const keysOnly = await store.claimWithMarkers(
+      [record('keyed')],
+      [],
+      [{ ...keyState, keyId: 'aaaaaaaaaaaaaaaa', version: 2 }],
+    );
 
     // Assess
     expect(result.claims.map((outcome) => outcome.claimed)).toEqual([true, false]);
     expect(result.markers).toEqual([true, false]);
-    expect('markersError' in result).toBe(false);
-    expect(markersOnly).toEqual({ claims: [], markers: [true] });
+    expect(result.keyStates).toEqual([false, true]);
+    expect('markersError' in result || 'keyStatesError' in result).toBe(false);
+    expect(markersOnly).toEqual({ claims: [], markers: [true], keyStates: [] });
     expect(claimsOnly.claims.map((outcome) => outcome.claimed)).toEqual([true]);
+    expect(keysOnly.claims.map((outcome) => outcome.claimed)).toEqual([true]);
+    expect(keysOnly.keyStates).toEqual([true]);
     const markers = await store.getMarkers(['identity-new', 'identity-old', 'identity-alone']);
     expect([...markers.values()].map((found) => [found.dedupKey, found.latestOccurrence])).toEqual([
       ['identity-new', 100],
       ['identity-old', 100],
       ['identity-alone', 100],
+    ]);
+    const states = await store.getKeyStates(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+    expect([...states.values()].map((found) => [found.keyId, found.version, found.data])).toEqual([
+      ['aaaaaaaaaaaaaaaa', 2, { pacing: { sent: 1 } }],
+      ['bbbbbbbbbbbbbbbb', 1, { pacing: { sent: 3 } }],
     ]);
   });
 

@@ -87,6 +87,7 @@ class Claims {
       record,
     }));
 
+    let ridersSettled: Promise<void> | undefined;
     for (let attempt = 0; round.length > 0 && attempt < CLAIM_ROUNDS; attempt++) {
       const rows: WriteRow[] = [];
       const groups: number[][] = [];
@@ -113,7 +114,9 @@ class Claims {
       const outcomes = await calls.write(budget, rows, groups, {
         retryAmbiguous: (index) => (index < claimRows ? true : (riding?.retryAmbiguous ?? true)),
       });
-      if (riding !== undefined) await riding.settle(outcomes.slice(claimRows));
+      // The riders finish (their own retries and reads) beside the claim's, never in front of them: the claim's
+      // read-back must not wait on, or lose its budget to, rows that are not the claim's.
+      if (riding !== undefined) ridersSettled = riding.settle(outcomes.slice(claimRows));
 
       const toRead: ClaimSlot[] = [];
       const claimed = (slot: ClaimSlot) => {
@@ -187,7 +190,7 @@ class Claims {
         failed.set(key, error);
       }
     }
-    await calls.tidy(budget, tidyRows);
+    await Promise.all([calls.tidy(budget, tidyRows), ridersSettled]);
 
     return records.map((record) => {
       const failure = failed.get(record.deliveryKey);

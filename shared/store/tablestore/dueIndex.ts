@@ -10,6 +10,8 @@
  * ```
  *  transition  ─ 1. PUT the new state's entry (index first)   2. main PUT if version = v   3. DELETE the old entry
  *                 a crash after 1 leaves a young stale entry; after 2, the old entry stays until deleted lazily.
+ *                 3 is not waited for: it runs beside the caller's next step, and `settle` (before an answer or the
+ *                 end of a run) waits for it; the main row is already past the entry, so nothing depends on it.
  *  listDue     ─ GetRange per shard [shard, -inf, -inf] .. [shard, now + within + 1, -inf)  →  BatchGetRow the mains
  *                 → live entries give the due records; stale ones are deleted when provably stale: the main row
  *                 moved past the entry's version, or the entry is older than the grace period (a write in flight).
@@ -78,12 +80,24 @@ class DueIndex {
   readonly #graceMs: number;
   /** deliveryKey → its live due entry and the main version it belongs to (what a transition deletes). */
   readonly #live = new Map<string, { mainVersion: number; entry: DueEntry }>();
+  /** Deletes of old entries not yet answered: a transition does not wait for them (`settle` does). */
+  readonly #tidying = new Set<Promise<void>>();
 
   public constructor(options: DueIndexOptions) {
     this.#tables = options.tables;
     this.#budget = options.budget;
     this.#now = options.now;
     this.#graceMs = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+  }
+
+  /** Waits for the old entries' deletes still in flight (`transition`); never throws (`tidy` does not). */
+  public async settle(): Promise<void> {
+    while (this.#tidying.size > 0) await Promise.all(this.#tidying);
+  }
+
+  #defer(tidying: Promise<void>): void {
+    this.#tidying.add(tidying);
+    void tidying.finally(() => this.#tidying.delete(tidying));
   }
 
   /** Records `entry` as the live entry of `record` (none: the record is not due, nothing to remember). */
@@ -176,7 +190,8 @@ class DueIndex {
       }
       this.remember(record, entries[index]);
     }
-    await calls.tidy(budget, stale);
+    // Beside the caller's next step (the webhook's read of waiting resolves, its next sends), awaited by `settle`.
+    this.#defer(calls.tidy(budget, stale));
     if (failed?.status === 'failed') throw rowError('replace', failed);
     return results;
   }

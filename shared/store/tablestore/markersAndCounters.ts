@@ -8,6 +8,7 @@
 import type { Deadline } from '../../deadline';
 import { type CounterDelta, type CounterTotals, MINUTE_MS } from '../Counters';
 import type { DeliveryRecord } from '../DeliveryRecord';
+import type { ReadWith } from '../DeliveryStore';
 import type { KeyState } from '../KeyState';
 import type { OccurrenceMarker } from '../OccurrenceMarker';
 import { rowError, type TablestoreCalls, type WriteOutcome, type WriteRow } from './calls';
@@ -33,9 +34,29 @@ import {
   VERSION_COLUMN,
   type VersionedRows,
 } from './rowCodec';
-import type { SdkCondition } from './sdk';
+import type { SdkCondition, SdkRow } from './sdk';
 
 type Versioned = { version: number; expiresAt: number };
+
+/** Versioned rows written in another call's batch; `settle` answers per row whether it was written. */
+interface RidingVersioned {
+  rows: WriteRow[];
+  settle(outcomes: readonly WriteOutcome[]): Promise<boolean[]>;
+}
+
+/** The live-or-expired versioned rows read for `ids` (one row per id, in order), keyed by id. */
+function versionedOf<T extends Versioned>(
+  kind: VersionedRows<T>,
+  ids: readonly string[],
+  rows: readonly (SdkRow | undefined)[],
+): Map<string, T> {
+  const found = new Map<string, T>();
+  rows.forEach((row, index) => {
+    const value = row && kind.fromCells(cellsOf(row));
+    if (value !== undefined) found.set(ids[index] as string, value);
+  });
+  return found;
+}
 
 /** Counter rows written in another call's batch, and what finishes them once their outcomes are known. */
 interface CounterRows {
@@ -64,16 +85,18 @@ class MarkersAndCounters {
   }
 
   /**
-   * Delivery rows and markers in one read: both are rows of the main table, so one BatchGetRow (per
-   * `BATCH_GET_MAX_ROWS` rows) answers both.
+   * Delivery rows, markers and key states in one read: all are rows of the main table, so one BatchGetRow (per
+   * `BATCH_GET_MAX_ROWS` rows) answers them all.
    */
   public async getWithMarkers(
     deliveryKeys: readonly string[],
     dedupKeys: readonly string[],
-  ): Promise<{ records: Map<string, DeliveryRecord>; markers: Map<string, OccurrenceMarker> }> {
+    keyIds: readonly string[],
+  ): Promise<ReadWith> {
     const rows = await this.#calls.get(this.#budget(), this.#table, [
       ...deliveryKeys.map(mainKey),
       ...dedupKeys.map((dedupKey) => mainKey(MARKER_ROWS.rowKeyOf(dedupKey))),
+      ...keyIds.map((keyId) => mainKey(KEY_STATE_ROWS.rowKeyOf(keyId))),
     ]);
     const records = new Map<string, DeliveryRecord>();
     for (const row of rows.slice(0, deliveryKeys.length)) {
@@ -81,12 +104,13 @@ class MarkersAndCounters {
       const record = recordOf(row);
       records.set(record.deliveryKey, record);
     }
-    const markers = new Map<string, OccurrenceMarker>();
-    rows.slice(deliveryKeys.length).forEach((row, index) => {
-      const marker = row && MARKER_ROWS.fromCells(cellsOf(row));
-      if (marker !== undefined) markers.set(dedupKeys[index] as string, marker);
-    });
-    return { records, markers };
+    const markerStart = deliveryKeys.length;
+    const keyStart = markerStart + dedupKeys.length;
+    return {
+      records,
+      markers: versionedOf(MARKER_ROWS, dedupKeys, rows.slice(markerStart, keyStart)),
+      keyStates: versionedOf(KEY_STATE_ROWS, keyIds, rows.slice(keyStart)),
+    };
   }
 
   public async putMarkers(markers: readonly OccurrenceMarker[], now: number): Promise<boolean[]> {
@@ -98,16 +122,31 @@ class MarkersAndCounters {
    * which takes their outcomes (in row order) and finishes as `putMarkers` would (its retries and reads), answering
    * per marker whether it was written; throws as `putMarkers` does.
    */
-  public markerRows(
-    markers: readonly OccurrenceMarker[],
-    now: number,
-  ): { rows: WriteRow[]; settle(outcomes: readonly WriteOutcome[]): Promise<boolean[]> } {
-    if (new Set(markers.map((marker) => marker.dedupKey)).size < markers.length) {
-      // The same identity twice is written one at a time (`#putVersioned`): nothing rides.
-      return { rows: [], settle: () => this.#putVersioned(MARKER_ROWS, markers, now) };
+  public markerRows(markers: readonly OccurrenceMarker[], now: number): RidingVersioned {
+    return this.#ridingRows(MARKER_ROWS, markers, now);
+  }
+
+  /**
+   * Key states' rows (`putKeyStates`) to ride in the claim's batch: the sends the webhook takes from its keys' budgets.
+   * One attempt, no reads: a row is written only when its outcome is ok. Anything else (a lost race, an error, an
+   * ambiguous attempt that may have landed) answers false, and the gate asks the usual way (at worst a few sends of
+   * the window stay taken until they leave it): the claim never waits on these rows.
+   */
+  public keyStateRows(states: readonly KeyState[], now: number): RidingVersioned {
+    if (new Set(states.map((state) => state.keyId)).size < states.length) {
+      return { rows: [], settle: async () => states.map(() => false) };
     }
-    const rows = markers.map((marker) => this.#versionedRow(MARKER_ROWS, marker, now));
-    return { rows, settle: (outcomes) => this.#putVersioned(MARKER_ROWS, markers, now, outcomes) };
+    const rows = states.map((state) => this.#versionedRow(KEY_STATE_ROWS, state, now));
+    return { rows, settle: async (outcomes) => outcomes.map((outcome) => outcome.status === 'ok') };
+  }
+
+  #ridingRows<T extends Versioned>(kind: VersionedRows<T>, items: readonly T[], now: number): RidingVersioned {
+    if (new Set(items.map((item) => kind.idOf(item))).size < items.length) {
+      // The same id twice is written one at a time (`#putVersioned`): nothing rides.
+      return { rows: [], settle: () => this.#putVersioned(kind, items, now) };
+    }
+    const rows = items.map((item) => this.#versionedRow(kind, item, now));
+    return { rows, settle: (outcomes) => this.#putVersioned(kind, items, now, outcomes) };
   }
 
   public async getKeyStates(keyIds: readonly string[]): Promise<Map<string, KeyState>> {
@@ -124,12 +163,7 @@ class MarkersAndCounters {
       this.#table,
       ids.map((id) => mainKey(kind.rowKeyOf(id))),
     );
-    const found = new Map<string, T>();
-    rows.forEach((row, index) => {
-      const value = row && kind.fromCells(cellsOf(row));
-      if (value !== undefined) found.set(ids[index] as string, value);
-    });
-    return found;
+    return versionedOf(kind, ids, rows);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * The Tablestore store's merged batches (issue 13 item 3): the occurrence markers ride in the claim's BatchWriteRow
- * (`claimWithMarkers`), the activity counters in the outcomes' compare-and-set (`replaceManyCounting`). Each row of
+ * The Tablestore store's merged batches (issue 13 item 3): the occurrence markers and the routing keys' gate rows
+ * ride in the claim's BatchWriteRow (`claimWithMarkers`), the activity counters in the outcomes' compare-and-set (`replaceManyCounting`). Each row of
  * such a batch stands alone: a fault on one row, for good (every attempt refused), costs only that row, on the real
  * SDK against the wire fake.
  */
@@ -45,9 +45,12 @@ describe('Merged batch: outcomes and counters in one BatchWriteRow', () => {
 
     // Act
     const result = await store.replaceManyCounting(outcomes, delta, DAY_SECONDS);
+    const answered = fake.stats.snapshot().requests;
+    await store.settle();
 
-    // Assess: one write for the outcomes and the counters, then the old due entries' tidy.
+    // Assess: one write for the outcomes and the counters, then the old due entries' tidy (beside the next step).
     expect(result).toEqual({ written: [true, true] });
+    expect(answered).toEqual({ BatchWriteRow: 1 });
     expect(fake.stats.snapshot().requests).toEqual({ BatchWriteRow: 2 });
     expect((await store.readCounters(clock - 60_000)).counts).toEqual(delta.counts);
   });
@@ -130,6 +133,34 @@ describe('Merged batch: the claim and the occurrence markers in one BatchWriteRo
     expect(result.claims.map((outcome) => outcome.claimed)).toEqual([true, true]);
     expect(result.markersError).toBeDefined();
     expect([...(await store.getMarkers(['identity-a', 'identity-b'])).keys()]).toEqual(['identity-a']);
+  });
+
+  it('a gate row refused for good costs only that row (the sends are asked for the usual way): the rest stands', async () => {
+    // Prepare: the claim carries two markers and two keys' rows (first versions).
+    const { fake, store, records, markers } = await fresh();
+    const keyState = (keyId: string) => ({
+      keyId,
+      version: 1,
+      updatedAt: clock,
+      expiresAt: clock + 86_400_000,
+      data: {},
+    });
+    const keyStates = [keyState('aaaaaaaaaaaaaaaa'), keyState('bbbbbbbbbbbbbbbb')];
+    const fault = refuseRows(fake, (pk) => pk === 'k1-bbbbbbbbbbbbbbbb');
+    fake.stats.reset();
+
+    // Act
+    const result = await store.claimWithMarkers(records, markers, keyStates);
+
+    // Assess: the refused row retried in the batch's own retries, no read; only that key's row is missing.
+    expect(fault.fired).toBe(3);
+    expect(result.claims.map((outcome) => outcome.claimed)).toEqual([true, true]);
+    expect(result.markers).toEqual([true, true]);
+    expect(result.keyStates).toEqual([true, false]);
+    expect('keyStatesError' in result).toBe(false);
+    expect(fake.stats.snapshot().requests.BatchWriteRow).toBe(3);
+    const found = await store.getKeyStates(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+    expect([...found.keys()]).toEqual(['aaaaaaaaaaaaaaaa']);
   });
 
   it('a claim row refused for good costs only that claim (failed, for fail open): the rest stands', async () => {

@@ -183,6 +183,8 @@ async function run(path: WritePath, fault?: RowFault) {
     () => undefined,
     (failure: unknown) => failure,
   );
+  // The path's writes, the old entries' deletes beside it included, have all landed once the store is settled.
+  await tablestore.store.settle();
   tablestore.fake.faults.clear();
   const result = { ...(await invariantOf(tablestore)), error, fired: injected?.fired() ?? false };
   await tablestore.close();
@@ -210,6 +212,7 @@ async function rowsWritten(path: WritePath): Promise<number> {
     },
   });
   await path.act(tablestore.store, clock, rows);
+  await tablestore.store.settle();
   await tablestore.close();
   open = undefined;
   return count;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../shared/config/Secret';
 import { keyIdOf } from '../../../shared/delivery/keyIdOf';
+import { StoreError } from '../../../shared/errors';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
 import { webhookHarness } from '../../support/webhook';
@@ -30,6 +31,20 @@ async function tenPerMinute() {
     HEALTH_TIME_BUDGET_SECONDS: '5',
   };
   return { store: new MemoryStore(), env, pagerDuty: pd };
+}
+
+/** A memory store whose reads fail once a claim has been made, while `failRechecks` is set. */
+class RecheckFailsStore extends MemoryStore {
+  public failRechecks = true;
+  #claimed = false;
+  public override async claimWithMarkers(...args: Parameters<MemoryStore['claimWithMarkers']>) {
+    this.#claimed = true;
+    return super.claimWithMarkers(...args);
+  }
+  public override async get(keys: readonly string[]) {
+    if (this.failRechecks && this.#claimed) throw new StoreError('read failed (test: the recheck after the claim)');
+    return super.get(keys);
+  }
 }
 
 describe('pacing per routing key: one budget shared by every sender', () => {
@@ -70,6 +85,25 @@ describe('pacing per routing key: one budget shared by every sender', () => {
     const rows = await store.list();
     expect(rows.filter((row) => row.status === 'DELIVERED')).toHaveLength(10);
     expect(rows.filter((row) => row.status === 'PENDING')).toHaveLength(14);
+  });
+
+  it('gives back the sends a claim took and did not send: the window holds only what went out', async () => {
+    // Prepare: the claim takes its 5 sends in its own write, then the recheck fails: nothing of it is sent now.
+    const { env, pagerDuty } = await tenPerMinute();
+    const store = new RecheckFailsStore();
+    const bridge = webhookHarness(env, store);
+    const held = await bridge.post(storm(5));
+    store.failRechecks = false;
+
+    // Act: the relay sends the 5; then 5 new ones come.
+    const report = await bridge.tick();
+    const after = await bridge.post(storm(5).replaceAll('storm-', 'later-'));
+
+    // Assess: the 5 unsent sends went back to the window, so the relay's 5 and the 5 new ones fit its 10.
+    expect(held.json).toMatchObject({ delivered: 0, queued: 5 });
+    expect(report.relay).toMatchObject({ delivered: 5 });
+    expect(after.json).toMatchObject({ delivered: 5, queued: 0 });
+    expect(pagerDuty.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
   });
 
   it('narrows the key after a 429 and queues the rest of the block', async () => {

@@ -10,9 +10,22 @@ import { MemoryStore } from '../../../shared/store/MemoryStore';
 
 const KEY = '0123456789abcdef';
 
+/** A memory store that counts its key-state writes (the gate's round trips). */
+class CountingStore extends MemoryStore {
+  public keyStateWrites = 0;
+  public override async putKeyStates(states: Parameters<MemoryStore['putKeyStates']>[0]) {
+    this.keyStateWrites++;
+    return super.putKeyStates(states);
+  }
+}
+
 function gates(count: number, clock: { now: number }) {
-  const store = new MemoryStore({ now: () => clock.now });
-  return Array.from(
+  return gatesOnStore(count, clock).gates;
+}
+
+function gatesOnStore(count: number, clock: { now: number }) {
+  const store = new CountingStore({ now: () => clock.now });
+  const made = Array.from(
     { length: count },
     () =>
       new KeyGate({
@@ -23,6 +36,7 @@ function gates(count: number, clock: { now: number }) {
         now: () => clock.now,
       }),
   );
+  return { store, gates: made };
 }
 
 describe('Class: KeyGate', () => {
@@ -44,6 +58,174 @@ describe('Class: KeyGate', () => {
       // Assess
       expect(granted).toBe(120);
       expect(await a?.acquire(KEY, 1, 2_500)).toMatchObject({ kind: 'wait', why: 'paced' });
+    });
+  });
+
+  describe('Methods: prime, prepare, prepared, returnHeld (the webhook takes its first block in its claim)', () => {
+    /** Asks until the gate says wait: the sends left in the window. */
+    async function left(gate: KeyGate | undefined): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const grant = await gate?.acquire(KEY, 1_000, 2_500);
+        if (grant?.kind !== 'send') return total;
+        total += grant.count;
+      }
+    }
+
+    /** Writes what `prepare` built as the claim would (`putKeyStates` by compare-and-set), and reports it. */
+    async function claimWith(gate: KeyGate, store: MemoryStore, wanted: number) {
+      const state = gate.prepare(KEY, wanted);
+      if (state === undefined) return undefined;
+      const [written] = await store.putKeyStates([state]);
+      gate.prepared(KEY, written === true);
+      return written;
+    }
+
+    it('hands out the sends taken in the claim first, from the window every instance shares', async () => {
+      // Prepare: instance a read the key's row with its first read (absent: nothing sent yet).
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a, b],
+      } = gatesOnStore(2, clock);
+      const view = a?.forInvocation() as KeyGate;
+      view.prime(KEY, (await store.getKeyStates([KEY])).get(KEY));
+
+      // Act
+      const written = await claimWith(view, store, 50);
+      const writesBefore = store.keyStateWrites;
+      const first = await view.acquire(KEY, 30, 2_500);
+      const second = await view.acquire(KEY, 30, 2_500);
+      const writesAfter = store.keyStateWrites;
+      const third = await view.acquire(KEY, 30, 2_500);
+      const other = await left(b);
+
+      // Assess: 30 + 20 from the claim's row, no write of their own; then the usual way; b gets what is left of 120.
+      expect(written).toBe(true);
+      expect([first, second]).toMatchObject([
+        { kind: 'send', count: 30 },
+        { kind: 'send', count: 20 },
+      ]);
+      expect(writesAfter).toBe(writesBefore);
+      expect(third).toMatchObject({ kind: 'send', count: 30 });
+      expect(other).toBe(40);
+    });
+
+    it('takes nothing when the prepared row lost its race: the lane then asks the usual way, within the window', async () => {
+      // Prepare: a primed, then b took 60 of the window after a's read.
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a, b],
+      } = gatesOnStore(2, clock);
+      const view = a?.forInvocation() as KeyGate;
+      view.prime(KEY, undefined);
+      await b?.acquire(KEY, 60, 2_500);
+
+      // Act
+      const written = await claimWith(view, store, 50);
+      const grant = await view.acquire(KEY, 50, 2_500);
+      const rest = await left(view);
+
+      // Assess: the claim's row is refused; the ask reads b's row again and gets its 50, and 10 are left.
+      expect(written).toBe(false);
+      expect(grant).toMatchObject({ kind: 'send', count: 50 });
+      expect(rest).toBe(10);
+    });
+
+    it('gives back at the end of the invocation what it took and never handed out', async () => {
+      // Prepare
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a, b],
+      } = gatesOnStore(2, clock);
+      const view = a?.forInvocation() as KeyGate;
+      view.prime(KEY, undefined);
+      await claimWith(view, store, 60);
+      await view.acquire(KEY, 10, 2_500);
+
+      // Act
+      await view.returnHeld();
+      const other = await left(b);
+
+      // Assess: only the 10 handed out stay spent.
+      expect(other).toBe(110);
+    });
+
+    it('keeps the sends of one invocation to it: another view of the same gate asks the usual way', async () => {
+      // Prepare
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a],
+      } = gatesOnStore(1, clock);
+      const gate = a as KeyGate;
+      const one = gate.forInvocation();
+      const two = gate.forInvocation();
+      one.prime(KEY, undefined);
+      await claimWith(one, store, 50);
+      const writes = store.keyStateWrites;
+
+      // Act
+      const grant = await two.acquire(KEY, 60, 2_500);
+      const rest = await left(two);
+
+      // Assess: two takes its own block (a write) from what is left (120 - 50), none of one's.
+      expect(grant).toMatchObject({ kind: 'send', count: 60 });
+      expect(store.keyStateWrites).toBe(writes + 2);
+      expect(rest).toBe(10);
+    });
+
+    it.each([
+      ['nothing cached', false, 0],
+      ['the circuit open', true, 0],
+      ['the window spent', true, 120],
+    ])('prepares nothing with %s', async (_name, primed, spent) => {
+      // Prepare
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a, b],
+      } = gatesOnStore(2, clock);
+      if (spent > 0) await left(b);
+      if (_name === 'the circuit open') {
+        await b?.acquire(KEY, 1, 2_500);
+        await b?.report(KEY, { ok: false, probe: false, reason: DeliveryFailureReason.SERVER, route: 'default' });
+      }
+      const view = a?.forInvocation() as KeyGate;
+      if (primed) view.prime(KEY, (await store.getKeyStates([KEY])).get(KEY));
+
+      // Act
+      const state = view.prepare(KEY, 10);
+
+      // Assess
+      expect(state).toBeUndefined();
+    });
+
+    it('prepares one row per key at a time, and a primed row never replaces a newer one it has seen', async () => {
+      // Prepare
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a],
+      } = gatesOnStore(1, clock);
+      const view = (a as KeyGate).forInvocation();
+      await view.acquire(KEY, 5, 2_500); // cached: version 1
+      const stored = (await store.getKeyStates([KEY])).get(KEY);
+
+      // Act
+      view.prime(KEY, undefined); // an older read (before the write): ignored
+      const first = view.prepare(KEY, 10);
+      const second = view.prepare(KEY, 10);
+
+      // Assess
+      expect(stored?.version).toBe(1);
+      expect(first?.version).toBe(2);
+      expect(second).toBeUndefined();
+      expect(view.wantsRow(KEY)).toBe(false);
+      clock.now += 1_001;
+      expect(view.wantsRow(KEY)).toBe(true);
     });
   });
 

@@ -23,7 +23,7 @@ import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
 import { type LaneResult, sendLane } from './sendLane';
 import type { SendOutcome } from './sendRecord';
-import { markPending, markSuperseded } from './transitions';
+import { markPending, markSuperseded, unleased } from './transitions';
 import { recordUnmatchedResolve } from './unmatchedResolve';
 import { WebhookLanes } from './webhookLanes';
 
@@ -184,8 +184,7 @@ function inlineShare(
       allowed.set(lane, left - 1);
       return item;
     }
-    const { leaseUntil: _leaseUntil, ...rest } = item.record;
-    return { ...item, record: { ...rest, status: DeliveryStatus.PENDING, nextAttemptAt: now } };
+    return { ...item, record: unleased(item.record, now) };
   });
   return { chunk: shared, reserved };
 }

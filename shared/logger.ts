@@ -2,15 +2,24 @@
  * The bridge's one structured logger: one JSON object per line, which FC's log service indexes as is.
  *
  * Secrets cannot reach a line: `Secret` values render as `<secret>`, and every configured secret's real value is also
- * scrubbed from the finished line, so a key quoted back inside a third-party error message is hidden too.
+ * scrubbed from the line, so a key quoted back inside a third-party error message is hidden too. Only text that can
+ * hold one is scanned: a line's `data` (the events a dry-run would send, delivery keys: built by the bridge from the
+ * callback, which carries no configured secret, the routing key being added only at send time) is serialized after
+ * the scrub, so a 1,000-event line costs one `JSON.stringify` of its events, not that plus a scan per secret.
  */
 import type { LogLevel } from './config/config';
-import type { Secret } from './config/Secret';
+import { REDACTED, type Secret } from './config/Secret';
 import { scrubForms, secretForms } from './config/scrubSecrets';
 
 const LEVEL_ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
 type LogSink = (line: string) => void;
+
+/**
+ * Fields of a line that no configured secret can enter: data the bridge built from a callback (its events, delivery
+ * keys, route names). Written after the line's other fields, unscrubbed.
+ */
+type LogData = Record<string, unknown>;
 
 interface LoggerOptions {
   /** Name of the function, on every line. */
@@ -69,43 +78,47 @@ class Logger {
     this.#keys = {};
   }
 
-  public debug(message: string, extra?: Record<string, unknown>): void {
-    this.#write('DEBUG', message, extra);
+  public debug(message: string, extra?: Record<string, unknown>, data?: LogData): void {
+    this.#write('DEBUG', message, extra, data);
   }
 
-  public info(message: string, extra?: Record<string, unknown>): void {
-    this.#write('INFO', message, extra);
+  public info(message: string, extra?: Record<string, unknown>, data?: LogData): void {
+    this.#write('INFO', message, extra, data);
   }
 
-  public warn(message: string, extra?: Record<string, unknown>): void {
-    this.#write('WARN', message, extra);
+  public warn(message: string, extra?: Record<string, unknown>, data?: LogData): void {
+    this.#write('WARN', message, extra, data);
   }
 
-  public error(message: string, extra?: Record<string, unknown>): void {
-    this.#write('ERROR', message, extra);
+  public error(message: string, extra?: Record<string, unknown>, data?: LogData): void {
+    this.#write('ERROR', message, extra, data);
   }
 
-  #write(level: LogLevel, message: string, extra?: Record<string, unknown>): void {
+  #write(level: LogLevel, message: string, extra?: Record<string, unknown>, data?: LogData): void {
     if (LEVEL_ORDER[level] < this.#level) return;
-    const entry: Record<string, unknown> = {
-      level,
-      time: new Date().toISOString(),
-      service: this.#service,
-      message,
-      ...this.#keys,
-    };
-    for (const [key, value] of Object.entries(extra ?? {})) {
+    const time = new Date().toISOString();
+    const entry: Record<string, unknown> = { level, time, service: this.#service, message };
+    for (const key in this.#keys) entry[key] = this.#keys[key];
+    for (const key in extra) {
+      const value = extra[key];
       entry[key] = value instanceof Error ? serializeError(value) : value;
     }
     let line: string;
     try {
-      line = JSON.stringify(entry);
+      line = scrubForms(JSON.stringify(entry), this.#forms);
+      if (data !== undefined) {
+        // The data joins the line only when the rest held no secret (else the rare way: the whole line scrubbed).
+        const clean = !line.includes(REDACTED);
+        for (const key in data) entry[key] = data[key];
+        line = clean ? JSON.stringify(entry) : scrubForms(JSON.stringify(entry), this.#forms);
+      }
     } catch {
-      line = JSON.stringify({ level, time: entry.time, service: this.#service, message, note: 'unserializable extra' });
+      const note = { level, time, service: this.#service, message, note: 'unserializable extra' };
+      line = scrubForms(JSON.stringify(note), this.#forms);
     }
-    this.#sink(scrubForms(line, this.#forms));
+    this.#sink(line);
   }
 }
 
-export type { LoggerOptions, LogSink };
+export type { LogData, LoggerOptions, LogSink };
 export { Logger, serializeError };

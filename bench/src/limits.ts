@@ -21,8 +21,9 @@ function defaultOf(env: string): unknown {
 /** Which parts of the code a share of the warm chain's own profile belongs to, by where its entries are. */
 const WARM_PROFILE_PARTS: readonly [string, RegExp][] = [
   ['garbage collection', /^\(garbage collector\)/],
-  ['the log lines (stringify, secret scrub)', /shared\/logger\.ts|scrubSecrets\.ts/],
-  ["FC's event (Buffer to text, parse)", /shared\/fc\/|node:buffer/],
+  ['the log lines (the dry-run events stringified, the rest scrubbed)', /shared\/logger\.ts|scrubSecrets\.ts/],
+  // ICU's converter and the Buffer slices are native frames without a script: named by function.
+  ["FC's event (Buffer to text, parse)", /shared\/fc\/|node:buffer|^(transcode|ucs2Slice|latin1Slice|isAscii)\b/],
   ['delivery keys and SHA-256', /deliveryKey\.ts|sha256|oneShotDigest|crypto\/hash/],
   ['intake (parse, validation, normalization)', /shared\/alerts\/|shared\/validation\//],
   ['event building', /shared\/pagerduty\//],
@@ -211,14 +212,21 @@ const EXPLAIN: Record<string, Explain> = {
           `parsed before the body in it is), which the floor leaves out: with it the floor is ` +
           `${round(row.floorUsPerAlert + row.fcEnvelopeUsPerAlert, 2)} µs and the ratio ` +
           `${round(row.bridgeUsPerAlert / (row.floorUsPerAlert + row.fcEnvelopeUsPerAlert), 2)}×.`;
+    // What a callback costs whatever its size: the 1-alert chain less the per-alert cost of the largest callback.
+    const fixed =
+      small.alertsPerCallback === 1 && large.alertsPerCallback > 1
+        ? ` (about ${round(small.bridgeUsPerAlert - large.bridgeUsPerAlert, 1)} µs per callback here: the ` +
+          `${small.alertsPerCallback}-alert chain less the per-alert cost of the ${large.alertsPerCallback}-alert one)`
+        : '';
     return (
       `Per alert the chain costs ${small.bridgeUsPerAlert} µs in a ${small.alertsPerCallback}-alert callback and ` +
       `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of ` +
-      `${large.floorUsPerAlert} µs: the fixed cost per callback (middlewares, configuration check, FC event parse, ` +
-      'two log lines, response) dominates small callbacks, and per alert the chain does much more than parse and ' +
-      'stringify (validation, normalization, SHA-256 delivery keys, event building, ordering, the claim), and in ' +
-      "dry-run its log line of the events is itself one more stringify of every event, the floor's own work, " +
-      'flattened and scanned for secrets.' +
+      `${large.floorUsPerAlert} µs. The fixed cost per callback${fixed} dominates small callbacks: six middlewares, ` +
+      "FC's event decoded and parsed, the configuration check, two log lines, the store's port calls and the " +
+      'response. Per alert the chain does much more than parse and stringify (validation, normalization, SHA-256 ' +
+      'delivery keys, event building, ordering, the claim), and in dry-run it prints every event it would send: one ' +
+      "more JSON.stringify of each, the floor's own work again (written unscanned: no configured secret enters an " +
+      'event, so only the rest of the line is scrubbed).' +
       envelope +
       profileShares(warmCpu.profile)
     );

@@ -1,13 +1,40 @@
 /**
- * URL checks, each string parsed once per callback. Normalization and both event builders ask the same questions of
- * the same strings (is the group's `externalURL` an http(s) URL, what is its host), once per alert and again per
- * event: with `new URL` each time, the ARMS console link of a 1,000-alert callback was parsed 4,000 times.
+ * URL checks, each string parsed once per callback, and the answers kept across callbacks. Normalization and both event
+ * builders ask the same questions of the same strings (is the group's `externalURL` an http(s) URL, what is its host),
+ * once per alert and again per event: with `new URL` each time, the ARMS console link of a 1,000-alert callback was
+ * parsed 4,000 times. A sender's console link and rule links repeat in every callback, so a warm instance parses them
+ * once (a 1-alert callback asked `new URL` about five strings).
  */
 
 /** What the bridge reads of a URL. */
 interface UrlParts {
   protocol: string;
   host: string;
+}
+
+/** Answers kept across callbacks, at most this many (then the cache starts over, as the placeholder templates' does). */
+const MAX_SHARED_ANSWERS = 512;
+
+/** Longer strings are parsed per callback only: a URL this long is rarely a repeat, and would keep a lot alive. */
+const MAX_SHARED_LENGTH = 2048;
+
+/** The instance's answers, by string (`null`: `new URL` throws). Frozen: every callback reads the same objects. */
+const sharedAnswers = new Map<string, Readonly<UrlParts> | null>();
+
+function answerOf(value: string): Readonly<UrlParts> | null {
+  let parts = sharedAnswers.get(value);
+  if (parts !== undefined) return parts;
+  try {
+    const url = new URL(value);
+    parts = Object.freeze({ protocol: url.protocol, host: url.host });
+  } catch {
+    parts = null;
+  }
+  if (value.length <= MAX_SHARED_LENGTH) {
+    if (sharedAnswers.size >= MAX_SHARED_ANSWERS) sharedAnswers.clear();
+    sharedAnswers.set(value, parts);
+  }
+  return parts;
 }
 
 /** Answers from one `new URL` per distinct string. */
@@ -18,12 +45,7 @@ class UrlParser {
   public parse(value: string): UrlParts | undefined {
     let parts = this.#parsed.get(value);
     if (parts === undefined) {
-      try {
-        const url = new URL(value);
-        parts = { protocol: url.protocol, host: url.host };
-      } catch {
-        parts = null;
-      }
+      parts = answerOf(value);
       this.#parsed.set(value, parts);
     }
     return parts ?? undefined;

@@ -24,7 +24,7 @@ import { recordOutcomes } from './recordOutcomes';
 import { resolveWaitUntil } from './resolveWait';
 import { type LaneResult, sendLane } from './sendLane';
 import type { SendOutcome } from './sendRecord';
-import { markPending, markSuperseded } from './transitions';
+import { markPending, markSuperseded, unleased } from './transitions';
 import { recordUnmatchedResolve } from './unmatchedResolve';
 import { WebhookLanes } from './webhookLanes';
 
@@ -63,6 +63,8 @@ async function deliverInChunks(
   const failingOpen: Promise<unknown>[] = [];
   const unsent: DeliveryRecord[] = [];
   const unmatchedResolves: Planned[] = [];
+  // The dry-run events of every chunk, logged in one line once the claims end.
+  const dryRun: DeliveryRecord[] = [];
   let storeDown = false;
 
   // The versions of the markers this invocation wrote, so a later chunk's advance of the same identity builds on them.
@@ -106,7 +108,7 @@ async function deliverInChunks(
     if (claimed.length === 0) return;
     const checked = await checkClaimed(claimed, deps, context, own, now);
     unsent.push(...checked.waiting);
-    const final = tallyFinal(claimed, summary, logger);
+    const final = tallyFinal(claimed, summary, logger, dryRun);
     unmatchedResolves.push(...final.unmatchedResolves);
     if (checked.held) {
       // Unsure whether a counterpart appeared: send nothing of this chunk now; the relay judges these rows again.
@@ -123,6 +125,7 @@ async function deliverInChunks(
     claimsDone = true;
   } finally {
     lanes.close();
+    logDryRun(dryRun, logger);
   }
 
   // From here on every claimed row exists: a store failure only leaves rows to the relay (after their lease).
@@ -185,8 +188,7 @@ function inlineShare(
       allowed.set(lane, left - 1);
       return item;
     }
-    const { leaseUntil: _leaseUntil, ...rest } = item.record;
-    return { ...item, record: { ...rest, status: DeliveryStatus.PENDING, nextAttemptAt: now } };
+    return { ...item, record: unleased(item.record, now) };
   });
   return { chunk: shared, reserved };
 }
@@ -337,11 +339,13 @@ async function stopOvertakenTriggers(claimed: Planned[], deps: DeliverDeps, now:
   return waiting;
 }
 
-/** Counts the claimed rows that are final or queued (one log line per kind), and returns those to send now. */
-function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger) {
+/**
+ * Counts the claimed rows that are final or queued (one log line per kind; the dry-run ones are collected in `dryRun`
+ * for the callback's one line), and returns those to send now.
+ */
+function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger, dryRun: DeliveryRecord[]) {
   const toSend: Planned[] = [];
   const unmatchedResolves: Planned[] = [];
-  const dryRun: DeliveryRecord[] = [];
   const superseded: DeliveryRecord[] = [];
   for (const item of claimed) {
     const { record } = item;
@@ -366,21 +370,23 @@ function tallyFinal(claimed: Planned[], summary: DeliverySummary, logger: Logger
         toSend.push(item);
     }
   }
-  if (dryRun.length > 0) {
-    logger.info('dry-run: events stored, not sent', {
-      events: dryRun.map((record) => ({
-        deliveryKey: record.deliveryKey,
-        route: record.routeName,
-        event: record.event,
-      })),
-    });
-  }
   if (superseded.length > 0) {
     logger.info('not sent: out of order', {
       deliveries: superseded.map((record) => ({ deliveryKey: record.deliveryKey, reason: record.lastError })),
     });
   }
   return { toSend, unmatchedResolves };
+}
+
+/** The callback's one dry-run line: the events it would have sent (data the callback made: not scanned for secrets). */
+function logDryRun(records: readonly DeliveryRecord[], logger: Logger): void {
+  if (records.length === 0) return;
+  const events = records.map((record) => ({
+    deliveryKey: record.deliveryKey,
+    route: record.routeName,
+    event: record.event,
+  }));
+  logger.info('dry-run: events stored, not sent', undefined, { events });
 }
 
 /**

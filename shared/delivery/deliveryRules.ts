@@ -18,6 +18,7 @@ import type { OrderVerdict } from './ordering';
 import type { RouteChoice } from './Router';
 import { resolveWaitUntil } from './resolveWait';
 import type { SendOutcome } from './sendRecord';
+import { withChanges } from './transitions';
 
 /** Final states: a row in one of them is a duplicate only within the dedup window. */
 const FINISHED: ReadonlySet<string> = new Set([
@@ -50,26 +51,25 @@ function firstState(input: {
   now: number;
 }): Planned {
   const { record, route, verdict, counterpart, now } = input;
+  // Override-only spreads stay fast; each state that adds a key to the record goes through `withChanges`.
   if (input.dryRun) return { record: { ...record, status: DeliveryStatus.DRY_RUN }, route };
   if (verdict.kind === 'supersede') {
     const stopTrigger = verdict.supersedeTrigger ? counterpart : undefined;
-    return { record: { ...record, status: DeliveryStatus.SUPERSEDED, lastError: verdict.reason }, route, stopTrigger };
+    const superseded = withChanges(record, { status: DeliveryStatus.SUPERSEDED, lastError: verdict.reason });
+    return { record: superseded, route, stopTrigger };
   }
   if (verdict.kind === 'defer') {
-    return {
-      record: { ...record, status: DeliveryStatus.PENDING, nextAttemptAt: resolveWaitUntil(verdict.until, now) },
-      route,
-      ...(record.action === EventAction.TRIGGER ? { behindOlderResolve: true } : {}),
-    };
+    const nextAttemptAt = resolveWaitUntil(verdict.until, now);
+    const planned: Planned = { record: withChanges(record, { status: DeliveryStatus.PENDING, nextAttemptAt }), route };
+    if (record.action === EventAction.TRIGGER) planned.behindOlderResolve = true;
+    return planned;
   }
   if (route.routingKey === undefined) {
-    return {
-      record: { ...record, status: DeliveryStatus.DEAD, lastError: `no routing key for route "${route.name}"` },
-      route,
-    };
+    const lastError = `no routing key for route "${route.name}"`;
+    return { record: withChanges(record, { status: DeliveryStatus.DEAD, lastError }), route };
   }
   // Claimed already leased to this invocation: it sends at once, and if it dies the lease lets the relay take over.
-  const leased = { ...record, status: DeliveryStatus.SENDING, leaseUntil: now + input.leaseMs };
+  const leased = withChanges(record, { status: DeliveryStatus.SENDING, leaseUntil: now + input.leaseMs });
   return { record: leased, route, stopTrigger: verdict.stopTrigger ? counterpart : undefined };
 }
 

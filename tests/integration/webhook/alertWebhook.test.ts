@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { handlerFor } from '../../../functions/alert-webhook/index';
 import { createBridge } from '../../../shared/app';
+import { WEBHOOK_CLAIM_CHUNK } from '../../../shared/constants';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import { fcContext, httpEvent } from '../../support/fcEvents';
 import { fakePagerDutyPerFile } from '../../support/pagerDutyPerFile';
@@ -53,6 +54,27 @@ describe('alert-webhook: dry-run (no routing key, local)', () => {
     const logged = bridge.lines.map((line) => JSON.parse(line)).find((line) => line.message.startsWith('dry-run'));
     expect(logged.events[0].event.dedup_key).toBe(FINGERPRINT);
     expect(sent()).toHaveLength(0);
+  });
+
+  it('logs one dry-run line per callback, naming every event of all its claim chunks', async () => {
+    // Prepare: more alerts than one claim chunk holds.
+    const bridge = webhookHarness({});
+    const count = WEBHOOK_CLAIM_CHUNK * 2 + 1;
+    const template = JSON.parse(sample);
+    const alerts = Array.from({ length: count }, (_, index) => ({ ...template.alerts[0], fingerprint: `fp-${index}` }));
+
+    // Act
+    const response = await bridge.post(JSON.stringify({ ...template, alerts }));
+
+    // Assess
+    expect(response.json).toMatchObject({ status: 'dry-run', dryRun: count });
+    const logged = bridge.lines.map((line) => JSON.parse(line)).filter((line) => line.message.startsWith('dry-run'));
+    expect(logged).toHaveLength(1);
+    const keys = logged[0].events.map((entry: { deliveryKey: string }) => entry.deliveryKey);
+    expect(new Set(keys)).toEqual(new Set((await bridge.store.list()).map((row) => row.deliveryKey)));
+    expect(logged[0].events.map((entry: { event: { dedup_key: string } }) => entry.event.dedup_key).sort()).toEqual(
+      alerts.map((alert) => alert.fingerprint).sort(),
+    );
   });
 
   it('answers a repeat notification as a duplicate and stores nothing new', async () => {

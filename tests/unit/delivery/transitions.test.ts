@@ -7,6 +7,8 @@ import {
   markRetry,
   markSending,
   markSuperseded,
+  unleased,
+  withChanges,
 } from '../../../shared/delivery/transitions';
 import type { DeliveryRecord } from '../../../shared/store/DeliveryRecord';
 import { deliveryRecord } from '../../support/deliveryRecords';
@@ -122,5 +124,40 @@ describe('Function: markSuperseded', () => {
       version: 4,
       updatedAt: NOW,
     });
+  });
+});
+
+describe('Function: unleased', () => {
+  it('queues a claim for the relay, due now, without its lease, in the same version', () => {
+    // Prepare
+    const claimed = stored({ status: DeliveryStatus.SENDING, nextAttemptAt: undefined, leaseUntil: NOW + 30_000 });
+
+    // Act
+    const queued = unleased(claimed, NOW);
+
+    // Assess
+    expect(queued).toEqual({ ...claimed, status: DeliveryStatus.PENDING, nextAttemptAt: NOW, leaseUntil: undefined });
+    expect(queued).not.toHaveProperty('leaseUntil');
+    expect(queued.version).toBe(claimed.version);
+    expect(claimed.status).toBe(DeliveryStatus.SENDING);
+  });
+});
+
+describe('Function: withChanges', () => {
+  it.each([
+    { name: 'an existing key changed', changes: { status: DeliveryStatus.DRY_RUN } },
+    { name: 'a key added', changes: { status: DeliveryStatus.SENDING, leaseUntil: NOW } },
+  ])('gives a new record with $name, the original untouched', ({ changes }) => {
+    // Prepare
+    const record = stored({ leaseUntil: undefined });
+    const copy = structuredClone(record);
+
+    // Act
+    const changed = withChanges(record, changes);
+
+    // Assess
+    expect(changed).toEqual({ ...record, ...changes });
+    expect(changed).not.toBe(record);
+    expect(record).toEqual(copy);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BridgeError } from '../../../shared/errors';
-import { parseHttpEvent, toFcResponse, toHttpRequest } from '../../../shared/fc/httpEvent';
+import { eventText, parseHttpEvent, toFcResponse, toHttpRequest } from '../../../shared/fc/httpEvent';
 import { httpEvent } from '../../support/fcEvents';
 
 describe('Function: parseHttpEvent / toHttpRequest', () => {
@@ -83,6 +83,22 @@ describe('Function: parseHttpEvent / toHttpRequest', () => {
       }
     },
   );
+});
+
+describe('Function: eventText', () => {
+  it.each([
+    ['ASCII', Buffer.from('{"body":"{\\"alerts\\":[]}"}')],
+    ['UTF-8 in Chinese', Buffer.from('{"body":"告警 内存 使用率"}')],
+    ['a character beyond the BMP', Buffer.from('{"body":"😀"}')],
+    ['a leading byte order mark (kept: the parse refuses it as before)', Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d])],
+    ['a lone 0xFF', Buffer.from([0x7b, 0xff, 0x41, 0x7d])],
+    ['a truncated sequence at the end', Buffer.from([0x7b, 0x7d, 0xe4, 0xb8])],
+    ['an encoded surrogate', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])],
+    ['an overlong encoding', Buffer.from([0x22, 0xc0, 0xaf, 0x22])],
+    ['nothing', Buffer.alloc(0)],
+  ])('reads %s exactly as Buffer#toString does', (_case, raw) => {
+    expect(eventText(raw)).toBe(raw.toString());
+  });
 });
 
 describe('Function: toFcResponse', () => {

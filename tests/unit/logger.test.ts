@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { Secret } from '../../shared/config/Secret';
+import { Logger } from '../../shared/logger';
+
+const KEY = 'R0UTINGKEY0000000000000000000001';
+
+/** A logger that keeps its lines, with `KEY` registered as a secret. */
+function keptLogger() {
+  const lines: string[] = [];
+  const logger = new Logger({ service: 'alert-webhook', sink: (line) => lines.push(line) });
+  logger.addSecrets([new Secret(KEY)]);
+  return { logger, lines };
+}
+
+describe('Class: Logger', () => {
+  describe('Method: info', () => {
+    it.each<[string, string, Record<string, unknown> | undefined]>([
+      ['the message', `sent with ${KEY}`, undefined],
+      ['an extra field', 'sent', { note: `key ${KEY}` }],
+      ['an error quoting it, cause included', 'failed', { error: new Error('outer', { cause: new Error(KEY) }) }],
+    ])('scrubs a secret quoted in %s', (_case, message, extra) => {
+      // Prepare
+      const { logger, lines } = keptLogger();
+
+      // Act
+      logger.info(message, extra);
+
+      // Assess
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).not.toContain(KEY);
+      expect(lines[0]).toContain('<secret>');
+    });
+
+    it('writes the data after the other fields, as one JSON object', () => {
+      // Prepare
+      const { logger, lines } = keptLogger();
+      logger.appendKeys({ requestId: 'req-1' });
+      const events = [{ deliveryKey: 'k1', event: { dedup_key: 'd1', payload: { summary: '内存' } } }];
+
+      // Act
+      logger.info('dry-run: events stored, not sent', { count: 1 }, { events });
+
+      // Assess
+      const line = JSON.parse(lines[0] as string);
+      expect(Object.keys(line)).toEqual(['level', 'time', 'service', 'message', 'requestId', 'count', 'events']);
+      expect(line.events).toEqual(events);
+    });
+
+    it('scrubs the whole line, data included, when its other fields held a secret', () => {
+      // Prepare: an error quoting the key beside data that, against the rule, holds it too.
+      const { logger, lines } = keptLogger();
+
+      // Act
+      logger.warn('failed', { error: new Error(`bad key ${KEY}`) }, { events: [{ summary: KEY }] });
+
+      // Assess
+      expect(lines[0]).not.toContain(KEY);
+      expect(JSON.parse(lines[0] as string).events).toEqual([{ summary: '<secret>' }]);
+    });
+
+    it('writes a line without data exactly as its fields serialize', () => {
+      // Prepare
+      const { logger, lines } = keptLogger();
+
+      // Act
+      logger.info('callback accepted', { received: 2, failures: {} });
+
+      // Assess
+      const line = JSON.parse(lines[0] as string);
+      expect(line).toMatchObject({
+        level: 'INFO',
+        service: 'alert-webhook',
+        message: 'callback accepted',
+        received: 2,
+      });
+      expect(lines[0]).toBe(JSON.stringify({ ...line }));
+    });
+
+    it('writes nothing below its level, data or not', () => {
+      // Prepare
+      const { logger, lines } = keptLogger();
+
+      // Act
+      logger.debug('delivered', undefined, { events: [1] });
+
+      // Assess
+      expect(lines).toEqual([]);
+    });
+  });
+});

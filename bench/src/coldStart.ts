@@ -4,6 +4,9 @@
  * Two figures per process: "to the answer" (what ARMS waits for; on FC the instance does not exit) from the child's
  * own clock, and "to exit" (spawn to exit, as this process measures it). After the timed runs, one more run of each
  * webhook variant under `--cpu-prof`: its top self-time entries are the section's profile summary.
+ *
+ * `BENCH_COLD_BASE=<dir>` (a copy of an earlier `dist/`) adds, beside each webhook variant, its twin running that
+ * build's bundle, interleaved with it: a change's before → after, measured in one session.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -150,6 +153,18 @@ async function measureColdStart(options: ColdStartOptions) {
         reports: true,
       });
     }
+    const base = process.env.BENCH_COLD_BASE;
+    if (base) {
+      const baseBundle = join(base, 'alert-webhook', 'index.js');
+      for (const variant of variants.filter((each) => each.name.startsWith('alert-webhook'))) {
+        variants.push({
+          ...variant,
+          name: `${variant.name} [base]`,
+          args: ['-e', childScript(baseBundle, 'alert-webhook')],
+          env: { ...variant.env },
+        });
+      }
+    }
     const samples = new Map<string, Sample[]>(variants.map((variant) => [variant.name, []]));
     const failures = new Map<string, string>();
     // One unmeasured round first: file-system caches warm for every variant alike.
@@ -201,7 +216,7 @@ async function measureColdStart(options: ColdStartOptions) {
       });
     const profiles: Record<string, Awaited<ReturnType<typeof profileOnce>>> = {};
     for (const variant of variants) {
-      if (variant.name.startsWith('alert-webhook') && !failures.has(variant.name)) {
+      if (variant.name.startsWith('alert-webhook') && !variant.name.endsWith('[base]') && !failures.has(variant.name)) {
         variant.env.BENCH_EVENT_B64 = httpEvent({ body: armsCallback(1) }).toString('base64');
         profiles[variant.name] = await profileOnce(variant);
       }

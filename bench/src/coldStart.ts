@@ -58,12 +58,16 @@ interface Variant {
   env: Record<string, string>;
   /** Whether the child prints a result line (not bare node). */
   reports: boolean;
+  /** Requests its store has served so far (the fake Tablestore counts them). */
+  storeRequests?: () => number | undefined;
 }
 
 interface Sample {
   wallMs: number;
   loadedMs?: number;
   answeredMs?: number;
+  /** Store round trips the run made (Tablestore only). */
+  storeRoundTrips?: number;
 }
 
 function bundleSize(file: string) {
@@ -103,13 +107,18 @@ async function profileOnce(variant: Variant) {
   }
 }
 
-/** Medians of the child's own clock: bundle loaded, answered, and the answer as a ratio to bare node's exit. */
+/**
+ * Medians of the child's own clock: bundle loaded, answered, and the answer as a ratio to bare node's exit; and the
+ * store round trips of a run (spawn to exit), where its store counts them.
+ */
 function answerFigures(list: readonly Sample[], bareMs: number) {
   const answered = median(list.map((sample) => sample.answeredMs ?? Number.NaN));
+  const trips = list.flatMap((sample) => (sample.storeRoundTrips === undefined ? [] : [sample.storeRoundTrips]));
   return {
     medianLoadedMs: round(median(list.map((sample) => sample.loadedMs ?? Number.NaN)), 1),
     medianAnsweredMs: round(answered, 1),
     answeredRatioToBare: round(answered / bareMs, 2),
+    ...(trips.length > 0 ? { medianStoreRoundTrips: median(trips) } : {}),
   };
 }
 
@@ -151,6 +160,7 @@ async function measureColdStart(options: ColdStartOptions) {
         args: ['-e', childScript(bundle('alert-webhook'), 'alert-webhook')],
         env: childEnv({ ...pdEnv, ...store.env, BENCH_EVENT_B64: '' }),
         reports: true,
+        storeRequests: () => store.roundTrips(),
       });
     }
     const base = process.env.BENCH_COLD_BASE;
@@ -175,8 +185,13 @@ async function measureColdStart(options: ColdStartOptions) {
           variant.env.BENCH_EVENT_B64 = httpEvent({ body: armsCallback(1) }).toString('base64');
         }
         if (failures.has(variant.name)) continue;
+        const requestsBefore = variant.storeRequests?.();
         const { code, stdout, stderr, wallMs } = await runNode(variant.args, variant.env, 30_000);
         const sample: Sample = { wallMs };
+        const requestsAfter = variant.storeRequests?.();
+        if (requestsBefore !== undefined && requestsAfter !== undefined) {
+          sample.storeRoundTrips = requestsAfter - requestsBefore;
+        }
         let failure: string | undefined;
         if (code !== 0) failure = `exited ${code}: ${(stderr || stdout).trim().split('\n').slice(-3).join(' ')}`;
         else if (variant.reports) {

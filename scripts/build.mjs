@@ -5,9 +5,10 @@
 // package.json beside each bundle makes Node load it the same way locally and on FC, whatever the repo root says.
 // The JSON Schemas are compiled to standalone validators first, so no function compiles a schema at cold start.
 //
-// A function's folder holds its bundle as app.js, a V8 code cache of it (app.cache) and index.js, the loader FC requires
-// (scripts/codeCache/loader.cjs): the cold start deserializes the compiled bundle; a cache V8 refuses (another Node
-// version or V8 flags) costs one log line and the compile it would have cost anyway.
+// A function's folder holds its bundle as app.js, a V8 code cache of it (app.cache, taken after one first invocation:
+// scripts/codeCache/produce.ts) and index.js, the loader FC requires (scripts/codeCache/loader.cjs): the cold start
+// deserializes the compiled bundle and what its first invocation runs; a cache V8 refuses (another Node version or V8
+// flags) costs one log line and the compile it would have cost anyway.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -100,18 +101,23 @@ const rows = [];
 /** Output folders emptied so far: several entries may share one (dist/ops). */
 const emptied = new Set();
 /**
- * What the bundle's module scope reads while its cache is made: a dry run (nothing to send) on the Tablestore store, as
- * deployed, so init loads the SDK and the cache holds it compiled: code a cache leaves out compiles slower on first use
- * than without any cache (V8 has no preparse data for it), and the SDK is most of a deployed first invocation. The
- * endpoint is a closed loopback port: init's one connection attempt is refused at once, and no request is made.
+ * The code-cache producer (scripts/codeCache/produce.ts, which trains each function's cache on one first invocation
+ * against the test fakes), bundled once per build into node_modules/.cache, where the fakes' `tablestore` resolves.
  */
-const CODE_CACHE_ENV = {
-  PATH: process.env.PATH ?? '',
-  STORE: 'tablestore',
-  TABLESTORE_ENDPOINT: 'http://127.0.0.1:9',
-  TABLESTORE_INSTANCE: 'code-cache',
-  LOG_LEVEL: 'ERROR',
-};
+const codeCacheProducer = join(root, 'node_modules/.cache/code-cache/produce.cjs');
+await build({
+  entryPoints: [join(root, 'scripts/codeCache/produce.ts')],
+  outfile: codeCacheProducer,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['tablestore'],
+  // The test fakes use import.meta.url (ESM); in this CommonJS bundle it is the bundle's own URL.
+  define: { 'import.meta.url': '__producerUrl' },
+  banner: { js: "const __producerUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
 
 for (const { name, entry, outName = 'index.js', optional, full = true, codeCache = false, format = 'cjs' } of entries) {
   try {
@@ -156,8 +162,9 @@ for (const { name, entry, outName = 'index.js', optional, full = true, codeCache
   rows.push([relative(root, outfile), statSync(outfile).size]);
   if (codeCache) {
     copyFileSync(join(root, 'scripts/codeCache/loader.cjs'), join(outDir, 'index.js'));
-    execFileSync(process.execPath, [join(root, 'scripts/codeCache/produce.cjs'), outDir], {
-      env: CODE_CACHE_ENV,
+    execFileSync(process.execPath, [codeCacheProducer, outDir, name], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     rows.push([relative(root, join(outDir, 'app.cache')), statSync(join(outDir, 'app.cache')).size]);

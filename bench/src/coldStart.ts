@@ -4,6 +4,9 @@
  * Two figures per process: "to the answer" (what ARMS waits for; on FC the instance does not exit) from the child's
  * own clock, and "to exit" (spawn to exit, as this process measures it). After the timed runs, one more run of each
  * webhook variant under `--cpu-prof`: its top self-time entries are the section's profile summary.
+ *
+ * `BENCH_COLD_BASE=<dir>` (a copy of an earlier `dist/`) adds, beside each webhook variant, its twin running that
+ * build's bundle, interleaved with it: a change's before → after, measured in one session.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,12 +58,16 @@ interface Variant {
   env: Record<string, string>;
   /** Whether the child prints a result line (not bare node). */
   reports: boolean;
+  /** Requests its store has served so far (the fake Tablestore counts them). */
+  storeRequests?: () => number | undefined;
 }
 
 interface Sample {
   wallMs: number;
   loadedMs?: number;
   answeredMs?: number;
+  /** Store round trips the run made (Tablestore only). */
+  storeRoundTrips?: number;
 }
 
 function bundleSize(file: string) {
@@ -100,13 +107,18 @@ async function profileOnce(variant: Variant) {
   }
 }
 
-/** Medians of the child's own clock: bundle loaded, answered, and the answer as a ratio to bare node's exit. */
+/**
+ * Medians of the child's own clock: bundle loaded, answered, and the answer as a ratio to bare node's exit; and the
+ * store round trips of a run (spawn to exit), where its store counts them.
+ */
 function answerFigures(list: readonly Sample[], bareMs: number) {
   const answered = median(list.map((sample) => sample.answeredMs ?? Number.NaN));
+  const trips = list.flatMap((sample) => (sample.storeRoundTrips === undefined ? [] : [sample.storeRoundTrips]));
   return {
     medianLoadedMs: round(median(list.map((sample) => sample.loadedMs ?? Number.NaN)), 1),
     medianAnsweredMs: round(answered, 1),
     answeredRatioToBare: round(answered / bareMs, 2),
+    ...(trips.length > 0 ? { medianStoreRoundTrips: median(trips) } : {}),
   };
 }
 
@@ -148,7 +160,20 @@ async function measureColdStart(options: ColdStartOptions) {
         args: ['-e', childScript(bundle('alert-webhook'), 'alert-webhook')],
         env: childEnv({ ...pdEnv, ...store.env, BENCH_EVENT_B64: '' }),
         reports: true,
+        storeRequests: () => store.roundTrips(),
       });
+    }
+    const base = process.env.BENCH_COLD_BASE;
+    if (base) {
+      const baseBundle = join(base, 'alert-webhook', 'index.js');
+      for (const variant of variants.filter((each) => each.name.startsWith('alert-webhook'))) {
+        variants.push({
+          ...variant,
+          name: `${variant.name} [base]`,
+          args: ['-e', childScript(baseBundle, 'alert-webhook')],
+          env: { ...variant.env },
+        });
+      }
     }
     const samples = new Map<string, Sample[]>(variants.map((variant) => [variant.name, []]));
     const failures = new Map<string, string>();
@@ -160,8 +185,13 @@ async function measureColdStart(options: ColdStartOptions) {
           variant.env.BENCH_EVENT_B64 = httpEvent({ body: armsCallback(1) }).toString('base64');
         }
         if (failures.has(variant.name)) continue;
+        const requestsBefore = variant.storeRequests?.();
         const { code, stdout, stderr, wallMs } = await runNode(variant.args, variant.env, 30_000);
         const sample: Sample = { wallMs };
+        const requestsAfter = variant.storeRequests?.();
+        if (requestsBefore !== undefined && requestsAfter !== undefined) {
+          sample.storeRoundTrips = requestsAfter - requestsBefore;
+        }
         let failure: string | undefined;
         if (code !== 0) failure = `exited ${code}: ${(stderr || stdout).trim().split('\n').slice(-3).join(' ')}`;
         else if (variant.reports) {
@@ -201,7 +231,7 @@ async function measureColdStart(options: ColdStartOptions) {
       });
     const profiles: Record<string, Awaited<ReturnType<typeof profileOnce>>> = {};
     for (const variant of variants) {
-      if (variant.name.startsWith('alert-webhook') && !failures.has(variant.name)) {
+      if (variant.name.startsWith('alert-webhook') && !variant.name.endsWith('[base]') && !failures.has(variant.name)) {
         variant.env.BENCH_EVENT_B64 = httpEvent({ body: armsCallback(1) }).toString('base64');
         profiles[variant.name] = await profileOnce(variant);
       }

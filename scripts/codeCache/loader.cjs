@@ -9,7 +9,7 @@ const { Script } = require('node:vm');
 
 const file = join(__dirname, 'app.js');
 // Node's CommonJS wrapper, on a line of its own so the bundle keeps its line numbers (lineOffset -1); the build
-// (scripts/codeCache/produce.cjs) compiles exactly this text to make the cache.
+// (scripts/codeCache/produce.ts) compiles exactly this text to make the cache.
 const wrapped = `(function (exports, require, module, __filename, __dirname) {\n${readFileSync(file, 'utf8')}\n})`;
 let cachedData;
 try {

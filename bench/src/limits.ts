@@ -189,7 +189,8 @@ const EXPLAIN: Record<string, Explain> = {
       parts.push(
         `On STORE=memory the same invocation takes ${memoryFirst} ms: the difference is the webhook's store calls, ` +
           (trips
-            ? `${trips} round trips made one after another on its path, ${perTrip} ms each here`
+            ? `${trips} store requests on its path (a new 1-alert trigger makes 6, 5 of them one after another: ` +
+              `docs/delivery.md, "The webhook's store round trips"), ${perTrip} ms per request here`
             : 'made one after another on its path (counted per callback in sections 2 and 3)') +
           ": a loopback round trip to the fake (in the bench's own process) plus each first run of Node's HTTP client " +
           "and the SDK's request path (signing, protobuf, the PlainBuffer CRC8 computed byte by byte, interpreted " +
@@ -198,8 +199,9 @@ const EXPLAIN: Record<string, Explain> = {
             ? ''
             : budget > 0
               ? ` The floor at this cost: init and the memory store's invocation leave ${round(budget, 1)} ms under ` +
-                `2× bare node, room for ${Math.floor(budget / perTrip)} such round trips; fewer sequential round ` +
-                'trips are #13 item 3.'
+                `2× bare node, room for ${Math.floor(budget / perTrip)} such requests; the path's 5 sequential round ` +
+                'trips are the floor of its orderings (each one a guarantee needs), so below 2× needs a cheaper first ' +
+                'request (the SDK and the network), not fewer.'
               : ` The floor at this cost: init and the memory store's invocation alone end at ` +
                 `${round(row.medianLoadedMs + memoryFirst, 1)} ms, past 2× bare node (${round(2 * bare.medianMs, 1)} ` +
                 'ms), before any round trip.'),

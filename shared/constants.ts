@@ -159,6 +159,13 @@ const RESOLVE_RECHECK_MS = 2_000;
 
 /** Time a health run keeps after the relay for reading the store, the self-alert and the heartbeat. */
 const HEALTH_REPORT_RESERVE_MS = 10_000;
+/**
+ * A relay that met a store failure tries again within its run this many times, the first wait this long, doubling
+ * (0.25 + 0.5 + 1 s): a blip is over by then, and a store that is down must not hold the report saying so for long.
+ * Each store call has retried on its own already (`calls.ts`).
+ */
+const RELAY_STORE_RETRIES = 3;
+const RELAY_STORE_RETRY_BASE_MS = 250;
 /** Budget of one canary request: twice what the webhook takes at most by default (WEBHOOK_DEADLINE_MS, 4 s). */
 const CANARY_TIMEOUT_MS = 8_000;
 /** Budget of the heartbeat ping: a dead man's switch answers a GET at once; a slow one must not hold the run. */
@@ -230,6 +237,8 @@ export {
   PD_CLIENT_ALERTMANAGER,
   PD_CLIENT_ARMS,
   RATE_LIMIT_PAUSE_MS,
+  RELAY_STORE_RETRIES,
+  RELAY_STORE_RETRY_BASE_MS,
   REPLAY_BODY_MAX_BYTES,
   RESOLVE_RECHECK_MS,
   SENDS_IN_FLIGHT,

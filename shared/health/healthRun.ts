@@ -6,6 +6,8 @@
  * Every step is bounded by the run's budget (`HEALTH_TIME_BUDGET_SECONDS`): the relay by its share of it
  * (`relayBudgetMs`), each later call by what is left.
  */
+
+import { sleep as defaultSleep } from '../async';
 import type { BridgeConfig } from '../config/config';
 import { CANARY_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS, KICK_TIMEOUT_MS } from '../constants';
 import { Deadline } from '../deadline';
@@ -20,7 +22,7 @@ import type { CounterTotals } from '../store/Counters';
 import type { DeliveryStore, OutboxSummary } from '../store/DeliveryStore';
 import { recordActivity, relayActivity } from './activity';
 import { type CanaryResult, INITIAL_CANARY_STATE, runCanary } from './canary';
-import { chainsNextRun, relayBudgetMs } from './healthRunRules';
+import { chainsNextRun, relayBudgetMs, relayRetryDelayMs } from './healthRunRules';
 import { pingHeartbeat } from './heartbeat';
 import { buildHealthReport, type HealthReport } from './report';
 import { reconcileSelfAlert } from './selfAlert';
@@ -32,6 +34,8 @@ interface HealthRunOptions {
   store: DeliveryStore;
   gate: KeyGate;
   now: () => number;
+  /** Waits between the relay's tries after a store failure. @default a timer */
+  sleep?: (ms: number) => Promise<void>;
   /** Starts the next run at once (an asynchronous invocation of this function); never throws. */
   chain: { kick(reason: string, context: FcContext, options: { timeoutMs: number }): Promise<unknown> };
 }
@@ -43,6 +47,7 @@ interface HealthRunOptions {
  */
 function createHealthRun(options: HealthRunOptions) {
   const { config, logger, router, store, gate, now: clock, chain } = options;
+  const sleep = options.sleep ?? defaultSleep;
   /** Whether this instance's self-alert is open; unknown after a cold start (PagerDuty dedupes either way). */
   let selfAlertState: 'open' | 'closed' | undefined;
   /** The canary in flight; forgotten on a cold start, whose first run sends a fresh canary. */
@@ -52,17 +57,9 @@ function createHealthRun(options: HealthRunOptions) {
   async function relay(context: FcContext | undefined, budgetMs: number, deadline: Deadline) {
     if (config.pagerduty.dryRun) return undefined;
     const relayBudget = relayBudgetMs(budgetMs);
+    const relayDeadline = new Deadline(relayBudget, clock);
     try {
-      const relayed = await relayDue({
-        config,
-        router,
-        store,
-        logger,
-        deadline: new Deadline(relayBudget, clock),
-        gate,
-        send: sendRecord,
-        now: clock,
-      });
+      const relayed = await relayRetrying(relayDeadline);
       await recordActivity(store, relayActivity(relayed, clock()), config.store.ttlSeconds, logger);
       if (chainsNextRun(relayed, clock(), relayBudget) && context !== undefined) {
         await chain.kick('drain', context, { timeoutMs: deadline.callTimeoutMs(KICK_TIMEOUT_MS) });
@@ -71,6 +68,24 @@ function createHealthRun(options: HealthRunOptions) {
     } catch (error) {
       logger.error('relay failed: the store is unreachable', { error });
       return undefined;
+    }
+  }
+
+  /**
+   * The relay, tried again a few times within the run when the store fails (`relayRetryDelayMs`): a blip costs a
+   * second, not the minute to the next timer run. Rows are leased by compare-and-set, so a try again never sends what
+   * the failed one sent. Throws the last failure.
+   */
+  async function relayRetrying(deadline: Deadline): Promise<RelayResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await relayDue({ config, router, store, logger, deadline, gate, send: sendRecord, now: clock });
+      } catch (error) {
+        const waitMs = relayRetryDelayMs(attempt, deadline.remainingMs(), config.pagerduty.timeoutMs);
+        if (waitMs === undefined) throw error;
+        logger.warn('relay: the store failed; trying again', { error, waitMs });
+        await sleep(waitMs);
+      }
     }
   }
 

@@ -1,8 +1,9 @@
 /**
- * The two timing rules of a health run: how much of its budget the relay may use, and when a run that left due work
- * starts the next one at once (continuous drain) instead of leaving it to the timer.
+ * The timing rules of a health run: how much of its budget the relay may use, when a relay that met a store failure
+ * tries again within the run, and when a run that left due work starts the next one at once (continuous drain)
+ * instead of leaving it to the timer.
  */
-import { HEALTH_REPORT_RESERVE_MS } from '../constants';
+import { HEALTH_REPORT_RESERVE_MS, RELAY_STORE_RETRIES, RELAY_STORE_RETRY_BASE_MS } from '../constants';
 
 /**
  * The relay's share of a run's budget: all but the time the report, the self-alert and the heartbeat need after it
@@ -27,4 +28,18 @@ function chainsNextRun(relay: { more: boolean; resumeAt?: number }, now: number,
   return relay.resumeAt === undefined || relay.resumeAt - now < relayBudget;
 }
 
-export { chainsNextRun, relayBudgetMs };
+/**
+ * How long the relay waits before its `attempt`-th try again after a store failure, or undefined when it stops: after
+ * `RELAY_STORE_RETRIES` tries, or when the wait would not leave one send's time (`sendTimeoutMs`) of the relay's
+ * budget (`leftMs`). A blip then costs a second, not the minute until the next timer run.
+ *
+ * @example
+ * relayRetryDelayMs(1, 40_000, 2_500); // 250
+ */
+function relayRetryDelayMs(attempt: number, leftMs: number, sendTimeoutMs: number): number | undefined {
+  if (attempt < 1 || attempt > RELAY_STORE_RETRIES) return undefined;
+  const waitMs = RELAY_STORE_RETRY_BASE_MS * 2 ** (attempt - 1);
+  return leftMs - waitMs > sendTimeoutMs ? waitMs : undefined;
+}
+
+export { chainsNextRun, relayBudgetMs, relayRetryDelayMs };

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../../shared/errors';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
 import type { FakePagerDuty } from '../../support/fakePagerDuty';
 import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
@@ -17,6 +18,22 @@ const MAIN_KEY = 'HEALTHMAINROUTINGKEY000000000001';
 const HEALTH_KEY = 'HEALTHSELFALERTKEY00000000000001';
 const HEARTBEAT_TOKEN = 'hb-token-5f2c9a';
 const sample = readFileSync(new URL('../../fixtures/arms/sample.json', import.meta.url), 'utf8');
+
+/** A memory store whose due reads (`listDue`) fail while `failures` lasts, counting those that failed. */
+class FlakyDueStore extends MemoryStore {
+  public failures = 0;
+  public failedReads = 0;
+  public constructor(now: () => number) {
+    super({ now });
+  }
+  public override async listDue(limit: number, withinMs?: number) {
+    if (this.failures-- > 0) {
+      this.failedReads++;
+      throw new StoreError('due read failed (test: a store blip)');
+    }
+    return super.listDue(limit, withinMs);
+  }
+}
 
 const pagerDuties = fakePagerDutyPerTest();
 let pd: FakePagerDuty;
@@ -141,6 +158,40 @@ describe('delivery-health', () => {
     ]);
     expect(pings.slice(-1)).toEqual([`/ping/${HEARTBEAT_TOKEN}`]);
     expect(bridge.lines.join('\n')).not.toContain(HEARTBEAT_TOKEN);
+  });
+
+  it.each([
+    // A blip: two failed tries, the third drains in the same run (no minute waited for the next timer run).
+    [2, { due: 1, delivered: 1 }],
+    // Down for good: after 3 tries again the run gives up and reports the store unreachable.
+    [Number.POSITIVE_INFINITY, undefined],
+  ])('tries the relay again within its run when the store fails (%s failures)', async (failures, relay) => {
+    // Prepare: a trigger PagerDuty refused once, due again later; then the store's due read fails `failures` times.
+    let offset = 0;
+    const store = new FlakyDueStore(() => Date.now() + offset);
+    const env = {
+      PAGERDUTY_ROUTING_KEY: MAIN_KEY,
+      PAGERDUTY_EVENTS_URL: pd.url,
+      RETRY_BASE_SECONDS: '60',
+      RETRY_MAX_SECONDS: '60',
+    };
+    const bridge = webhookHarness(env, store, () => Date.now() + offset);
+    pd.script([{ status: 500 }]);
+    await bridge.post(sample);
+    offset = 7_200_000;
+    store.failures = failures;
+
+    // Act
+    const run = await bridge.tick();
+
+    // Assess
+    // The first try and 3 tries again at most.
+    expect(store.failedReads).toBe(Math.min(failures, 4));
+    expect(run.relay).toEqual(relay === undefined ? undefined : expect.objectContaining(relay));
+    const main = pd.events.filter((event) => event.routingKey === MAIN_KEY).map((event) => event.outcome);
+    expect(main).toEqual(relay === undefined ? [500] : [500, 202]);
+    const tries = bridge.lines.filter((line) => line.includes('relay: the store failed; trying again'));
+    expect(tries).toHaveLength(Math.min(failures, 3));
   });
 
   it('counts refused callbacks by error code and goes degraded on them', async () => {

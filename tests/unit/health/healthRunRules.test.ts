@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainsNextRun, relayBudgetMs } from '../../../shared/health/healthRunRules';
+import { chainsNextRun, relayBudgetMs, relayRetryDelayMs } from '../../../shared/health/healthRunRules';
 
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
@@ -32,5 +32,24 @@ describe('Function: chainsNextRun', () => {
 
     // Assess
     expect(chains).toBe(expected);
+  });
+});
+
+describe('Function: relayRetryDelayMs', () => {
+  it.each([
+    // Three tries again, the wait doubling from 250 ms.
+    [1, 40_000, 2_500, 250],
+    [2, 40_000, 2_500, 500],
+    [3, 40_000, 2_500, 1_000],
+    // Then the run stops trying: the report says the store is unreachable.
+    [4, 40_000, 2_500, undefined],
+    // The wait must leave one send's time of the relay's budget.
+    [1, 2_751, 2_500, 250],
+    [1, 2_750, 2_500, undefined],
+    [3, 3_000, 2_500, undefined],
+    // Attempts count from 1.
+    [0, 40_000, 2_500, undefined],
+  ])('before try %i again, with %i ms left and sends of %i ms: %s', (attempt, leftMs, sendTimeoutMs, expected) => {
+    expect(relayRetryDelayMs(attempt, leftMs, sendTimeoutMs)).toBe(expected);
   });
 });

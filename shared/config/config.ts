@@ -22,12 +22,14 @@ import type {
   WebhookConfig,
 } from './BridgeConfig';
 import {
+  degradedBeforeFailing,
   deployedStoreIsShared,
   oneRoutesSource,
   retryMaxCoversBase,
   someRoutingKey,
   tablestoreIsAddressed,
   ttlCoversDedupWindow,
+  ttlCoversDeliveryAge,
   webhookIsAuthenticated,
 } from './rules';
 import { Secret } from './Secret';
@@ -237,6 +239,8 @@ function checkCombinations(config: BridgeConfig, problems: string[], service?: F
   problems.push(
     ...ttlCoversDedupWindow(config),
     ...retryMaxCoversBase(config),
+    ...ttlCoversDeliveryAge(config),
+    ...degradedBeforeFailing(config),
     ...tablestoreIsAddressed(config),
     ...deployedStoreIsShared(config),
   );

@@ -25,6 +25,9 @@ const LINE = {
   twoRoutesSources: 'set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE',
   ttlBelowDedupWindow: 'DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)',
   retryMaxBelowBase: 'RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS',
+  ageBeyondTtl:
+    'MAX_DELIVERY_AGE_SECONDS must be at most DELIVERY_TTL_SECONDS (an undelivered delivery must become DEAD before its record expires)',
+  degradedBeyondFailing: 'HEALTH_DEGRADED_OUTBOX_AGE_SECONDS must be at most HEALTH_MAX_OUTBOX_AGE_SECONDS',
   tablestoreUnaddressed: 'STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE',
   ephemeralStore: (kind: string) =>
     `STORE=${kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`,
@@ -48,6 +51,21 @@ function ttlCoversDedupWindow({ store }: Fields<'store', 'ttlSeconds' | 'dedupWi
 /** The probe interval doubles from the base up to the cap: a cap below the base has no meaning. */
 function retryMaxCoversBase({ retry }: Fields<'retry', 'baseSeconds' | 'maxSeconds'>): string[] {
   return retry.maxSeconds < retry.baseSeconds ? [LINE.retryMaxBelowBase] : [];
+}
+
+/**
+ * An undelivered delivery becomes DEAD at `MAX_DELIVERY_AGE_SECONDS` and stays visible (health report, `ops`) until its
+ * record expires: a record that expires first vanishes from the outbox undelivered and unreported.
+ */
+function ttlCoversDeliveryAge({ store, retry }: Fields<'store', 'ttlSeconds'> & Fields<'retry', 'maxAgeSeconds'>) {
+  return retry.maxAgeSeconds > store.ttlSeconds ? [LINE.ageBeyondTtl] : [];
+}
+
+/** Degraded comes before failing: a degraded threshold above the failing one could never be reported. */
+function degradedBeforeFailing({
+  health,
+}: Fields<'health', 'degradedOutboxAgeSeconds' | 'maxOutboxAgeSeconds'>): string[] {
+  return health.degradedOutboxAgeSeconds > health.maxOutboxAgeSeconds ? [LINE.degradedBeyondFailing] : [];
 }
 
 /** The Tablestore store needs to know where it is: an endpoint and an instance (the table has a default). */
@@ -106,6 +124,8 @@ const RULES: readonly { line: string; when: string; code: ErrorCode }[] = [
   { line: LINE.twoRoutesSources, when: 'always', code: ErrorCode.CONFIG_INVALID },
   { line: LINE.ttlBelowDedupWindow, when: 'always', code: ErrorCode.CONFIG_INVALID },
   { line: LINE.retryMaxBelowBase, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.ageBeyondTtl, when: 'always', code: ErrorCode.CONFIG_INVALID },
+  { line: LINE.degradedBeyondFailing, when: 'always', code: ErrorCode.CONFIG_INVALID },
   { line: LINE.tablestoreUnaddressed, when: 'always', code: ErrorCode.CONFIG_INVALID },
   { line: LINE.ephemeralStore('<kind>'), when: 'deployed', code: ErrorCode.CONFIG_INVALID },
   { line: LINE.noTokens, when: 'deployed alert-webhook', code: ErrorCode.CONFIG_NO_TOKENS },
@@ -114,6 +134,7 @@ const RULES: readonly { line: string; when: string; code: ErrorCode }[] = [
 ];
 
 export {
+  degradedBeforeFailing,
   deployedStoreIsShared,
   healthKeyIsSeparate,
   oneRoutesSource,
@@ -122,5 +143,6 @@ export {
   someRoutingKey,
   tablestoreIsAddressed,
   ttlCoversDedupWindow,
+  ttlCoversDeliveryAge,
   webhookIsAuthenticated,
 };

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  degradedBeforeFailing,
   deployedStoreIsShared,
   healthKeyIsSeparate,
   oneRoutesSource,
@@ -12,6 +13,7 @@ import {
   someRoutingKey,
   tablestoreIsAddressed,
   ttlCoversDedupWindow,
+  ttlCoversDeliveryAge,
   webhookIsAuthenticated,
 } from '../../../shared/config/rules';
 import { Secret } from '../../../shared/config/Secret';
@@ -24,6 +26,9 @@ const KEY_AGAIN = new Secret(KEY.reveal());
 const TWO_SOURCES = 'set at most one of PAGERDUTY_ROUTES and PAGERDUTY_ROUTES_FILE';
 const TTL = 'DELIVERY_TTL_SECONDS must be at least DEDUP_WINDOW_SECONDS (a record must outlive its window)';
 const RETRY = 'RETRY_MAX_SECONDS must be at least RETRY_BASE_SECONDS';
+const AGE =
+  'MAX_DELIVERY_AGE_SECONDS must be at most DELIVERY_TTL_SECONDS (an undelivered delivery must become DEAD before its record expires)';
+const DEGRADED = 'HEALTH_DEGRADED_OUTBOX_AGE_SECONDS must be at most HEALTH_MAX_OUTBOX_AGE_SECONDS';
 const TABLESTORE = 'STORE=tablestore needs TABLESTORE_ENDPOINT and TABLESTORE_INSTANCE';
 const EPHEMERAL = (kind: string) =>
   `STORE=${kind} keeps nothing across FC instances: deployed functions need STORE=tablestore`;
@@ -65,6 +70,28 @@ const CASES = [
   // retryMaxCoversBase
   ['retry cap equal to the base', () => retryMaxCoversBase({ retry: { baseSeconds: 5, maxSeconds: 5 } }), []],
   ['retry cap below the base', () => retryMaxCoversBase({ retry: { baseSeconds: 5, maxSeconds: 4 } }), [RETRY]],
+  // ttlCoversDeliveryAge
+  [
+    'delivery age equal to the TTL',
+    () => ttlCoversDeliveryAge({ store: { ttlSeconds: 86_400 }, retry: { maxAgeSeconds: 86_400 } }),
+    [],
+  ],
+  [
+    'delivery age beyond the TTL',
+    () => ttlCoversDeliveryAge({ store: { ttlSeconds: 86_400 }, retry: { maxAgeSeconds: 86_401 } }),
+    [AGE],
+  ],
+  // degradedBeforeFailing
+  [
+    'degraded at the failing age',
+    () => degradedBeforeFailing({ health: { degradedOutboxAgeSeconds: 900, maxOutboxAgeSeconds: 900 } }),
+    [],
+  ],
+  [
+    'degraded above the failing age',
+    () => degradedBeforeFailing({ health: { degradedOutboxAgeSeconds: 901, maxOutboxAgeSeconds: 900 } }),
+    [DEGRADED],
+  ],
   // tablestoreIsAddressed
   [
     'tablestore with endpoint and instance',

@@ -62,6 +62,18 @@ describe('Class: KeyGate', () => {
   });
 
   describe('Methods: prime, prepare, prepared, returnHeld (the webhook takes its first block in its claim)', () => {
+    /** Two instances on one store; the first's invocation view has read the key's row (absent: nothing sent yet). */
+    function primedView() {
+      const clock = { now: 1_000_000 };
+      const {
+        store,
+        gates: [a, b],
+      } = gatesOnStore(2, clock);
+      const view = (a as KeyGate).forInvocation();
+      view.prime(KEY, undefined);
+      return { clock, store, view, other: b as KeyGate };
+    }
+
     /** Asks until the gate says wait: the sends left in the window. */
     async function left(gate: KeyGate | undefined): Promise<number> {
       let total = 0;
@@ -113,13 +125,7 @@ describe('Class: KeyGate', () => {
 
     it('takes nothing when the prepared row lost its race: the lane then asks the usual way, within the window', async () => {
       // Prepare: a primed, then b took 60 of the window after a's read.
-      const clock = { now: 1_000_000 };
-      const {
-        store,
-        gates: [a, b],
-      } = gatesOnStore(2, clock);
-      const view = a?.forInvocation() as KeyGate;
-      view.prime(KEY, undefined);
+      const { store, view, other: b } = primedView();
       await b?.acquire(KEY, 60, 2_500);
 
       // Act
@@ -135,13 +141,7 @@ describe('Class: KeyGate', () => {
 
     it('gives back at the end of the invocation what it took and never handed out', async () => {
       // Prepare
-      const clock = { now: 1_000_000 };
-      const {
-        store,
-        gates: [a, b],
-      } = gatesOnStore(2, clock);
-      const view = a?.forInvocation() as KeyGate;
-      view.prime(KEY, undefined);
+      const { store, view, other: b } = primedView();
       await claimWith(view, store, 60);
       await view.acquire(KEY, 10, 2_500);
 

@@ -10,21 +10,19 @@ import {
 import type { Logger } from '../logger';
 import type { CounterDelta } from '../store/Counters';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
-import type { ClaimedWith } from '../store/DeliveryStore';
-import type { OccurrenceMarker } from '../store/OccurrenceMarker';
 import type { DeliverDeps, DeliverySummary } from './CallbackDelivery';
-import { addFailures, inlineCount, isTakeover, markerAdvances, type Planned, tallyOutcomes } from './deliveryRules';
+import { claimPlanned } from './claimPlanned';
+import { addFailures, inlineCount, type Planned, tallyOutcomes } from './deliveryRules';
 import { failOpen } from './failOpen';
 import { keyIdOf, laneIdOf } from './keyIdOf';
 import { RESOLVED_BEFORE_DELIVERY } from './ordering';
 import type { OrderingContext } from './orderingContext';
 import type { RouteChoice } from './Router';
-import { readOlderResolves, recheckCounterparts, recheckOlderResolves } from './recheckClaimed';
+import { checkClaimed } from './recheckClaimed';
 import { recordOutcomes } from './recordOutcomes';
-import { resolveWaitUntil } from './resolveWait';
 import { type LaneResult, sendLane } from './sendLane';
 import type { SendOutcome } from './sendRecord';
-import { markPending, markSuperseded, unleased } from './transitions';
+import { markPending, unleased } from './transitions';
 import { recordUnmatchedResolve } from './unmatchedResolve';
 import { WebhookLanes } from './webhookLanes';
 
@@ -191,152 +189,6 @@ function inlineShare(
     return { ...item, record: unleased(item.record, now) };
   });
   return { chunk: shared, reserved };
-}
-
-/**
- * After a chunk's claim (its occurrence markers advanced in the same write: `claimPlanned`): check its deliveries
- * again against counterparts claimed meanwhile by another instance, and stop the triggers its resolves overtake.
- * Returns the rows whose state changed (to be written), and `held` when the check itself failed (then nothing of the
- * chunk is sent now).
- */
-async function checkClaimed(
-  claimed: Planned[],
-  deps: DeliverDeps,
-  context: OrderingContext,
-  own: ReadonlySet<string>,
-  now: number,
-): Promise<{ waiting: DeliveryRecord[]; held: boolean }> {
-  const { logger } = deps;
-  // Both rechecks' reads at once: the claim wrote this chunk's rows and markers, which is all either waits for (the
-  // older resolve finds this trigger through the marker: read after the marker write, never beside it).
-  const olderResolves = readOlderResolves(claimed, deps, context, own);
-  olderResolves.catch(() => undefined); // its failure is handled where it is awaited, below
-  let changed: DeliveryRecord[];
-  try {
-    changed = await recheckCounterparts(claimed, deps, context, own, now);
-  } catch (error) {
-    // Unsure whether a counterpart appeared: the relay judges these rows again (queued now if the store takes the
-    // write, else after their lease).
-    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
-    return { waiting: [], held: true };
-  }
-  try {
-    await recheckOlderResolves(claimed, deps, context, own, now, olderResolves);
-  } catch (error) {
-    logger.warn('could not check the older resolves again; the claimed deliveries wait for the relay', { error });
-    return { waiting: changed, held: true };
-  }
-  const waiting = [...changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
-  return { waiting, held: false };
-}
-
-/**
- * Claims the planned rows; a finished delivery older than the dedup window is taken over (by CAS) instead. Returns the
- * rows claimed and the rows whose own write failed (each row stands alone: those go out fail open, the rest not).
- *
- * The occurrence markers the rows advance are written in the claim's own write (one round trip), each on its own:
- * `markers` gets the versions written (a later chunk's advance of the same identity builds on them); one that fails
- * is a warning. A marker may so advance for a row whose claim loses or fails, which is safe: a lost claim is a
- * duplicate of the same occurrence (its row exists, and its claimer advances the marker to the same value); a failed
- * claim goes out fail open, and the marker then truly names the newest occurrence seen (an older trigger is
- * superseded; an older resolve finds no newer trigger's row, so it is sent, as it would be without the marker). Its
- * row and its marker may land in either order: a resolve that sees the marker without the trigger's row is sent, and
- * the trigger, whose recheck of that resolve (`recheckOlderResolves`) reads after both landed, finds it on the wire
- * and waits for it. The rows claimed queued behind an older resolve (`behindOlderResolve`) advance nothing.
- */
-async function claimPlanned(
-  planned: Planned[],
-  deps: DeliverDeps,
-  markers: Map<string, OccurrenceMarker>,
-  now: number,
-): Promise<{ claimed: Planned[]; failed: Planned[] }> {
-  const { store, config, logger } = deps;
-  const advances = markerAdvances(
-    planned.filter((item) => item.behindOlderResolve !== true).map((item) => item.record),
-    markers,
-    config.store.ttlSeconds * 1000,
-    now,
-  );
-  // The chunk's first block of sends per key, taken in the claim's own write (no gate round trip before the send).
-  const keyStates = sendsWanted(planned).flatMap(([keyId, wanted]) => deps.gate.prepare(keyId, wanted) ?? []);
-  let result: ClaimedWith;
-  try {
-    result = await store.claimWithMarkers(
-      planned.map((item) => item.record),
-      advances,
-      keyStates,
-    );
-  } catch (error) {
-    for (const state of keyStates) deps.gate.prepared(state.keyId, false);
-    throw error;
-  }
-  keyStates.forEach((state, index) => {
-    deps.gate.prepared(state.keyId, result.keyStates[index] === true);
-  });
-  if ('keyStatesError' in result) logger.warn('could not take sends in the claim', { error: result.keyStatesError });
-  const outcomes = result.claims;
-  advances.forEach((marker, index) => {
-    if (result.markers[index]) markers.set(marker.dedupKey, marker);
-  });
-  // Ordering stays safe: each delivery is judged again against its counterpart before any send.
-  if ('markersError' in result) logger.warn('could not advance occurrence markers', { error: result.markersError });
-  const claimed = planned.filter((_, index) => outcomes[index]?.claimed === true);
-  const failed = planned.filter((_, index) => {
-    const outcome = outcomes[index];
-    return outcome !== undefined && !outcome.claimed && 'failed' in outcome;
-  });
-  const windowMs = config.store.dedupWindowSeconds * 1000;
-  const takeovers = planned.flatMap((item, index) => {
-    const outcome = outcomes[index];
-    if (outcome === undefined || outcome.claimed || !('existing' in outcome)) return [];
-    if (!isTakeover(outcome.existing, windowMs, now)) return [];
-    return [{ ...item, record: { ...item.record, version: outcome.existing.version + 1 } }];
-  });
-  if (takeovers.length > 0) {
-    const won = await store.replaceMany(takeovers.map((item) => item.record));
-    claimed.push(...takeovers.filter((_, index) => won[index]));
-  }
-  return { claimed, failed };
-}
-
-/** The sends each routing key's lane will ask for first: the chunk's deliveries leased to this invocation, per key. */
-function sendsWanted(planned: readonly Planned[]): [string, number][] {
-  const wanted = new Map<string, number>();
-  for (const { record, route } of planned) {
-    if (record.status !== DeliveryStatus.SENDING || route.routingKey === undefined) continue;
-    const keyId = keyIdOf(route.routingKey);
-    wanted.set(keyId, (wanted.get(keyId) ?? 0) + 1);
-  }
-  return [...wanted];
-}
-
-/**
- * Stops the triggers these resolves overtake BEFORE sending anything: a relay run may be about to send one. When a
- * stop loses its compare-and-set, the trigger is being sent right now: the resolve then waits for it (returned, to be
- * written as queued).
- */
-async function stopOvertakenTriggers(claimed: Planned[], deps: DeliverDeps, now: number): Promise<DeliveryRecord[]> {
-  const stopping = claimed.filter((item) => item.stopTrigger !== undefined);
-  if (stopping.length === 0) return [];
-  const stops = stopping.map((item) =>
-    markSuperseded(item.stopTrigger as DeliveryRecord, now, 'its resolve arrived first'),
-  );
-  let won: boolean[] = [];
-  try {
-    won = await deps.store.replaceMany(stops);
-  } catch (error) {
-    deps.logger.warn('could not stop the triggers overtaken by their resolves; the resolves wait for the relay', {
-      error,
-    });
-  }
-  const waiting: DeliveryRecord[] = [];
-  stopping.forEach((item, index) => {
-    if (won[index]) return;
-    const leaseUntil = now + deps.config.store.leaseSeconds * 1000;
-    item.record = markPending(item.record, now, resolveWaitUntil(leaseUntil, now));
-    waiting.push(item.record);
-  });
-  return waiting;
 }
 
 /**

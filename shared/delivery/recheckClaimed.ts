@@ -2,12 +2,14 @@
  * The webhook's rechecks after its own claim, where a concurrent instance's claim shows: a delivery's counterpart (the
  * other half of its occurrence), and the older-resolve/newer-trigger pair of two occurrences of one alert. Each side
  * writes its own row before it reads the other's, and single-row reads are strongly consistent, so at least one side
- * sees the other (the interleavings are on `recheckOlderResolves`). The relay's halves are in `relay.ts`.
+ * sees the other (the interleavings are on `recheckOlderResolves`); `checkClaimed` runs them for one claimed chunk.
+ * The relay's halves are in `relay.ts`.
  */
 import { DeliveryStatus } from '../constants';
 import type { Logger } from '../logger';
 import type { DeliveryRecord } from '../store/DeliveryRecord';
 import type { DeliveryStore } from '../store/DeliveryStore';
+import type { DeliverDeps } from './CallbackDelivery';
 import { counterpartKeyOf } from './deliveryKey';
 import type { Planned } from './deliveryRules';
 import { olderResolveKeyOf, orderVerdict } from './ordering';
@@ -166,4 +168,70 @@ async function readOlderResolves(
   return keys.length === 0 ? new Map() : deps.store.get([...new Set(keys)]);
 }
 
-export { readOlderResolves, recheckCounterparts, recheckOlderResolves };
+/**
+ * After a chunk's claim (its occurrence markers advanced in the same write: `claimPlanned`): check its deliveries
+ * again against counterparts claimed meanwhile by another instance, and stop the triggers its resolves overtake.
+ * Returns the rows whose state changed (to be written), and `held` when the check itself failed (then nothing of the
+ * chunk is sent now).
+ */
+async function checkClaimed(
+  claimed: Planned[],
+  deps: DeliverDeps,
+  context: OrderingContext,
+  own: ReadonlySet<string>,
+  now: number,
+): Promise<{ waiting: DeliveryRecord[]; held: boolean }> {
+  const { logger } = deps;
+  // Both rechecks' reads at once: the claim wrote this chunk's rows and markers, which is all either waits for (the
+  // older resolve finds this trigger through the marker: read after the marker write, never beside it).
+  const olderResolves = readOlderResolves(claimed, deps, context, own);
+  olderResolves.catch(() => undefined); // its failure is handled where it is awaited, below
+  let changed: DeliveryRecord[];
+  try {
+    changed = await recheckCounterparts(claimed, deps, context, own, now);
+  } catch (error) {
+    // Unsure whether a counterpart appeared: the relay judges these rows again (queued now if the store takes the
+    // write, else after their lease).
+    logger.warn('could not check counterparts again; the claimed deliveries wait for the relay', { error });
+    return { waiting: [], held: true };
+  }
+  try {
+    await recheckOlderResolves(claimed, deps, context, own, now, olderResolves);
+  } catch (error) {
+    logger.warn('could not check the older resolves again; the claimed deliveries wait for the relay', { error });
+    return { waiting: changed, held: true };
+  }
+  const waiting = [...changed, ...(await stopOvertakenTriggers(claimed, deps, now))];
+  return { waiting, held: false };
+}
+
+/**
+ * Stops the triggers these resolves overtake BEFORE sending anything: a relay run may be about to send one. When a
+ * stop loses its compare-and-set, the trigger is being sent right now: the resolve then waits for it (returned, to be
+ * written as queued).
+ */
+async function stopOvertakenTriggers(claimed: Planned[], deps: DeliverDeps, now: number): Promise<DeliveryRecord[]> {
+  const stopping = claimed.filter((item) => item.stopTrigger !== undefined);
+  if (stopping.length === 0) return [];
+  const stops = stopping.map((item) =>
+    markSuperseded(item.stopTrigger as DeliveryRecord, now, 'its resolve arrived first'),
+  );
+  let won: boolean[] = [];
+  try {
+    won = await deps.store.replaceMany(stops);
+  } catch (error) {
+    deps.logger.warn('could not stop the triggers overtaken by their resolves; the resolves wait for the relay', {
+      error,
+    });
+  }
+  const waiting: DeliveryRecord[] = [];
+  stopping.forEach((item, index) => {
+    if (won[index]) return;
+    const leaseUntil = now + deps.config.store.leaseSeconds * 1000;
+    item.record = markPending(item.record, now, resolveWaitUntil(leaseUntil, now));
+    waiting.push(item.record);
+  });
+  return waiting;
+}
+
+export { checkClaimed, readOlderResolves, recheckCounterparts, recheckOlderResolves };

@@ -112,10 +112,8 @@ function batchOf(size: number): number {
 }
 
 const collect = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc ?? (() => {});
-/** A full collection, before a profile. */
-const gc = () => collect();
 /**
- * Between samples: a scavenge, which empties the young generation of the other side's garbage (the floor's parses,
+ * Before each sample, its floor and the profile: a scavenge, which empties the young generation of the other side's garbage (the floor's parses,
  * the bridge's records) so neither pays for the other's. Not a full collection: that frees objects optimized code
  * holds weakly and deoptimizes it (`--trace-deopt`: "marking dependent code … for deoptimization, reason: weak
  * objects"), so the next callbacks re-optimize: on 1-alert callbacks the first one after a full `gc()` took ≈ 1.2–1.8
@@ -242,7 +240,7 @@ async function profileChain(
     }
   };
   await run(0, 3);
-  gc();
+  scavenge();
   const profile = await profileWhile(() => run(3, events.length));
   // The inspector's `dispatch` (no script) is the profiler serializing its own profile at `Profiler.stop`.
   const profilersOwn = (frame: CallFrame) => frame.functionName === 'dispatch' && frame.url === '';

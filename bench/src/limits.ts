@@ -247,9 +247,15 @@ const EXPLAIN: Record<string, Explain> = {
     return (
       `Per alert the chain costs ${small.bridgeUsPerAlert} µs in a ${small.alertsPerCallback}-alert callback and ` +
       `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of ` +
-      `${large.floorUsPerAlert} µs. The fixed cost per callback${fixed} dominates small callbacks: six middlewares, ` +
-      "FC's event decoded and parsed, the configuration check, two log lines, the store's port calls and the " +
-      'response. Per alert the chain does much more than parse and stringify (validation, normalization, SHA-256 ' +
+      `${large.floorUsPerAlert} µs. The fixed cost per callback${fixed} dominates small callbacks: FC's event ` +
+      "decoded and parsed (below), two log lines (the dry-run one stringifies the event: the floor's own work again), " +
+      'four store primitives in dry-run (a read, the claim, the marker write, the counters: none left to drop ' +
+      'without changing what the send path stores), six middlewares (four before-hooks and one after, each awaited ' +
+      "by Middy), the configuration check and the response. With its one alert's intake and event building, that " +
+      `is the measured floor of a ${small.alertsPerCallback}-alert callback here: ${small.ratio}×. Samples are taken ` +
+      'after a scavenge, not a full collection: a full one deoptimizes the chain (V8 drops code whose weakly held ' +
+      "objects it frees) and doubled the 1-alert figure, a cost FC's instances do not pay every 200 callbacks. " +
+      'Per alert the chain does much more than parse and stringify (validation, normalization, SHA-256 ' +
       'delivery keys, event building, ordering, the claim), and in dry-run it prints every event it would send: one ' +
       "more JSON.stringify of each, the floor's own work again (written unscanned: no configured secret enters an " +
       'event, so only the rest of the line is scrubbed).' +

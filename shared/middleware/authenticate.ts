@@ -29,8 +29,13 @@ function presentedTokens(request: FcHttpRequest): string[] {
 }
 
 /** True when one of the presented tokens is one of the accepted ones. */
-function isAuthorized(presented: readonly string[], accepted: readonly Secret[]): boolean {
-  const acceptedDigests = accepted.map((secret) => digest(secret.reveal()));
+/** The digests a presented token's is compared with: one per configured token, made once per instance. */
+function tokenDigests(accepted: readonly Secret[]): Buffer[] {
+  return accepted.map((secret) => digest(secret.reveal()));
+}
+
+/** Whether any presented token's digest equals any accepted digest, every pair compared (no early exit). */
+function matchesAny(presented: readonly string[], acceptedDigests: readonly Buffer[]): boolean {
   let authorized = false;
   for (const token of presented) {
     const candidate = digest(token);
@@ -42,6 +47,10 @@ function isAuthorized(presented: readonly string[], accepted: readonly Secret[])
   return authorized;
 }
 
+function isAuthorized(presented: readonly string[], accepted: readonly Secret[]): boolean {
+  return matchesAny(presented, tokenDigests(accepted));
+}
+
 /**
  * Refuses requests without a valid token with 401 (no hint which part failed). With no tokens configured it lets
  * everything through: `loadConfig` only allows that locally or with ALLOW_UNAUTHENTICATED=true.
@@ -50,10 +59,11 @@ function authenticate(options: {
   /** `WEBHOOK_TOKENS`. */
   tokens: readonly Secret[];
 }): MiddlewareObj<FcHttpRequest, unknown, Error, MiddyFcContext> {
-  const { tokens } = options;
+  // The configuration is the instance's: its tokens are hashed here once, not on every request.
+  const accepted = tokenDigests(options.tokens);
   const authenticateBefore = (request: Request<FcHttpRequest, unknown, Error, MiddyFcContext>): void => {
-    if (tokens.length === 0) return;
-    if (!isAuthorized(presentedTokens(request.event), tokens)) throw new UnauthorizedError();
+    if (accepted.length === 0) return;
+    if (!matchesAny(presentedTokens(request.event), accepted)) throw new UnauthorizedError();
   };
   return { before: authenticateBefore, name: 'authenticate' };
 }

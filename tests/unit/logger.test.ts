@@ -46,6 +46,35 @@ describe('Class: Logger', () => {
       expect(line.events).toEqual(events);
     });
 
+    it.each<[string, Record<string, unknown> | undefined, Record<string, unknown>]>([
+      ['events after fields', { count: 1 }, { events: [{ dedup_key: 'd1', summary: '内存 "q"' }] }],
+      ['no extra fields', undefined, { deliveryKeys: ['k1', 'k2'] }],
+      ['empty data', { count: 1 }, {}],
+      ['data holding only undefined', { count: 1 }, { events: undefined }],
+      ['a data key repeating a field (the data wins, in the field’s place)', { count: 1 }, { count: 2, message: 'm' }],
+      ['a field left out as undefined that the data sets', { events: undefined }, { events: [1] }],
+    ])('writes the text of its fields and data merged in one object: %s', (_case, extra, data) => {
+      // Prepare
+      const { logger, lines } = keptLogger();
+      logger.appendKeys({ requestId: 'req-1' });
+
+      // Act
+      logger.info('dry-run: events stored, not sent', extra, data);
+
+      // Assess: the line is what serializing the merged entry makes, byte for byte.
+      const { time } = JSON.parse(lines[0] as string);
+      const merged = {
+        level: 'INFO',
+        time,
+        service: 'alert-webhook',
+        message: 'dry-run: events stored, not sent',
+        requestId: 'req-1',
+        ...extra,
+        ...data,
+      };
+      expect(lines[0]).toBe(JSON.stringify(merged));
+    });
+
     it('scrubs the whole line, data included, when its other fields held a secret', () => {
       // Prepare: an error quoting the key beside data that, against the rule, holds it too.
       const { logger, lines } = keptLogger();

@@ -2,23 +2,19 @@
  * The bridge's one structured logger: one JSON object per line, which FC's log service indexes as is.
  *
  * Secrets cannot reach a line: `Secret` values render as `<secret>`, and every configured secret's real value is also
- * scrubbed from the line, so a key quoted back inside a third-party error message is hidden too. Only text that can
- * hold one is scanned: a line's `data` (the events a dry-run would send, delivery keys: built by the bridge from the
- * callback, which carries no configured secret, the routing key being added only at send time) is serialized after
- * the scrub, so a 1,000-event line costs one `JSON.stringify` of its events, not that plus a scan per secret.
+ * scrubbed from the whole finished line, its `data` included, so a key quoted back inside a third-party error message
+ * is hidden too, and so is one a callback carries (an ARMS contact field or annotation holding the integration key, as
+ * the retired DingTalk-field setup did): the bridge never decides that a text cannot hold one.
  */
 import type { LogLevel } from './config/config';
-import { REDACTED, type Secret } from './config/Secret';
+import type { Secret } from './config/Secret';
 import { scrubForms, secretForms } from './config/scrubSecrets';
 
 const LEVEL_ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
 type LogSink = (line: string) => void;
 
-/**
- * Fields of a line that no configured secret can enter: data the bridge built from a callback (its events, delivery
- * keys, route names). Written after the line's other fields, unscrubbed.
- */
+/** Fields the bridge built from a callback (its events, delivery keys): written after the line's other fields. */
 type LogData = Record<string, unknown>;
 
 interface LoggerOptions {
@@ -105,13 +101,8 @@ class Logger {
     }
     let line: string;
     try {
+      for (const key in data) entry[key] = data[key];
       line = scrubForms(JSON.stringify(entry), this.#forms);
-      if (data !== undefined) {
-        // The data joins the line only when the rest held no secret (else the rare way: the whole line scrubbed).
-        const clean = !line.includes(REDACTED);
-        for (const key in data) entry[key] = data[key];
-        line = clean ? JSON.stringify(entry) : scrubForms(JSON.stringify(entry), this.#forms);
-      }
     } catch {
       const note = { level, time, service: this.#service, message, note: 'unserializable extra' };
       line = scrubForms(JSON.stringify(note), this.#forms);

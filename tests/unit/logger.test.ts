@@ -75,16 +75,19 @@ describe('Class: Logger', () => {
       expect(lines[0]).toBe(JSON.stringify(merged));
     });
 
-    it('scrubs the whole line, data included, when its other fields held a secret', () => {
-      // Prepare: an error quoting the key beside data that, against the rule, holds it too.
+    it.each<[string, Record<string, unknown> | undefined]>([
+      ['alone (a callback quoting the integration key in an annotation)', undefined],
+      ['beside an error quoting it too', { error: new Error(`bad key ${KEY}`) }],
+    ])('scrubs a secret in the data: %s', (_case, extra) => {
+      // Prepare
       const { logger, lines } = keptLogger();
 
       // Act
-      logger.warn('failed', { error: new Error(`bad key ${KEY}`) }, { events: [{ summary: KEY }] });
+      logger.warn('dry-run: events stored, not sent', extra, { events: [{ summary: `contact ${KEY}` }] });
 
       // Assess
       expect(lines[0]).not.toContain(KEY);
-      expect(JSON.parse(lines[0] as string).events).toEqual([{ summary: '<secret>' }]);
+      expect(JSON.parse(lines[0] as string).events).toEqual([{ summary: 'contact <secret>' }]);
     });
 
     it('writes a line without data exactly as its fields serialize', () => {

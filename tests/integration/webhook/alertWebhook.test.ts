@@ -90,6 +90,23 @@ describe('alert-webhook: dry-run (no routing key, local)', () => {
     expect(await bridge.store.list()).toHaveLength(1);
   });
 
+  it('prints no configured key a callback quotes: its dry-run events line is scrubbed too', async () => {
+    // Prepare: shadow mode with the key set, and an alert whose annotation holds that key (a contact field pasted in).
+    const quoting = JSON.parse(sample);
+    quoting.alerts[0].annotations = { ...quoting.alerts[0].annotations, contact: `pd ${ROUTING_KEY}` };
+    const bridge = webhookHarness({ PAGERDUTY_ROUTING_KEY: ROUTING_KEY, DRY_RUN: 'true' });
+
+    // Act
+    const response = await bridge.post(JSON.stringify(quoting));
+
+    // Assess: the events line is there, with the key as <secret>.
+    expect(response.json).toMatchObject({ dryRun: 1 });
+    const events = bridge.lines.filter((line) => line.includes('dry-run: events stored, not sent'));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toContain('pd <secret>');
+    expect(bridge.lines.join('\n')).not.toContain(ROUTING_KEY);
+  });
+
   it('never relays dry-run rows, not even after a key is set', async () => {
     // Prepare
     const store = new MemoryStore();

@@ -21,7 +21,7 @@ function defaultOf(env: string): unknown {
 /** Which parts of the code a share of the warm chain's own profile belongs to, by where its entries are. */
 const WARM_PROFILE_PARTS: readonly [string, RegExp][] = [
   ['garbage collection', /^\(garbage collector\)/],
-  ['the log lines (the dry-run events stringified, the rest scrubbed)', /shared\/logger\.ts|scrubSecrets\.ts/],
+  ['the log lines (the dry-run events stringified, the line scrubbed)', /shared\/logger\.ts|scrubSecrets\.ts/],
   // ICU's converter and the Buffer slices are native frames without a script: named by function.
   ["FC's event (Buffer to text, parse)", /shared\/fc\/|node:buffer|^(transcode|ucs2Slice|latin1Slice|isAscii)\b/],
   ['delivery keys and SHA-256', /deliveryKey\.ts|sha256|oneShotDigest|crypto\/hash/],
@@ -248,17 +248,18 @@ const EXPLAIN: Record<string, Explain> = {
       `Per alert the chain costs ${small.bridgeUsPerAlert} µs in a ${small.alertsPerCallback}-alert callback and ` +
       `${large.bridgeUsPerAlert} µs in a ${large.alertsPerCallback}-alert one, against a floor of ` +
       `${large.floorUsPerAlert} µs. The fixed cost per callback${fixed} dominates small callbacks: FC's event ` +
-      "decoded and parsed (below), two log lines (the dry-run one stringifies the event: the floor's own work again), " +
+      'decoded and parsed (below), two log lines (the dry-run one stringifies the event and is scrubbed for secrets), ' +
       'four store primitives in dry-run (a read, the claim, the marker write, the counters: none left to drop ' +
       'without changing what the send path stores), six middlewares (four before-hooks and one after, each awaited ' +
-      "by Middy), the configuration check and the response. With its one alert's intake and event building, that " +
-      `is the measured floor of a ${small.alertsPerCallback}-alert callback here: ${small.ratio}×. Samples are taken ` +
+      "by Middy), the configuration check and the response. With its one alert's intake and event building, those " +
+      `parts make the ${small.ratio}× of a ${small.alertsPerCallback}-alert callback here; each is work a callback ` +
+      'needs (the middlewares authenticate, count refusals and bound the answer). Samples are taken ' +
       'after a scavenge, not a full collection: a full one deoptimizes the chain (V8 drops code whose weakly held ' +
       "objects it frees) and doubled the 1-alert figure, a cost FC's instances do not pay every 200 callbacks. " +
       'Per alert the chain does much more than parse and stringify (validation, normalization, SHA-256 ' +
       'delivery keys, event building, ordering, the claim), and in dry-run it prints every event it would send: one ' +
-      "more JSON.stringify of each, the floor's own work again (written unscanned: no configured secret enters an " +
-      'event, so only the rest of the line is scrubbed).' +
+      'JSON.stringify of each (the stringify the floor counts once), and the whole line is scrubbed: a callback can ' +
+      'quote a configured key (an ARMS contact field or annotation holding the integration key).' +
       envelope +
       profileShares(warmCpu.profile)
     );

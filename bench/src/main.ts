@@ -154,7 +154,8 @@ async function runBench(context: RunContext) {
     quick: options.quick,
     sectionsRequested: options.sections,
     commit: git(['rev-parse', '--short', 'HEAD']),
-    workingTreeDirty: git(['status', '--porcelain']) !== '',
+    // The bench's own outputs (written during the run) do not make the measured tree dirty.
+    workingTreeDirty: git(['status', '--porcelain', '--', '.', ':!bench/results', ':!BENCHMARKS.md']) !== '',
     machine: machine(),
     store,
     sections,

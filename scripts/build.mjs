@@ -67,6 +67,38 @@ const lazyMiddyBuiltins = {
   },
 };
 
+/**
+ * No DEP0005 ("Buffer() is deprecated") on every cold start: Node prints it for `new Buffer()` called from outside
+ * node_modules, which every call from a bundle is. The dependencies' `buffer` module is `bufferShim.cjs`, and so is
+ * int64-buffer's global `Buffer`: their constructor calls make the same bytes through `Buffer.alloc`/`Buffer.from`.
+ * The SDK's protobufjs 6 makes an empty bytes field with `new this.buf.constructor(0)`: that one call becomes
+ * `this.buf.slice(0, 0)`, the same empty value of the same class (a build fails if the line is gone). Our own code
+ * keeps Node's module.
+ */
+const EMPTY_BYTES = 'new this.buf.constructor(0)';
+const BUFFER_SHIM = join(root, 'scripts/bufferShim.cjs');
+const quietBuffer = {
+  name: 'quiet-buffer',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?buffer$/ }, (args) =>
+      /[/\\]node_modules[/\\]/.test(args.importer) ? { path: BUFFER_SHIM } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /[/\\]node_modules[/\\]int64-buffer[/\\]int64-buffer\.js$/ }, (args) => ({
+      contents: `var Buffer = require(${JSON.stringify(BUFFER_SHIM)}).Buffer;\n${readFileSync(args.path, 'utf8')}`,
+      loader: 'js',
+    }));
+    pluginBuild.onLoad(
+      { filter: /[/\\]tablestore[/\\]node_modules[/\\]protobufjs[/\\]src[/\\]reader\.js$/ },
+      (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(EMPTY_BYTES))
+          throw new Error(`${args.path} no longer has ${EMPTY_BYTES}: review quietBuffer`);
+        return { contents: source.replace(EMPTY_BYTES, 'this.buf.slice(0, 0)'), loader: 'js' };
+      },
+    );
+  },
+};
+
 /** One bundle per function folder, plus the operator scripts that run from dist/. */
 const entries = [
   ...readdirSync(join(root, 'functions'), { withFileTypes: true })
@@ -148,7 +180,7 @@ for (const { name, entry, outName = 'index.js', optional, full = true, codeCache
     external: ['proxy-agent', LAZY_SDK],
     logLevel: 'warning',
     legalComments: 'none',
-    plugins: full ? [] : [trimmedTablestoreProto, lazyMiddyBuiltins],
+    plugins: full ? [quietBuffer] : [trimmedTablestoreProto, lazyMiddyBuiltins, quietBuffer],
     // The CommonJS packages inside an ES module bundle (yaml) require Node's built-ins: give them a require.
     ...(format === 'esm'
       ? {

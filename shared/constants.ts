@@ -157,6 +157,15 @@ const RESOLVE_RECHECK_MS = 2_000;
 // delivery-health run and the kick
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The FC context's credential sets the logger keeps scrubbing: the current one and the three before it. FC hands each
+ * invocation the function role's current STS set (valid 36 h, rotated before that: `arms-and-fc.md` §2); only that one
+ * is in use (the store rebuilds its client when it changes, the kick makes one per kick, and a request made with the
+ * previous one ends within its timeout), so four sets cover every line that could quote one. Scanning every line for every set an
+ * instance was ever handed would only make each line slower.
+ */
+const ROTATED_CREDENTIAL_SETS_KEPT = 4;
+
 /** Time a health run keeps after the relay for reading the store, the self-alert and the heartbeat. */
 const HEALTH_REPORT_RESERVE_MS = 10_000;
 /**
@@ -241,6 +250,7 @@ export {
   RELAY_STORE_RETRY_BASE_MS,
   REPLAY_BODY_MAX_BYTES,
   RESOLVE_RECHECK_MS,
+  ROTATED_CREDENTIAL_SETS_KEPT,
   SENDS_IN_FLIGHT,
   Severity,
   STORE_ANSWER_RESERVE_MS,

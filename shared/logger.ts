@@ -9,6 +9,7 @@
 import type { LogLevel } from './config/config';
 import type { Secret } from './config/Secret';
 import { scrubForms, secretForms } from './config/scrubSecrets';
+import { ROTATED_CREDENTIAL_SETS_KEPT } from './constants';
 
 const LEVEL_ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
@@ -42,9 +43,11 @@ class Logger {
   readonly #service: string;
   readonly #sink: LogSink;
   #level: number;
-  /** Secret values registered so far (the FC context's credentials are registered on every invocation). */
+  /** The configured secret values: scrubbed for the instance's life. */
   readonly #secrets = new Set<string>();
-  /** Their scrubbed forms, computed when a new value arrives, not per line. */
+  /** The FC context's credential sets, newest last: the last `ROTATED_CREDENTIAL_SETS_KEPT` are scrubbed. */
+  readonly #rotating: string[][] = [];
+  /** The scrubbed forms of both (`#refreshForms`). */
   #forms: string[] = [];
   #keys: Record<string, unknown> = {};
 
@@ -62,7 +65,28 @@ class Logger {
   public addSecrets(secrets: readonly Secret[]): void {
     const before = this.#secrets.size;
     for (const secret of secrets) this.#secrets.add(secret.reveal());
-    if (this.#secrets.size > before) this.#forms = secretForms([...this.#secrets]);
+    if (this.#secrets.size > before) this.#refreshForms();
+  }
+
+  /**
+   * Registers the invocation's credential set (FC's STS set, which rotates): scrubbed from every line with the
+   * previous ones, up to `ROTATED_CREDENTIAL_SETS_KEPT` sets, so a long-lived instance's lines do not scan for every
+   * set it was ever handed (nothing still uses a set that old).
+   */
+  public useRotatingSecrets(secrets: readonly Secret[]): void {
+    const values = secrets.map((secret) => secret.reveal());
+    const latest = this.#rotating.at(-1);
+    if (latest !== undefined && latest.length === values.length && latest.every((value, i) => value === values[i])) {
+      return;
+    }
+    this.#rotating.push(values);
+    if (this.#rotating.length > ROTATED_CREDENTIAL_SETS_KEPT) this.#rotating.shift();
+    this.#refreshForms();
+  }
+
+  /** The scrubbed forms, computed when the values change, not per line. */
+  #refreshForms(): void {
+    this.#forms = secretForms([...this.#secrets, ...this.#rotating.flat()]);
   }
 
   /** Keys added to every line until `resetKeys()` (per-invocation keys such as the request id). */

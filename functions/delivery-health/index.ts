@@ -33,7 +33,7 @@ function buildHandler(bridge: Bridge) {
     .use(invocationLog(logger))
     .use(
       contextCredentials({
-        addSecrets: (secrets) => logger.addSecrets(secrets),
+        addSecrets: (secrets) => logger.useRotatingSecrets(secrets),
         useCredentials: (credentials) => store.useCredentials(credentials),
       }),
     )

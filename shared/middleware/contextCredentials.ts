@@ -8,7 +8,7 @@ import { type CloudCredentials, credentialsFromContext } from '../fc/credentials
 import type { MiddyFcContext } from '../fc/types';
 
 interface ContextCredentialsOptions {
-  /** Masks these in every log line from now on. */
+  /** Masks these in every log line (the logger keeps the last few sets: `Logger.useRotatingSecrets`). */
   addSecrets: (secrets: readonly Secret[]) => void;
   /** Gives the store the invocation's credentials. */
   useCredentials: (credentials: CloudCredentials) => void;

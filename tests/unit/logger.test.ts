@@ -119,4 +119,26 @@ describe('Class: Logger', () => {
       expect(lines).toEqual([]);
     });
   });
+
+  describe('Method: useRotatingSecrets', () => {
+    it('scrubs the last four credential sets it was handed, and the configured secrets always', () => {
+      // Prepare: six rotations of FC's credential set, each handed on several invocations.
+      const { logger, lines } = keptLogger();
+      const sets = Array.from({ length: 6 }, (_, index) => [`STS.AKID000000${index}`, `sk-secret-000000${index}`]);
+
+      // Act
+      for (const set of sets) {
+        for (let invocation = 0; invocation < 3; invocation++) {
+          logger.useRotatingSecrets(set.map((value) => new Secret(value)));
+        }
+      }
+      for (const set of sets) logger.info('quoting', { values: set });
+      logger.info('quoting the configured key', { value: KEY });
+
+      // Assess: sets 3 to 6 and the configured key scrubbed; sets 1 and 2 are past the bound.
+      const scrubbed = lines.map((line) => !sets.flat().some((value) => line.includes(value)));
+      expect(scrubbed).toEqual([false, false, true, true, true, true, true]);
+      expect(lines.at(-1)).not.toContain(KEY);
+    });
+  });
 });

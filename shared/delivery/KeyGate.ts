@@ -155,13 +155,15 @@ class KeyGate {
   public prepare(keyId: string, wanted: number): KeyState | undefined {
     const cached = this.#cache.get(keyId);
     if (cached === undefined || this.#preparing.has(keyId) || wanted <= 0) return undefined;
-    const data = (cached.state?.data ?? {}) as KeyData;
-    if (data.circuit !== undefined) return undefined;
     const now = this.#now();
-    const taken = take(data.pacing ?? EMPTY_PACING, this.#rate, now, Math.min(wanted, this.#blockMax));
-    if (taken.granted === 0) return undefined;
-    const state = this.#nextState(keyId, cached.state, { ...data, pacing: taken.state }, now);
-    this.#preparing.set(keyId, { state, grant: { count: taken.granted, takenAt: now } });
+    // The rule `acquire` applies; only a plain block is taken ahead (a probe is one send, asked for when it is due).
+    const { data, result } = this.#grantRule(Math.min(wanted, this.#blockMax), 0)(
+      (cached.state?.data ?? {}) as KeyData,
+      now,
+    );
+    if (data === undefined || result.kind !== 'send') return undefined;
+    const state = this.#nextState(keyId, cached.state, data, now);
+    this.#preparing.set(keyId, { state, grant: { count: result.count, takenAt: now } });
     return state;
   }
 
@@ -207,28 +209,33 @@ class KeyGate {
   }
 
   async #acquire(keyId: string, ask: number, probeLeaseMs: number): Promise<Grant> {
-    return this.#change(keyId, (data, now) => {
+    return this.#change(keyId, this.#grantRule(ask, probeLeaseMs));
+  }
+
+  /**
+   * The rule of an ask for up to `ask` sends: on a closed circuit a block from the budget; on an open one a probe when
+   * one is due; else when to ask again. What `acquire` applies by compare-and-set, and `prepare` ahead of a claim.
+   */
+  #grantRule(ask: number, probeLeaseMs: number) {
+    return (data: KeyData, now: number): { data?: KeyData; result: Grant } => {
       const pacing = data.pacing ?? EMPTY_PACING;
       if (data.circuit !== undefined) {
         if (!mayProbe(data.circuit, now)) {
-          return { result: { kind: 'wait', until: nextProbeAt(data.circuit), why: 'circuit-open' } as Grant };
+          return { result: { kind: 'wait', until: nextProbeAt(data.circuit), why: 'circuit-open' } };
         }
         const taken = take(pacing, this.#rate, now, 1);
         if (taken.granted === 0) {
-          return { result: { kind: 'wait', until: nextSendAt(pacing, this.#rate, now), why: 'paced' } as Grant };
+          return { result: { kind: 'wait', until: nextSendAt(pacing, this.#rate, now), why: 'paced' } };
         }
         const circuit = takeProbe(data.circuit, now, probeLeaseMs);
-        return { data: { ...data, pacing: taken.state, circuit }, result: { kind: 'probe', takenAt: now } as Grant };
+        return { data: { ...data, pacing: taken.state, circuit }, result: { kind: 'probe', takenAt: now } };
       }
       const taken = take(pacing, this.#rate, now, ask);
       if (taken.granted === 0) {
-        return { result: { kind: 'wait', until: nextSendAt(pacing, this.#rate, now), why: 'paced' } as Grant };
+        return { result: { kind: 'wait', until: nextSendAt(pacing, this.#rate, now), why: 'paced' } };
       }
-      return {
-        data: { ...data, pacing: taken.state },
-        result: { kind: 'send', count: taken.granted, takenAt: now } as Grant,
-      };
-    });
+      return { data: { ...data, pacing: taken.state }, result: { kind: 'send', count: taken.granted, takenAt: now } };
+    };
   }
 
   /** Returns sends taken in a block and not made (the block was cut short by a failure or the deadline). */

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Secret } from '../config/Secret';
+import { sha256Hex } from '../sha256';
 import type { Router } from './Router';
 
 /** Each configured key's id, hashed once (the lanes and the gate ask for it per delivery). */
@@ -9,7 +9,7 @@ const ids = new WeakMap<Secret, string>();
 function keyIdOf(routingKey: Secret): string {
   let id = ids.get(routingKey);
   if (id === undefined) {
-    id = createHash('sha256').update(routingKey.reveal()).digest('hex').slice(0, 16);
+    id = sha256Hex(routingKey.reveal()).slice(0, 16);
     ids.set(routingKey, id);
   }
   return id;

@@ -28,7 +28,6 @@ function presentedTokens(request: FcHttpRequest): string[] {
   return tokens;
 }
 
-/** True when one of the presented tokens is one of the accepted ones. */
 /** The digests a presented token's is compared with: one per configured token, made once per instance. */
 function tokenDigests(accepted: readonly Secret[]): Buffer[] {
   return accepted.map((secret) => digest(secret.reveal()));
@@ -47,6 +46,7 @@ function matchesAny(presented: readonly string[], acceptedDigests: readonly Buff
   return authorized;
 }
 
+/** True when one of the presented tokens is one of the accepted ones. */
 function isAuthorized(presented: readonly string[], accepted: readonly Secret[]): boolean {
   return matchesAny(presented, tokenDigests(accepted));
 }

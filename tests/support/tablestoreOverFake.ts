@@ -8,6 +8,7 @@
  */
 import { Secret } from '../../shared/config/Secret';
 import { TablestoreStore } from '../../shared/store/TablestoreStore';
+import { TablestoreConnection } from '../../shared/store/tablestore/connection';
 import { DUE_PRIMARY_KEY, dueTableName, MAIN_PRIMARY_KEY } from '../../shared/store/tablestore/rowCodec';
 import { type FakeTablestore, startFakeTablestore } from './fakeTablestore';
 
@@ -63,4 +64,19 @@ async function startTablestoreOverFake(
 }
 
 export type { TablestoreOverFake };
-export { startTablestoreOverFake, TABLE };
+
+/**
+ * A connection of its own to the fake (the real SDK client, the tests' credentials), for a second store over the same
+ * tables whose SDK calls a test wraps (`countedCalls.ts`, `heldCalls.ts`).
+ */
+function connectionTo(fake: FakeTablestore, timeoutMs = 2_000): TablestoreConnection {
+  const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
+  return new TablestoreConnection({
+    endpoint: fake.endpoint,
+    instance: fake.instance,
+    timeoutMs,
+    credentials: () => credentials,
+  });
+}
+
+export { connectionTo, startTablestoreOverFake, TABLE };

@@ -5,13 +5,11 @@
  * (it is young: a write in flight), or the row, once moved, would be due with no entry the relay can see.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Secret } from '../../../shared/config/Secret';
 import { markRetry } from '../../../shared/delivery/transitions';
 import { TablestoreStore } from '../../../shared/store/TablestoreStore';
-import { TablestoreConnection } from '../../../shared/store/tablestore/connection';
 import { deliveryRecord } from '../../support/deliveryRecords';
 import { holdCalls } from '../../support/heldCalls';
-import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
+import { connectionTo, startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 
 let tablestore: TablestoreOverFake | undefined;
 const others: TablestoreStore[] = [];
@@ -34,15 +32,7 @@ describe('Due index: a transition in flight seen by another instance', () => {
     const now = () => clock;
     tablestore = await startTablestoreOverFake({ now });
     const { fake, store: b, table, dueTable } = tablestore;
-    const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-    const held = holdCalls(
-      new TablestoreConnection({
-        endpoint: fake.endpoint,
-        instance: fake.instance,
-        timeoutMs: 2_000,
-        credentials: () => credentials,
-      }),
-    );
+    const held = holdCalls(connectionTo(fake));
     const a = new TablestoreStore({ client: held.source, table, timeoutMs: 2_000, now });
     others.push(a);
     const record = deliveryRecord('d1-interleaved', clock, { nextAttemptAt: clock });

@@ -6,14 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Secret } from '../../../shared/config/Secret';
 import { Counter } from '../../../shared/store/Counters';
 import { TablestoreStore } from '../../../shared/store/TablestoreStore';
-import { TablestoreConnection } from '../../../shared/store/tablestore/connection';
 import { type CountedCall, countCalls } from '../../support/countedCalls';
 import type { FakePagerDuty } from '../../support/fakePagerDuty';
 import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
-import { startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
+import { connectionTo, startTablestoreOverFake, type TablestoreOverFake } from '../../support/tablestoreOverFake';
 import { webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'ROUNDTRIPSROUTINGKEY000000000001';
@@ -50,15 +48,7 @@ function callbackOf(count: number, status: 'firing' | 'resolved', prefix = 'rt',
 /** The webhook on a Tablestore store whose SDK calls are counted. */
 function countedWebhook() {
   const { fake, table } = tablestore;
-  const credentials = { accessKeyId: new Secret('test-ak'), accessKeySecret: new Secret('test-sk') };
-  const counted = countCalls(
-    new TablestoreConnection({
-      endpoint: fake.endpoint,
-      instance: fake.instance,
-      timeoutMs: 5_000,
-      credentials: () => credentials,
-    }),
-  );
+  const counted = countCalls(connectionTo(fake, 5_000));
   const store = new TablestoreStore({ client: counted.source, table, timeoutMs: 5_000 });
   stores.push(store);
   const env = {

@@ -1,7 +1,9 @@
 // Typed handle on the real `tablestore` SDK (5.6.5, CommonJS, no typings) and its compiled protobuf module, for the
-// fake server and the tests that drive it. Loaded through createRequire so no ambient `declare module` is needed
-// (a shared declaration for production code will live in shared/store/).
+// fake server and the tests that drive it. Loaded through createRequire so no ambient `declare module` is needed. The
+// client's configuration is the production declaration's (`shared/store/tablestore/sdk.ts`); the rest is the fake's
+// wider view of the SDK (its protobuf module, its conditions), which production code does not use.
 import { createRequire } from 'node:module';
+import type { SdkClientConfig } from '../../../shared/store/tablestore/sdk';
 
 const load = createRequire(import.meta.url);
 
@@ -64,15 +66,7 @@ export interface SdkCompositeCondition extends SdkColumnCondition {
 }
 
 export interface TableStoreSdk {
-  Client: new (config: {
-    accessKeyId: string;
-    secretAccessKey: string;
-    stsToken?: string;
-    endpoint: string;
-    instancename: string;
-    maxRetries?: number;
-    httpOptions?: { timeout?: number; agent?: unknown };
-  }) => SdkClient;
+  Client: new (config: SdkClientConfig) => SdkClient;
   Long: { fromNumber(n: number): SdkLong; fromString(s: string): SdkLong };
   INF_MIN: object;
   INF_MAX: object;

@@ -24,6 +24,7 @@ import { refusalRecorder } from '../../shared/health/activity';
 import { authenticate } from '../../shared/middleware/authenticate';
 import { contextCredentials } from '../../shared/middleware/contextCredentials';
 import { countRefusals } from '../../shared/middleware/countRefusals';
+import { settleStore } from '../../shared/middleware/settleStore';
 import { warmUp } from '../../shared/warmUp';
 import { createAlertWebhook } from './alertWebhook';
 
@@ -31,6 +32,7 @@ function buildHandler(bridge: Bridge) {
   const { config, logger, store } = bridge;
   return middy<FcHttpRequest, FcHttpResponse, Error, MiddyFcContext>(createAlertWebhook(bridge))
     .use(errorEdge({ logger }))
+    .use(settleStore({ settle: () => store.settle() }))
     .use(countRefusals({ record: refusalRecorder(store, config.store.ttlSeconds, logger) }))
     .use(fcHttpEvent())
     .use(invocationLog(logger))

@@ -17,6 +17,7 @@ import type { FcTimerEvent, MiddyFcContext } from '../../shared/fc/types';
 import { createHealthRun } from '../../shared/health/healthRun';
 import { createKicker } from '../../shared/kick/createKicker';
 import { contextCredentials } from '../../shared/middleware/contextCredentials';
+import { settleStore } from '../../shared/middleware/settleStore';
 import { warmUp } from '../../shared/warmUp';
 
 function buildHandler(bridge: Bridge) {
@@ -30,6 +31,7 @@ function buildHandler(bridge: Bridge) {
     minIntervalMs: 0,
   });
   return middy<FcTimerEvent, unknown, Error, MiddyFcContext>(createHealthRun({ ...bridge, chain }))
+    .use(settleStore({ settle: () => store.settle() }))
     .use(invocationLog(logger))
     .use(
       contextCredentials({

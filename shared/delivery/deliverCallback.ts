@@ -142,8 +142,6 @@ async function deliverCallback(group: AlertGroup, deps: DeliverDeps): Promise<De
     return failOpen(draftDeliveries(group, deps, new Map(), now), deps, summary);
   }
   await deliverInChunks(planned, deps, context, summary, now);
-  // The store's writes still in flight (old index entries, beside the last steps) land before the answer.
-  await store.settle();
   return summary;
 }
 

@@ -99,15 +99,6 @@ interface Lane {
 }
 
 async function relayDue(deps: RelayDeps): Promise<RelayResult> {
-  try {
-    return await relayPasses(deps);
-  } finally {
-    // The store's writes still in flight (old index entries) land before the run returns (FC may freeze it then).
-    await deps.store.settle();
-  }
-}
-
-async function relayPasses(deps: RelayDeps): Promise<RelayResult> {
   const { config, store, deadline } = deps;
   const now = deps.now ?? Date.now;
   const result = emptyResult();

@@ -294,8 +294,8 @@ abstract class DeliveryStore {
 
   /**
    * Waits for the best-effort writes still in flight: the deletes of stale index entries a transition leaves running
-   * beside its caller's next step (Tablestore: `dueIndex.ts`). Never throws. Await it before an invocation ends (the
-   * webhook before its answer, the relay before its run returns): FC may freeze an instance once it has answered.
+   * beside its caller's next step (Tablestore: `dueIndex.ts`). Never throws. Each function awaits it before it answers
+   * (`shared/middleware/settleStore.ts`): FC may freeze an instance once it has answered.
    */
   public async settle(): Promise<void> {
     await this._settle?.();

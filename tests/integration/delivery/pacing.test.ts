@@ -8,7 +8,9 @@ import { Secret } from '../../../shared/config/Secret';
 import { keyIdOf } from '../../../shared/delivery/keyIdOf';
 import { StoreError } from '../../../shared/errors';
 import { MemoryStore } from '../../../shared/store/MemoryStore';
+import { TablestoreStore } from '../../../shared/store/TablestoreStore';
 import { fakePagerDutyPerTest } from '../../support/pagerDutyPerFile';
+import { connectionTo, startTablestoreOverFake } from '../../support/tablestoreOverFake';
 import { webhookHarness } from '../../support/webhook';
 
 const ROUTING_KEY = 'PAC1NGROUTINGKEY0000000000000001';
@@ -85,6 +87,36 @@ describe('pacing per routing key: one budget shared by every sender', () => {
     const rows = await store.list();
     expect(rows.filter((row) => row.status === 'DELIVERED')).toHaveLength(10);
     expect(rows.filter((row) => row.status === 'PENDING')).toHaveLength(14);
+  });
+
+  it('never lets two webhook instances exceed the window on Tablestore, where the gate rows ride in the claims', async () => {
+    // Prepare: two instances, each with its own client to one Tablestore (the wire fake); each instance takes its
+    // first block in its claim's BatchWriteRow, by compare-and-set of the same key row.
+    const { env, pagerDuty } = await tenPerMinute();
+    const tablestore = await startTablestoreOverFake();
+    const second = new TablestoreStore({
+      client: connectionTo(tablestore.fake),
+      table: tablestore.table,
+      timeoutMs: 2_000,
+    });
+    try {
+      const tablestoreEnv = { ...env, ...tablestore.env };
+      const a = webhookHarness(tablestoreEnv, tablestore.store);
+      const b = webhookHarness(tablestoreEnv, second);
+
+      // Act: both instances at once.
+      const [first, other] = await Promise.all([a.post(storm(12)), b.post(storm(12).replaceAll('storm-', 'other-'))]);
+
+      // Assess: exactly the window's 10 went out, none was refused, nothing was lost.
+      expect(pagerDuty.events.map((event) => event.outcome)).toEqual(Array(10).fill(202));
+      expect(first.json.delivered + other.json.delivered).toBe(10);
+      const rows = await tablestore.store.list();
+      expect(rows.filter((row) => row.status === 'DELIVERED')).toHaveLength(10);
+      expect(rows.filter((row) => row.status === 'PENDING')).toHaveLength(14);
+    } finally {
+      await second.close();
+      await tablestore.close();
+    }
   });
 
   it('gives back the sends a claim took and did not send: the window holds only what went out', async () => {
